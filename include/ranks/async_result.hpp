@@ -1,0 +1,131 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "ranks/detail/state.hpp"
+#include "ranks/error.hpp"
+
+namespace ranks {
+
+/// The result of work sent to engines, like Python's `AsyncResult`. Results arrive while the
+/// controller does other work; `get` waits for them. Copies share one result.
+///
+/// @code
+/// ranks::AsyncResult<int> r = pool.apply_async(square, 3);
+/// if (r.wait(std::chrono::seconds(1))) std::cout << r.get();
+/// @endcode
+template <class T>
+class AsyncResult {
+ public:
+  using value_type = T;
+
+  AsyncResult() = default;
+  explicit AsyncResult(std::shared_ptr<detail::State<T>> state) : state_(std::move(state)) {}
+
+  /// Waits, then returns the value or rethrows the task's failure (ranks::RemoteError).
+  decltype(auto) get() const& {
+    wait();
+    return value();
+  }
+  /// As get(), moving the value out when this is the only handle on it.
+  T get() && {
+    wait();
+    if constexpr (std::is_void_v<T>) {
+      value();
+    } else {
+      if (state_.use_count() == 1) {
+        rethrow_if_failed();
+        return std::move(*state_->value_);
+      }
+      return value();
+    }
+  }
+  /// Waits at most `timeout`; throws ranks::TimeoutError if the result is not ready by then.
+  template <class Rep, class Period>
+  decltype(auto) get(std::chrono::duration<Rep, Period> timeout) const {
+    if (!wait(timeout))
+      throw TimeoutError("ranks: AsyncResult::get timed out after " + describe(timeout) +
+                         "; the work is still running: wait longer, or check ready() first");
+    return value();
+  }
+
+  /// Blocks until the result is ready.
+  void wait() const {
+    const auto& s = checked();
+    if (!s.is_ready()) detail::wait_until([&s] { return s.is_ready(); });
+  }
+  /// Blocks at most `timeout`; returns whether the result is ready.
+  template <class Rep, class Period>
+  bool wait(std::chrono::duration<Rep, Period> timeout) const {
+    const auto& s = checked();
+    if (s.is_ready()) return true;
+    return detail::wait_until([&s] { return s.is_ready(); },
+                              std::chrono::steady_clock::now() + timeout);
+  }
+  /// Whether the work has finished (successfully or not). Never blocks.
+  [[nodiscard]] bool ready() const { return checked().is_ready(); }
+  /// Whether the work finished without error; throws ranks::Error if it is not ready yet.
+  [[nodiscard]] bool successful() const {
+    if (!ready())
+      throw Error(
+          "ranks: AsyncResult::successful() called before the result is ready; call "
+          "wait() or check ready() first");
+    return !state_->error();
+  }
+
+  /// Runs on_value(value) or on_error(const RemoteError&) on the controller once the result is
+  /// ready, one callback at a time (like Python's callback= / error_callback=).
+  template <class OnValue, class OnError>
+  AsyncResult& then(OnValue on_value, OnError on_error) {
+    auto s = state_;
+    checked();
+    auto lk = detail::lock();
+    s->on_ready([s, on_value = std::move(on_value), on_error = std::move(on_error)]() mutable {
+      if (auto e = s->error()) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const RemoteError& re) {
+          on_error(re);
+        } catch (const std::exception& other) {
+          on_error(RemoteError("ranks::Error", other.what(), -1));
+        }
+      } else if constexpr (std::is_void_v<T>) {
+        on_value();
+      } else {
+        on_value(*s->value_);
+      }
+    });
+    return *this;
+  }
+  /// As then(on_value, on_error), with failures ignored.
+  template <class OnValue>
+  AsyncResult& then(OnValue on_value) {
+    return then(std::move(on_value), [](const RemoteError&) {});
+  }
+
+ private:
+  const detail::State<T>& checked() const {
+    if (!state_)
+      throw Error("ranks: this AsyncResult holds no work (default-constructed or moved from)");
+    return *state_;
+  }
+  void rethrow_if_failed() const {
+    if (auto e = state_->error()) std::rethrow_exception(e);
+  }
+  decltype(auto) value() const {
+    rethrow_if_failed();
+    if constexpr (!std::is_void_v<T>) return static_cast<const T&>(*state_->value_);
+  }
+  template <class Rep, class Period>
+  static std::string describe(std::chrono::duration<Rep, Period> d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+  }
+
+  std::shared_ptr<detail::State<T>> state_;
+};
+
+}  // namespace ranks

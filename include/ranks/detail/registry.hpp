@@ -1,0 +1,167 @@
+#pragma once
+
+// How a callable is named on the controller and found again on an engine. Every task type is an
+// instantiation of a class template below; each instantiation registers its invoker at static
+// initialisation under its mangled type name. All ranks run the same binary (checked at start-up),
+// so every rank builds the same table; an id is an index in that table, sorted by name.
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+#include "ranks/detail/codec.hpp"
+#include "ranks/detail/wire.hpp"
+
+namespace ranks::detail {
+
+/// What an invoker sees of the task it runs on an engine.
+struct InvokeContext {
+  const TaskHeader& header;
+  Reader& in;              // callable state, then arguments
+  Reader& items;           // the items of a map chunk (the same reader as `in` unless scattered)
+  Writer& out;             // the encoded result
+  const void* fn;          // the plain function, already checked, for function-pointer tasks
+  std::int64_t item = -1;  // the chunk item running now, to name a failure
+};
+
+using InvokeFn = void (*)(InvokeContext&);
+
+/// Adds an invoker at static initialisation; returns its registration token.
+std::uint32_t register_invoker(const char* name, InvokeFn fn);
+/// The id that travels for a token (valid once ranks::run has frozen the table).
+std::uint32_t wire_id(std::uint32_t token);
+/// Where a plain function lives, as a reference another rank of the same binary can check.
+FunctionRef function_ref(const void* fn);
+
+template <class Task>
+struct Registered {
+  static inline const std::uint32_t token = register_invoker(typeid(Task).name(), &Task::invoke);
+};
+
+template <class Task>
+std::uint32_t invoker_id() {
+  return wire_id(Registered<Task>::token);
+}
+
+template <class F>
+concept HasSerialize = requires(F& f, boost::archive::binary_oarchive& ar) {
+  f.serialize(ar, 0u);
+};
+
+template <class F>
+inline constexpr bool is_plain_function_v =
+    std::is_pointer_v<F>&& std::is_function_v<std::remove_pointer_t<F>>;
+
+template <class F>
+inline constexpr bool is_stateless_v =
+    std::is_class_v<F>&& std::is_empty_v<F>&& std::is_default_constructible_v<F>;
+
+template <class F>
+inline constexpr bool is_travelling_v = is_plain_function_v<F> || is_stateless_v<F> ||
+                                        (std::is_class_v<F> && HasSerialize<F> &&
+                                         std::is_default_constructible_v<F>);
+
+/// Refuses, at compile time, a callable that cannot be rebuilt on an engine.
+template <class F>
+constexpr void check_callable() {
+  static_assert(is_travelling_v<F>,
+                "ranks: this callable cannot travel to an engine. A lambda with captures cannot be "
+                "sent: pass the captured values as task arguments, or write a functor with a "
+                "serialize() member (and a default constructor). Plain functions, captureless "
+                "lambdas and functors with serialize() travel.");
+}
+
+template <class F>
+void encode_callable(Writer& w, TaskHeader& h, const F& f) {
+  check_callable<F>();
+  if constexpr (is_plain_function_v<F>) {
+    h.fn = function_ref(reinterpret_cast<const void*>(f));
+  } else if constexpr (is_stateless_v<F>) {
+  } else if constexpr (is_raw_v<F>) {
+    w.raw(&f, sizeof(F));
+  } else {
+    encode_archive(w, f);
+  }
+}
+
+template <class F>
+F decode_callable(InvokeContext& ctx) {
+  if constexpr (is_plain_function_v<F>) {
+    return reinterpret_cast<F>(const_cast<void*>(ctx.fn));
+  } else if constexpr (is_stateless_v<F>) {
+    return F{};
+  } else if constexpr (is_raw_v<F>) {
+    F f;
+    ctx.in.raw(&f, sizeof(F));
+    return f;
+  } else {
+    F f{};
+    decode_archive(ctx.in, f);
+    return f;
+  }
+}
+
+/// apply(f, args...): one call, one result.
+template <class F, class... Args>
+struct ApplyTask {
+  using Result = std::remove_cvref_t<std::invoke_result_t<F&, Args&...>>;
+  static void invoke(InvokeContext& ctx) {
+    F f = decode_callable<F>(ctx);
+    std::tuple<Args...> args;
+    decode(ctx.in, args);
+    if constexpr (std::is_void_v<Result>) {
+      std::apply(f, args);
+    } else {
+      encode(ctx.out, std::apply(f, args));
+    }
+  }
+};
+
+/// map(f, items) and starmap (Star: each item is a tuple of arguments): one chunk of items.
+template <class F, class T, bool Star>
+struct MapTask {
+  static decltype(auto) call(F& f, T& item) {
+    if constexpr (Star) {
+      return std::apply(f, item);
+    } else {
+      return std::invoke(f, item);
+    }
+  }
+  using Result = std::remove_cvref_t<decltype(call(std::declval<F&>(), std::declval<T&>()))>;
+
+  static void invoke(InvokeContext& ctx) {
+    F f = decode_callable<F>(ctx);
+    const std::size_t n = ctx.header.count;
+    std::vector<T> items(n);
+    if constexpr (is_raw_element_v<T>) {
+      if (n) ctx.items.raw(items.data(), n * sizeof(T));
+    } else {
+      for (auto& it : items) decode(ctx.items, it);
+    }
+    if constexpr (std::is_void_v<Result>) {
+      for (std::size_t i = 0; i < n; ++i) {
+        ctx.item = static_cast<std::int64_t>(i);
+        call(f, items[i]);
+      }
+    } else if constexpr (is_raw_element_v<Result>) {
+      const std::size_t at = ctx.out.skip(n * sizeof(Result));
+      for (std::size_t i = 0; i < n; ++i) {
+        ctx.item = static_cast<std::int64_t>(i);
+        const Result r = call(f, items[i]);
+        std::memcpy(ctx.out.at(at + i * sizeof(Result)), &r, sizeof(Result));
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        ctx.item = static_cast<std::int64_t>(i);
+        encode(ctx.out, call(f, items[i]));
+      }
+    }
+    ctx.item = -1;
+  }
+};
+
+}  // namespace ranks::detail

@@ -1,0 +1,313 @@
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ranks/async_result.hpp"
+#include "ranks/detail/jobs.hpp"
+#include "ranks/error.hpp"
+
+namespace ranks {
+
+/// How Pool::map and friends spread items over the engines.
+enum class Schedule {
+  kDynamic,  ///< a free engine takes the next chunk (default; balances uneven tasks)
+  kStatic,   ///< one contiguous chunk per engine, sent by MPI scatter, collected by MPI gather
+};
+
+template <class R>
+class ImapRange;
+
+/// A pool of engines, like Python's `multiprocessing.Pool`. Calls run on the engines; results
+/// come back in input order. The destructor closes the pool and waits for all its work.
+///
+/// @code
+/// int square(int x) { return x * x; }
+/// ranks::Pool pool(4);
+/// std::vector<int> out = pool.map(square, std::vector<int>{0, 1, 2});  // {0, 1, 4}
+/// int nine = pool.apply(square, 3);
+/// @endcode
+class Pool {
+ public:
+  /// Every engine of the job; spawns one per core where there are none.
+  Pool() : Pool(-1, 0) {}
+  /// Exactly `processes` engines, spawning those missing. Throws ranks::Error if processes < 1.
+  explicit Pool(int processes) : Pool(checked(processes), 0) {}
+  /// As Pool(processes), then runs initializer() once on each engine before any task (like
+  /// Python's `Pool(initializer=...)`). Throws ranks::RemoteError if it fails on an engine.
+  template <class Init>
+  Pool(int processes, Init initializer) : Pool(checked(processes), 0) {
+    initialize(initializer);
+  }
+  ~Pool() {
+    try {
+      if (group_) {
+        close();
+        join();
+      }
+    } catch (...) {  // a destructor must not throw; join only fails outside ranks::run
+    }
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  Pool(Pool&&) noexcept = default;
+  Pool& operator=(Pool&&) noexcept = default;
+
+  /// The number of engines in the pool.
+  [[nodiscard]] int size() const { return detail::group_size(*group_); }
+  /// The engine ids of the pool.
+  [[nodiscard]] std::vector<int> engines() const { return detail::group_engines(*group_); }
+  /// Chooses the schedule of map, starmap and their async forms (default kDynamic).
+  void set_schedule(Schedule s) { schedule_ = s; }
+  [[nodiscard]] Schedule schedule() const { return schedule_; }
+
+  /// Runs f(args...) on an engine; returns at once.
+  template <class F, class... Args>
+  auto apply_async(F f, Args&&... args) {
+    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using R = typename Task::Result;
+    check_open("apply_async");
+    auto state = std::make_shared<detail::State<R>>();
+    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
+    auto msg =
+        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    detail::submit(*group_, std::make_shared<detail::SingleJob<R>>(std::move(msg), state));
+    return AsyncResult<R>(state);
+  }
+  /// Runs f(args...) on an engine and waits for the result.
+  template <class F, class... Args>
+  auto apply(F f, Args&&... args) {
+    return apply_async(f, std::forward<Args>(args)...).get();
+  }
+
+  /// f over every item, in input order; returns at once. chunksize 0 chooses chunks itself.
+  template <class F, class Range>
+  auto map_async(F f, Range&& items, std::size_t chunksize = 0) {
+    return start_map<false>(f, keep(std::forward<Range>(items)), chunksize);
+  }
+  /// f over every item; waits; results in input order. A failure rethrows that of the lowest
+  /// failing input index.
+  template <class F, class Range>
+  auto map(F f, Range&& items, std::size_t chunksize = 0) {
+    return start_map<false>(f, view(items), chunksize).get();
+  }
+  /// map where each item is a tuple of arguments: f(std::get<0>(item), ...).
+  template <class F, class Range>
+  auto starmap_async(F f, Range&& items, std::size_t chunksize = 0) {
+    return start_map<true>(f, keep(std::forward<Range>(items)), chunksize);
+  }
+  template <class F, class Range>
+  auto starmap(F f, Range&& items, std::size_t chunksize = 0) {
+    return start_map<true>(f, view(items), chunksize).get();
+  }
+
+  /// f over every item; iterate the results in input order as they arrive.
+  template <class F, class Range>
+  auto imap(F f, Range&& items, std::size_t chunksize = 0) {
+    return ImapRange<result_t<F, Range, false>>(
+        start_map_state<false>(f, keep(std::forward<Range>(items)), chunksize, true), true);
+  }
+  /// f over every item; iterate the results in the order they complete.
+  template <class F, class Range>
+  auto imap_unordered(F f, Range&& items, std::size_t chunksize = 0) {
+    return ImapRange<result_t<F, Range, false>>(
+        start_map_state<false>(f, keep(std::forward<Range>(items)), chunksize, true), false);
+  }
+
+  /// No more work may be submitted; work already submitted goes on.
+  void close() { closed_ = true; }
+  /// Drops queued work (its results fail with ranks::Error); work already on an engine finishes.
+  void terminate() {
+    closed_ = true;
+    auto lk = detail::lock();
+    detail::drop_queued(*group_, std::make_exception_ptr(
+                                     Error("ranks: the pool was terminated before this work ran")));
+  }
+  /// Waits until all the pool's work is done. Call close() or terminate() first.
+  void join() {
+    if (!closed_)
+      throw Error("ranks: Pool::join() called on an open pool; call close() or terminate() first");
+    auto* g = group_.get();
+    detail::wait_until([g] { return detail::outstanding(*g) == 0; });
+  }
+
+ private:
+  template <class Range>
+  using item_t = std::remove_cvref_t<std::ranges::range_value_t<Range>>;
+  template <class F, class Range, bool Star>
+  using task_t = detail::MapTask<F, item_t<Range>, Star>;
+  template <class F, class Range, bool Star>
+  using result_t = typename task_t<F, Range, Star>::Result;
+
+  Pool(int processes, int) : group_(detail::make_group(processes)) {}
+
+  static int checked(int processes) {
+    if (processes < 1)
+      throw Error("ranks: Pool(" + std::to_string(processes) +
+                  "): a pool needs at least one engine; use Pool() for every engine or Pool(n) "
+                  "with n >= 1");
+    return processes;
+  }
+  void check_open(const char* what) const {
+    if (!group_) throw Error(std::string("ranks: Pool::") + what + " on a moved-from pool");
+    if (closed_)
+      throw Error(std::string("ranks: Pool::") + what +
+                  " on a closed pool; create a new Pool for more work");
+  }
+
+  // The items of a synchronous call: a view, the caller waits while they are used.
+  template <class Range>
+  static detail::Items<item_t<Range>> view(Range& items) {
+    using T = item_t<Range>;
+    if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range>) {
+      return {std::span<const T>(std::ranges::data(items), std::ranges::size(items)), nullptr};
+    } else {
+      return keep(items);
+    }
+  }
+  // The items of an asynchronous call: kept alive by the job (moved in where they can be).
+  template <class Range>
+  static detail::Items<item_t<Range>> keep(Range&& items) {
+    using T = item_t<Range>;
+    std::shared_ptr<const std::vector<T>> owned;
+    if constexpr (std::is_same_v<std::remove_cvref_t<Range>, std::vector<T>> &&
+                  !std::is_lvalue_reference_v<Range>) {
+      owned = std::make_shared<const std::vector<T>>(std::move(items));
+    } else {
+      owned = std::make_shared<const std::vector<T>>(std::ranges::begin(items),
+                                                     std::ranges::end(items));
+    }
+    return {std::span<const T>(owned->data(), owned->size()), owned};
+  }
+
+  template <bool Star, class F, class T>
+  auto start_map_state(F f, detail::Items<T> items, std::size_t chunksize, bool dynamic_only) {
+    using Task = detail::MapTask<F, T, Star>;
+    using R = typename Task::Result;
+    static_assert(!std::is_void_v<R>,
+                  "ranks: map needs a function that returns a value; use "
+                  "apply_async in a loop for functions returning void");
+    check_open(Star ? "starmap" : "map");
+    auto state = std::make_shared<detail::MapState<R>>(items.view.size());
+    if (schedule_ == Schedule::kStatic && !dynamic_only) {
+      detail::submit_static(*group_, std::make_shared<detail::StaticMapJob<Task, F, T, R>>(
+                                         f, std::move(items), size(), state));
+    } else {
+      detail::submit(*group_, std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(
+                                  f, std::move(items), chunksize, state));
+    }
+    return state;
+  }
+  template <bool Star, class F, class T>
+  auto start_map(F f, detail::Items<T> items, std::size_t chunksize) {
+    using R = typename detail::MapTask<F, T, Star>::Result;
+    return AsyncResult<std::vector<R>>(
+        start_map_state<Star>(f, std::move(items), chunksize, false));
+  }
+
+  template <class Init>
+  void initialize(Init init) {
+    using Task = detail::ApplyTask<Init>;
+    std::vector<AsyncResult<void>> done;
+    for (int e : engines()) {
+      auto state = std::make_shared<detail::State<void>>();
+      auto msg = detail::make_message<Task>(init, 0, [](detail::Writer&) {});
+      detail::submit_to(e, std::move(msg),
+                        std::make_shared<detail::SingleJob<void>>(Bytes{}, state), 0);
+      done.emplace_back(state);
+    }
+    for (auto& d : done) d.get();
+  }
+  using Bytes = detail::Bytes;
+
+  std::shared_ptr<detail::Group> group_;
+  bool closed_ = false;
+  Schedule schedule_ = Schedule::kDynamic;
+};
+
+/// The results of imap / imap_unordered: an input range whose iterator waits for the next one.
+template <class R>
+class ImapRange {
+ public:
+  ImapRange(std::shared_ptr<detail::MapState<R>> state, bool ordered)
+      : state_(std::move(state)), ordered_(ordered) {}
+
+  class iterator {
+   public:
+    using value_type = R;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    iterator(detail::MapState<R>* s, bool ordered, std::size_t pos)
+        : s_(s), ordered_(ordered), pos_(pos) {
+      settle();
+    }
+    const R& operator*() const { return s_->out_[index_]; }
+    iterator& operator++() {
+      ++pos_;
+      settle();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return s_ == nullptr || pos_ >= s_->n_; }
+
+   private:
+    // Waits until the pos_-th result is here, and finds where it is.
+    void settle() {
+      if (s_ == nullptr || pos_ >= s_->n_) return;
+      auto* s = s_;
+      const std::size_t pos = pos_;
+      if (ordered_) {
+        detail::wait_until([s, pos] {
+          return s->prefix_.load(std::memory_order_acquire) > pos || s->cancelled_ready();
+        });
+        auto lk = detail::lock();
+        rethrow_chunk_failure(pos);
+        index_ = pos;
+      } else {
+        detail::wait_until([s, pos] { return items_arrived(*s) > pos || s->cancelled_ready(); });
+        auto lk = detail::lock();
+        std::size_t seen = 0;
+        for (auto [start, len] : s->arrived_) {
+          if (pos < seen + len) {
+            rethrow_chunk_failure(start);
+            index_ = start + (pos - seen);
+            return;
+          }
+          seen += len;
+        }
+      }
+    }
+    void rethrow_chunk_failure(std::size_t pos) {
+      auto it = s_->failed_chunks_.upper_bound(pos);
+      if (it != s_->failed_chunks_.begin()) {
+        --it;
+        if (s_->chunks_.count(it->first) && pos < it->first + s_->chunks_.at(it->first))
+          std::rethrow_exception(it->second);
+      }
+      if (s_->prefix_.load() <= pos && s_->cancelled_) std::rethrow_exception(s_->cancelled_);
+    }
+    static std::size_t items_arrived(detail::MapState<R>& s) {
+      return s.items_done_.load(std::memory_order_acquire);
+    }
+
+    detail::MapState<R>* s_ = nullptr;
+    bool ordered_ = true;
+    std::size_t pos_ = 0;
+    std::size_t index_ = 0;
+  };
+
+  iterator begin() { return iterator(state_.get(), ordered_, 0); }
+  std::default_sentinel_t end() { return {}; }
+
+ private:
+  std::shared_ptr<detail::MapState<R>> state_;
+  bool ordered_;
+};
+
+}  // namespace ranks

@@ -1,0 +1,549 @@
+#include "controller.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <iostream>
+#include <limits>
+
+#include "ranks/error.hpp"
+#include "registry_table.hpp"
+
+namespace ranks::detail {
+
+namespace {
+
+Controller* g_controller = nullptr;
+bool g_on_engine = false;
+thread_local bool t_in_callbacks = false;
+
+using Clock = std::chrono::steady_clock;
+
+// Marks the thread as running callbacks, so a callback that waits does not run others inside.
+struct CallbackScope {
+  CallbackScope() { t_in_callbacks = true; }
+  ~CallbackScope() { t_in_callbacks = false; }
+};
+
+}  // namespace
+
+Controller* controller() { return g_controller; }
+void set_controller(Controller* c) { g_controller = c; }
+bool on_engine() { return g_on_engine; }
+void set_on_engine(bool e) { g_on_engine = e; }
+
+struct Controller::Batch::StaticOp {
+  std::shared_ptr<StaticJob> job;
+  std::shared_ptr<Group> group;
+  int stage = 0;  // 0 waiting, 1 scatter + status gather posted, 2 result gather posted
+  std::vector<int> counts, displs;
+  std::vector<StaticStatus> status;
+  std::vector<MPI_Request> requests;
+  Bytes results;
+  std::vector<int> rcounts, rdispls;
+};
+
+Controller::Controller(std::string exe, std::vector<std::string> args)
+    : exe_(std::move(exe)), args_(std::move(args)) {
+  progress_ = std::thread([this] { progress_loop(); });
+}
+
+Controller::~Controller() {
+  {
+    auto lk = lock();
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (progress_.joinable()) progress_.join();
+}
+
+void Controller::adopt_world() {
+  const int n = transport::size(MPI_COMM_WORLD);
+  if (n <= 1) return;
+  Batch b;
+  b.comm = MPI_COMM_WORLD;
+  b.first = 0;
+  b.count = n - 1;
+  batches_.push_back(std::move(b));
+  for (int r = 1; r < n; ++r) engines_.push_back({0, r, 0});
+}
+
+bool Controller::handshake(MPI_Comm comm, int first_id) {
+  struct Hello {
+    Identity id;
+    std::int32_t first;
+  } hello{identity(), first_id};
+  transport::bcast(comm, &hello, sizeof hello);
+  const int n = transport::size(comm);
+  std::vector<Identity> seen(static_cast<std::size_t>(n));
+  transport::gather(comm, &hello.id, sizeof(Identity), seen.data());
+  std::int32_t all_ok = 1;
+  for (int r = 1; r < n; ++r) {
+    if (seen[r].hash != hello.id.hash) {
+      all_ok = 0;
+      std::cerr << "ranks: engine rank " << r << " runs '" << seen[r].exe
+                << "', which is not the controller's binary '" << hello.id.exe
+                << "' (or was built differently); every rank must run the same executable: "
+                   "check the mpirun command line or hostfile"
+                << std::endl;
+    }
+  }
+  transport::bcast(comm, &all_ok, sizeof all_ok);
+  return all_ok != 0;
+}
+
+void Controller::spawn(int n) {
+  transport::Spawned s = transport::spawn(n, exe_, args_);
+  const int first = static_cast<int>(engines_.size());
+  if (!handshake(s.merged, first)) {
+    transport::release(s);
+    throw Error("ranks: the spawned engines run a different binary");
+  }
+  Batch b;
+  b.comm = s.merged;
+  b.spawned = s;
+  b.first = first;
+  b.count = n;
+  batches_.push_back(std::move(b));
+  const int index = static_cast<int>(batches_.size()) - 1;
+  for (int r = 1; r <= n; ++r) engines_.push_back({index, r, 0});
+}
+
+std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
+  auto lk = lock();
+  const int have = static_cast<int>(engines_.size());
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int want = n < 0 ? (have > 0 ? have : cores) : n;
+  if (want > have) {
+    try {
+      spawn(want - have);
+    } catch (const Error& e) {
+      throw Error(std::string("ranks: ") + who + " needs " + std::to_string(want) +
+                  " engines but the job has " + std::to_string(have) + ", and spawning " +
+                  std::to_string(want - have) + " more failed (" + e.what() +
+                  "); launch with more ranks, e.g. mpirun -np " + std::to_string(want + 1));
+    }
+  }
+  auto g = std::make_shared<Group>();
+  for (int e = 0; e < want; ++e) g->engines.push_back(e);
+  groups_.push_back(g);
+  return g;
+}
+
+std::shared_ptr<Group> Controller::default_group() {
+  {
+    auto lk = lock();
+    if (default_group_ && !engines_.empty() && default_group_->engines.size() == engines_.size())
+      return default_group_;
+  }
+  auto g = make_group(-1, "ranks::Process");
+  auto lk = lock();
+  default_group_ = g;
+  return g;
+}
+
+void Controller::send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+                      std::shared_ptr<Group> g) {
+  const std::uint64_t id = next_id_++;
+  std::memcpy(msg.data() + offsetof(TaskHeader, id), &id, sizeof id);
+  auto& e = engines_[static_cast<std::size_t>(engine)];
+  ++e.inflight;
+  if (g) ++g->inflight;
+  inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g)});
+  const Batch& b = batches_[static_cast<std::size_t>(e.batch)];
+  outbox_.send(b.comm, e.rank, std::move(msg));
+}
+
+void Controller::dispatch(Group& g) {
+  const int workers = static_cast<int>(g.engines.size());
+  while (!g.queue.empty()) {
+    auto job = g.queue.front();
+    if (!job->has_next()) {
+      g.queue.pop_front();
+      continue;
+    }
+    const int depth = job->depth();
+    int best = -1;
+    for (int e : g.engines) {
+      const int load = engines_[static_cast<std::size_t>(e)].inflight;
+      if (load < depth && (best < 0 || load < engines_[static_cast<std::size_t>(best)].inflight))
+        best = e;
+    }
+    if (best < 0) return;
+    Bytes msg;
+    const std::uint64_t key = job->next(msg, workers, depth);
+    send(best, std::move(msg), job, key, g.shared_from_this());
+    if (!job->has_next()) g.queue.pop_front();
+  }
+}
+
+void Controller::dispatch_all() {
+  for (std::size_t i = 0; i < groups_.size();) {
+    auto g = groups_[i].lock();
+    if (!g) {
+      groups_[i] = groups_.back();
+      groups_.pop_back();
+      continue;
+    }
+    if (!g->queue.empty()) dispatch(*g);
+    ++i;
+  }
+}
+
+void Controller::submit(Group& g, std::shared_ptr<DynamicJob> job) {
+  auto lk = lock();
+  if (!job->has_next()) return;  // nothing to do (an empty map is already complete)
+  g.queue.push_back(std::move(job));
+  dispatch(g);
+  if (waiters_ == 0) cv_.notify_one();
+}
+
+void Controller::submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+                           std::shared_ptr<Group> g) {
+  auto lk = lock();
+  if (engine < 0 || engine >= static_cast<int>(engines_.size()))
+    throw Error("ranks: engine " + std::to_string(engine) + " does not exist; ids are 0.." +
+                std::to_string(static_cast<int>(engines_.size()) - 1));
+  send(engine, std::move(msg), std::move(job), key, std::move(g));
+  if (waiters_ == 0) cv_.notify_one();
+}
+
+void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
+  auto lk = lock();
+  const std::size_t w = g.engines.size();
+  // One collective when the group is exactly the engines of one communicator and the slots lie
+  // in one buffer that MPI's int counts can describe; otherwise one message per engine.
+  const auto& first = engines_[static_cast<std::size_t>(g.engines.front())];
+  Batch& b = batches_[static_cast<std::size_t>(first.batch)];
+  bool collective = static_cast<int>(w) == b.count;
+  for (std::size_t i = 0; collective && i < w; ++i)
+    collective = g.engines[i] == b.first + static_cast<int>(i);
+  const std::byte* base = nullptr;
+  for (std::size_t i = 0; collective && i < w; ++i) {
+    auto s = job->items(i);
+    if (s.empty()) continue;
+    if (!base) base = s.data();
+    const auto off = s.data() - base;
+    collective =
+        off >= 0 && off + static_cast<std::ptrdiff_t>(s.size()) < std::numeric_limits<int>::max();
+  }
+  auto group = g.shared_from_this();
+  if (!collective) {
+    for (std::size_t i = 0; i < w; ++i) {
+      Bytes msg = job->control(i);
+      auto items = job->items(i);
+      msg.insert(msg.end(), items.begin(), items.end());
+      seal(msg);
+      send(g.engines[i], std::move(msg), job, i, group);
+    }
+  } else {
+    auto op = std::make_shared<Batch::StaticOp>();
+    op->job = std::move(job);
+    op->group = group;
+    for (int e : g.engines) ++engines_[static_cast<std::size_t>(e)].inflight;
+    group->inflight += w;
+    b.statics.push_back(op);
+    if (b.statics.size() == 1) start_static(b);
+  }
+  if (waiters_ == 0) cv_.notify_one();
+}
+
+void Controller::start_static(Batch& b) {
+  auto& op = *b.statics.front();
+  const auto n = static_cast<std::size_t>(b.count) + 1;
+  op.counts.assign(n, 0);
+  op.displs.assign(n, 0);
+  const std::byte* base = nullptr;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    auto s = op.job->items(i);
+    if (s.empty()) continue;
+    if (!base) base = s.data();
+    op.counts[i + 1] = static_cast<int>(s.size());
+    op.displs[i + 1] = static_cast<int>(s.data() - base);
+  }
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    Bytes msg = op.job->control(i);
+    auto h = read_header<TaskHeader>(msg);
+    h.kind = Kind::kStaticMap;
+    h.aux = static_cast<std::uint64_t>(op.counts[i + 1]);
+    patch_header(msg, h);
+    seal(msg);
+    outbox_.send(b.comm, static_cast<int>(i) + 1, std::move(msg));
+  }
+  op.status.assign(n, StaticStatus{});
+  op.requests = {transport::iscatterv(b.comm, base, op.counts, op.displs),
+                 transport::igather(b.comm, op.status.data(), sizeof(StaticStatus))};
+  op.stage = 1;
+}
+
+bool Controller::progress_static(Batch& b) {
+  auto op = b.statics.front();
+  if (!transport::test_all(op->requests)) return false;
+  const auto n = static_cast<std::size_t>(b.count) + 1;
+  if (op->stage == 1) {
+    op->rcounts.assign(n, 0);
+    op->rdispls.assign(n, 0);
+    std::size_t total = 0;
+    for (std::size_t i = 1; i < n; ++i) {
+      op->rcounts[i] = static_cast<int>(op->status[i].bytes);
+      op->rdispls[i] = static_cast<int>(total);
+      total += static_cast<std::size_t>(op->status[i].bytes);
+    }
+    op->results.resize(total);
+    op->requests = {transport::igatherv(b.comm, op->results.data(), op->rcounts, op->rdispls)};
+    op->stage = 2;
+    return true;
+  }
+  for (std::size_t i = 1; i < n; ++i) {
+    const int engine = b.first + static_cast<int>(i) - 1;
+    Reply r;
+    r.engine = engine;
+    r.ok = op->status[i].failed_item == -2;
+    r.failed_item = r.ok ? -1 : op->status[i].failed_item;
+    r.payload =
+        Reader(op->results.data() + op->rdispls[i], static_cast<std::size_t>(op->rcounts[i]));
+    --engines_[static_cast<std::size_t>(engine)].inflight;
+    --op->group->inflight;
+    op->job->deliver(i - 1, r);
+  }
+  b.statics.pop_front();
+  if (!b.statics.empty()) start_static(b);
+  return true;
+}
+
+void Controller::drop_queued(Group& g, std::exception_ptr why) {
+  for (auto& job : g.queue) job->cancel(why);
+  g.queue.clear();
+}
+
+void Controller::handle(Batch& b, transport::Incoming& in) {
+  const auto h = read_header<ReplyHeader>(in.data);
+  if (h.kind == Kind::kStopped) {
+    ++stopped_;
+    return;
+  }
+  auto it = inflight_.find(h.id);
+  if (it == inflight_.end()) return;
+  Inflight f = std::move(it->second);
+  inflight_.erase(it);
+  --engines_[static_cast<std::size_t>(f.engine)].inflight;
+  if (f.group) --f.group->inflight;
+  Reply r;
+  r.engine = b.first + in.source - 1;
+  r.ok = h.ok != 0;
+  r.failed_item = h.failed_item;
+  r.busy_ns = h.busy_ns;
+  r.payload = Reader(in.data.data() + sizeof(ReplyHeader), in.data.size() - sizeof(ReplyHeader));
+  f.job->note_busy(h.busy_ns);
+  f.job->deliver(f.key, r);
+}
+
+bool Controller::poll() {
+  outbox_.progress();
+  bool any = false;
+  transport::Incoming in;
+  for (auto& b : batches_) {
+    while (transport::try_recv(b.comm, MPI_ANY_SOURCE, in)) {
+      any = true;
+      handle(b, in);
+    }
+    if (!b.statics.empty() && progress_static(b)) any = true;
+  }
+  if (any) dispatch_all();
+  return any;
+}
+
+bool Controller::busy() const {
+  if (!inflight_.empty() || !callbacks_.empty() || !outbox_.empty()) return true;
+  for (const auto& b : batches_)
+    if (!b.statics.empty()) return true;
+  return false;
+}
+
+void Controller::run_callbacks() {
+  if (t_in_callbacks) return;
+  std::unique_lock<std::mutex> cb(callback_mu_, std::try_to_lock);
+  if (!cb.owns_lock()) return;
+  CallbackScope scope;
+  while (true) {
+    std::vector<std::function<void()>> batch;
+    {
+      auto lk = lock();
+      batch.swap(callbacks_);
+    }
+    if (batch.empty()) return;
+    for (auto& fn : batch) {
+      try {
+        fn();
+      } catch (const std::exception& e) {
+        std::cerr << "ranks: a result callback threw: " << e.what() << std::endl;
+      }
+    }
+  }
+}
+
+bool Controller::wait_until(const std::function<bool()>& done,
+                            std::optional<Clock::time_point> deadline) {
+  struct Waiting {
+    Controller& c;
+    explicit Waiting(Controller& c) : c(c) {
+      auto lk = c.lock();
+      ++c.waiters_;
+    }
+    ~Waiting() {
+      {
+        auto lk = c.lock();
+        --c.waiters_;
+      }
+      c.cv_.notify_all();
+    }
+  } waiting(*this);
+  transport::Backoff backoff(std::chrono::microseconds(1000));
+  bool ok = true;
+  while (!done()) {
+    if (deadline && Clock::now() >= *deadline) {
+      ok = false;
+      break;
+    }
+    bool any = false;
+    {
+      auto lk = lock();
+      any = poll();
+    }
+    run_callbacks();
+    if (any) {
+      backoff.reset();
+    } else {
+      backoff.pause();
+    }
+  }
+  // Callbacks of what just finished run before the caller goes on (they may use its locals).
+  if (!t_in_callbacks) {
+    while (true) {
+      {
+        auto lk = lock();
+        if (callbacks_.empty()) break;
+      }
+      run_callbacks();
+      std::this_thread::yield();
+    }
+  }
+  return ok;
+}
+
+void Controller::progress_loop() {
+  transport::Backoff backoff(std::chrono::microseconds(2000));
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!stopping_) {
+    if (waiters_ > 0 || !busy()) {
+      cv_.wait_for(lk, std::chrono::milliseconds(50));
+      backoff.reset();
+      continue;
+    }
+    bool any = false;
+    try {
+      any = poll();
+    } catch (const std::exception& e) {
+      std::cerr << "ranks: the controller's progress failed: " << e.what() << std::endl;
+      transport::abort(1);
+    }
+    lk.unlock();
+    run_callbacks();
+    if (any) {
+      backoff.reset();
+    } else {
+      backoff.pause();
+    }
+    lk.lock();
+  }
+}
+
+void Controller::shutdown(int code, std::chrono::milliseconds grace) {
+  {
+    auto lk = lock();
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (progress_.joinable()) progress_.join();
+  auto lk = lock();
+  callbacks_.clear();
+  for (const auto& e : engines_) {
+    Bytes msg(sizeof(TaskHeader));
+    TaskHeader h;
+    h.kind = Kind::kStop;
+    h.aux = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
+    patch_header(msg, h);
+    seal(msg);
+    outbox_.send(batches_[static_cast<std::size_t>(e.batch)].comm, e.rank, std::move(msg));
+  }
+  const auto deadline = Clock::now() + grace;
+  transport::Backoff backoff(std::chrono::microseconds(2000));
+  while (stopped_ < static_cast<int>(engines_.size())) {
+    if (poll()) {
+      backoff.reset();
+    } else {
+      if (grace.count() > 0 && Clock::now() > deadline) {
+        std::cerr << "ranks: " << engines_.size() - static_cast<std::size_t>(stopped_)
+                  << " engine(s) still busy " << grace.count()
+                  << " ms after the controller ended; aborting the job" << std::endl;
+        transport::abort(code);
+      }
+      backoff.pause();
+    }
+  }
+  outbox_.drain();
+  for (auto& b : batches_)
+    if (b.spawned.inter != MPI_COMM_NULL) transport::release(b.spawned);
+  callbacks_.clear();
+}
+
+// The functions the header-only API calls.
+
+void require_controller(const char* what) {
+  if (g_controller) return;
+  if (g_on_engine)
+    throw Error(std::string("ranks: ") + what +
+                " was called inside a task on an engine; engines cannot start work of their "
+                "own: return the data and call it from the controller");
+  throw Error(std::string("ranks: ") + what +
+              " was called outside ranks::run; wrap your program's body in "
+              "ranks::run(argc, argv, body)");
+}
+
+namespace {
+Controller& ctl(const char* what) {
+  require_controller(what);
+  return *g_controller;
+}
+}  // namespace
+
+std::shared_ptr<Group> make_group(int n, const char* who) { return ctl(who).make_group(n, who); }
+std::shared_ptr<Group> default_group() { return ctl("ranks::Process").default_group(); }
+int group_size(const Group& g) { return static_cast<int>(g.engines.size()); }
+std::vector<int> group_engines(const Group& g) { return g.engines; }
+void submit(Group& g, std::shared_ptr<DynamicJob> job) {
+  ctl("submitting work").submit(g, std::move(job));
+}
+void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key) {
+  ctl("submitting work").submit_to(engine, std::move(msg), std::move(job), key);
+}
+void submit_static(Group& g, std::shared_ptr<StaticJob> job) {
+  ctl("submitting work").submit_static(g, std::move(job));
+}
+void drop_queued(Group& g, std::exception_ptr why) {
+  ctl("Pool::terminate").drop_queued(g, std::move(why));
+}
+std::size_t outstanding(const Group& g) {
+  auto lk = ctl("waiting").lock();
+  return g.inflight + g.queue.size();
+}
+bool wait_until(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
+  return ctl("waiting for a result").wait_until(done, deadline);
+}
+std::unique_lock<std::mutex> lock() { return ctl("ranks").lock(); }
+void post(std::function<void()> fn) { g_controller->post(std::move(fn)); }
+
+}  // namespace ranks::detail
+
+namespace ranks {
+int engine_count() { return detail::ctl("ranks::engine_count").engine_count(); }
+}  // namespace ranks

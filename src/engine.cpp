@@ -1,0 +1,145 @@
+#include "engine.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "ranks/detail/registry.hpp"
+#include "ranks/error.hpp"
+#include "registry_table.hpp"
+#include "transport.hpp"
+#include "wire_internal.hpp"
+
+namespace ranks {
+
+namespace {
+int g_engine_id = -1;
+}
+
+int engine_id() noexcept { return g_engine_id; }
+
+namespace detail {
+
+void set_engine_id(int id) { g_engine_id = id; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Outcome {
+  bool ok = true;
+  std::int64_t failed_item = -1;
+  std::uint64_t busy_ns = 0;
+};
+
+// Runs one invoker; the result (or the error report) goes to out.
+Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
+  Outcome o;
+  const auto t0 = Clock::now();
+  const std::size_t mark = out.size();
+  std::int64_t item = -1;
+  try {
+    InvokeFn fn = find_invoker(h.invoker);
+    if (fn == nullptr)
+      throw Error("ranks: the engine does not know task id " + std::to_string(h.invoker) +
+                  " (controller and engine differ?)");
+    const void* f = nullptr;
+    if (h.fn.valid) {
+      f = resolve_function(h.fn);
+      if (f == nullptr)
+        throw Error("ranks: the engine could not verify the function it was sent; refusing it");
+    }
+    InvokeContext ctx{h, in, items, out, f};
+    try {
+      fn(ctx);
+    } catch (...) {
+      item = ctx.item;
+      throw;
+    }
+  } catch (...) {
+    const ErrorInfo e = current_error();
+    out.buffer().resize(mark);
+    encode_error(out, e);
+    o.ok = false;
+    o.failed_item = item;
+  }
+  o.busy_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+  std::cout.flush();
+  std::fflush(stdout);
+  return o;
+}
+
+Bytes run_task(const TaskHeader& h, const Bytes& msg, int engine) {
+  Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader));
+  Bytes reply;
+  reply.reserve(256);
+  Writer w(reply);
+  ReplyHeader rh;
+  rh.id = h.id;
+  rh.engine = engine;
+  begin_header(w, rh);
+  const Outcome o = execute(h, in, in, w);
+  rh.ok = o.ok;
+  rh.failed_item = o.failed_item;
+  rh.busy_ns = o.busy_ns;
+  patch_header(reply, rh);
+  seal(reply);
+  return reply;
+}
+
+void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
+  Bytes chunk(h.aux);
+  transport::scatterv_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader));
+  Reader items(chunk.data(), chunk.size());
+  Bytes result;
+  Writer w(result);
+  const Outcome o = execute(h, in, items, w);
+  StaticStatus st{static_cast<std::int64_t>(result.size()), o.ok ? -2 : o.failed_item};
+  transport::gather_send(comm, &st, sizeof st);
+  transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
+}
+
+}  // namespace
+
+int serve(MPI_Comm comm, int engine) {
+  set_engine_id(engine);
+  transport::Outbox outbox;
+  transport::Backoff backoff(std::chrono::microseconds(2000));
+  transport::Incoming in;
+  while (true) {
+    if (!transport::try_recv(comm, 0, in)) {
+      outbox.progress();
+      backoff.pause();
+      continue;
+    }
+    backoff.reset();
+    const auto h = read_header<TaskHeader>(in.data);
+    switch (h.kind) {
+      case Kind::kTask:
+        outbox.send(comm, 0, run_task(h, in.data, engine));
+        break;
+      case Kind::kStaticMap:
+        run_static(comm, h, in.data);
+        break;
+      case Kind::kStop: {
+        outbox.drain();
+        Bytes bye(sizeof(ReplyHeader));
+        ReplyHeader rh;
+        rh.kind = Kind::kStopped;
+        rh.engine = engine;
+        patch_header(bye, rh);
+        seal(bye);
+        transport::send_now(comm, 0, bye);
+        return static_cast<int>(h.aux);
+      }
+      default:
+        std::cerr << "ranks: engine " << engine << " got a message of unknown kind "
+                  << static_cast<unsigned>(h.kind) << "; ignoring it" << std::endl;
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace ranks

@@ -1,0 +1,104 @@
+#pragma once
+
+// The only code that touches MPI: init, point-to-point messages of any size, probing with
+// backoff, the collectives of the static schedule, spawning.
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "ranks/detail/codec.hpp"
+
+namespace ranks::detail::transport {
+
+inline constexpr int kTag = 4242;
+/// Largest single MPI message; bigger ones travel as several (count is an int).
+inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
+
+/// Throws ranks::Error naming the MPI call when rc is not MPI_SUCCESS.
+void check(int rc, const char* what);
+
+/// Sends that complete in the background; buffers live until MPI is done with them.
+class Outbox {
+ public:
+  void send(MPI_Comm comm, int dest, Bytes msg);
+  /// Frees finished sends.
+  void progress();
+  /// Waits for every send to finish.
+  void drain();
+  [[nodiscard]] bool empty() const { return pending_.empty(); }
+
+ private:
+  struct Pending {
+    Bytes data;
+    std::vector<MPI_Request> requests;
+  };
+  std::deque<Pending> pending_;
+};
+
+/// A message received whole.
+struct Incoming {
+  int source = -1;
+  Bytes data;
+};
+
+/// Receives one waiting message from `source` (MPI_ANY_SOURCE: anyone), if there is one.
+bool try_recv(MPI_Comm comm, int source, Incoming& out);
+/// Sends and waits (for the last words of a rank).
+void send_now(MPI_Comm comm, int dest, const Bytes& msg);
+
+/// Spin briefly after activity (microsecond latency while work flows), then yield, then sleep
+/// with growing intervals (an idle rank stays cool).
+class Backoff {
+ public:
+  explicit Backoff(std::chrono::microseconds max_sleep) : max_sleep_(max_sleep) { reset(); }
+  void reset();
+  void pause();
+
+ private:
+  std::chrono::steady_clock::time_point last_;
+  std::chrono::microseconds sleep_{0};
+  std::chrono::microseconds max_sleep_;
+};
+
+/// Engines started by MPI_Comm_spawn: the intercommunicator and its merge (controller rank 0).
+struct Spawned {
+  MPI_Comm inter = MPI_COMM_NULL;
+  MPI_Comm merged = MPI_COMM_NULL;
+};
+/// Spawns n copies of the executable; throws ranks::Error with MPI's reason on failure.
+Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args);
+/// On a spawned engine: the communicator with its controller (rank 0), or MPI_COMM_NULL.
+MPI_Comm join_parent();
+/// Lets go of a spawned set of engines (both sides call it).
+void release(Spawned& s);
+
+[[nodiscard]] int rank(MPI_Comm comm);
+[[nodiscard]] int size(MPI_Comm comm);
+
+}  // namespace ranks::detail::transport
+
+namespace ranks::detail::transport {
+
+// Collectives, root 0. The root posts non-blocking ones and tests them while it polls; engines
+// block (they have nothing else to do meanwhile).
+MPI_Request iscatterv(MPI_Comm comm, const std::byte* base, const std::vector<int>& counts,
+                      const std::vector<int>& displs);
+MPI_Request igather(MPI_Comm comm, void* recv, int each);
+MPI_Request igatherv(MPI_Comm comm, std::byte* recv, const std::vector<int>& counts,
+                     const std::vector<int>& displs);
+/// True once every request is complete (completed ones become MPI_REQUEST_NULL).
+bool test_all(std::vector<MPI_Request>& requests);
+void scatterv_recv(MPI_Comm comm, std::byte* buf, int n);
+void gather_send(MPI_Comm comm, const void* data, int n);
+void gatherv_send(MPI_Comm comm, const std::byte* data, int n);
+void bcast(MPI_Comm comm, void* data, int n);
+/// Gathers n bytes from every rank to root 0 (recv: n * size bytes on the root).
+void gather(MPI_Comm comm, const void* data, int n, void* recv);
+[[noreturn]] void abort(int code);
+
+}  // namespace ranks::detail::transport
