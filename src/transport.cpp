@@ -186,18 +186,38 @@ bool test_all(std::vector<MPI_Request>& requests) {
   return done != 0;
 }
 
+namespace {
+// Nonblocking collectives match only nonblocking ones: the root posts I-versions, so engines do
+// too, and wait by testing with backoff rather than spinning inside MPI.
+void wait(MPI_Request r, const char* what) {
+  Backoff backoff(std::chrono::microseconds(1000));
+  int done = 0;
+  while (true) {
+    check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), what);
+    if (done) return;
+    backoff.pause();
+  }
+}
+}  // namespace
+
 void scatterv_recv(MPI_Comm comm, std::byte* buf, int n) {
-  check(MPI_Scatterv(nullptr, nullptr, nullptr, MPI_BYTE, buf, n, MPI_BYTE, 0, comm),
-        "MPI_Scatterv");
+  MPI_Request r;
+  check(MPI_Iscatterv(nullptr, nullptr, nullptr, MPI_BYTE, buf, n, MPI_BYTE, 0, comm, &r),
+        "MPI_Iscatterv");
+  wait(r, "MPI_Iscatterv");
 }
 
 void gather_send(MPI_Comm comm, const void* data, int n) {
-  check(MPI_Gather(data, n, MPI_BYTE, nullptr, 0, MPI_BYTE, 0, comm), "MPI_Gather");
+  MPI_Request r;
+  check(MPI_Igather(data, n, MPI_BYTE, nullptr, 0, MPI_BYTE, 0, comm, &r), "MPI_Igather");
+  wait(r, "MPI_Igather");
 }
 
 void gatherv_send(MPI_Comm comm, const std::byte* data, int n) {
-  check(MPI_Gatherv(data, n, MPI_BYTE, nullptr, nullptr, nullptr, MPI_BYTE, 0, comm),
-        "MPI_Gatherv");
+  MPI_Request r;
+  check(MPI_Igatherv(data, n, MPI_BYTE, nullptr, nullptr, nullptr, MPI_BYTE, 0, comm, &r),
+        "MPI_Igatherv");
+  wait(r, "MPI_Igatherv");
 }
 
 void bcast(MPI_Comm comm, void* data, int n) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <iterator>
 #include <memory>
 #include <ranges>
@@ -47,7 +48,10 @@ class Pool {
   }
   ~Pool() {
     try {
-      if (group_) {
+      if (!group_) return;
+      if (std::uncaught_exceptions() > unwinding_) {
+        terminate();  // leaving by an exception: like Python's `with Pool()`, do not wait
+      } else {
         close();
         join();
       }
@@ -194,7 +198,7 @@ class Pool {
                   "ranks: map needs a function that returns a value; use "
                   "apply_async in a loop for functions returning void");
     check_open(Star ? "starmap" : "map");
-    auto state = std::make_shared<detail::MapState<R>>(items.view.size());
+    auto state = std::make_shared<detail::MapState<R>>(items.view.size(), dynamic_only);
     if (schedule_ == Schedule::kStatic && !dynamic_only) {
       detail::submit_static(*group_, std::make_shared<detail::StaticMapJob<Task, F, T, R>>(
                                          f, std::move(items), size(), state));
@@ -227,6 +231,7 @@ class Pool {
   using Bytes = detail::Bytes;
 
   std::shared_ptr<detail::Group> group_;
+  int unwinding_ = std::uncaught_exceptions();
   bool closed_ = false;
   Schedule schedule_ = Schedule::kDynamic;
 };

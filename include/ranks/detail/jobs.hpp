@@ -76,12 +76,15 @@ class SingleJob final : public DynamicJob {
 template <class R>
 class MapState : public State<std::vector<R>> {
  public:
-  explicit MapState(std::size_t n) : n_(n), out_(n) {}
+  /// streaming: imap reads out_ while results arrive, so it is never moved into the value.
+  MapState(std::size_t n, bool streaming) : n_(n), out_(n), streaming_(streaming) {}
 
   // Under the lock.
   void chunk_done(std::size_t start, std::size_t len) {
-    arrived_.emplace_back(start, len);
-    chunks_[start] = len;
+    if (len > 0) {
+      arrived_.emplace_back(start, len);
+      chunks_[start] = len;
+    }
     while (true) {
       auto it = chunks_.find(prefix_.load(std::memory_order_relaxed));
       if (it == chunks_.end()) break;
@@ -121,13 +124,14 @@ class MapState : public State<std::vector<R>> {
     if (!failures_.empty()) {
       finish_with(failures_.begin()->second);  // the lowest failing input index
     } else {
-      this->value_ = std::move(out_);
+      if (!streaming_) this->value_ = std::move(out_);
       this->complete();
     }
   }
   void finish_with(std::exception_ptr e) {
     if (!this->is_ready()) this->fail(std::move(e));
   }
+  bool streaming_;
   std::size_t done_ = 0;
   std::map<std::size_t, std::exception_ptr> failures_;
 };

@@ -1,0 +1,171 @@
+#include <gtest/gtest.h>
+
+#include <ranks/ranks.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+int square(int x) { return x * x; }
+int fail_on_odd_multiples_of(int x) {
+  if (x == 3 || x == 7 || x == 11) throw std::invalid_argument("bad " + std::to_string(x));
+  return x;
+}
+int throw_int(int) { throw 42; }
+struct MyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+int throw_mine(int) { throw MyError("custom"); }
+int nested_pool(int) {
+  ranks::Pool inner(1);
+  return inner.size();
+}
+
+}  // namespace
+
+TEST(Errors, remote_error_names_type_message_and_engine) {
+  ranks::Pool pool;
+  try {
+    pool.apply([](int) -> int { throw std::runtime_error("boom"); }, 1);
+    FAIL() << "no exception";
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_EQ(e.type_name(), "std::runtime_error");
+    EXPECT_EQ(e.message(), "boom");
+    EXPECT_GE(e.engine_id(), 0);
+    EXPECT_LT(e.engine_id(), ranks::engine_count());
+    const std::string what = e.what();
+    EXPECT_NE(what.find("std::runtime_error"), std::string::npos);
+    EXPECT_NE(what.find("boom"), std::string::npos);
+    EXPECT_NE(what.find("engine " + std::to_string(e.engine_id())), std::string::npos);
+  }
+}
+
+TEST(Errors, engine_serves_on_after_a_failure) {
+  ranks::Pool pool(1);
+  for (int round = 0; round < 5; ++round) {
+    EXPECT_THROW(pool.apply(fail_on_odd_multiples_of, 3), ranks::RemoteError);
+    EXPECT_EQ(pool.apply(square, round), round * round);
+  }
+  // under load: failures mixed into a stream of tasks
+  std::vector<ranks::AsyncResult<int>> rs;
+  for (int i = 0; i < 300; ++i) rs.push_back(pool.apply_async(fail_on_odd_multiples_of, i % 13));
+  int failed = 0;
+  for (auto& r : rs) {
+    r.wait();
+    failed += r.successful() ? 0 : 1;
+  }
+  int expected = 0;
+  for (int i = 0; i < 300; ++i) expected += (i % 13 == 3 || i % 13 == 7 || i % 13 == 11);
+  EXPECT_EQ(failed, expected);
+}
+
+TEST(Errors, map_throws_the_failure_of_the_lowest_index) {
+  ranks::Pool pool;
+  std::vector<int> in(20);
+  for (int i = 0; i < 20; ++i) in[i] = i;
+  for (std::size_t chunk : {0u, 1u, 4u}) {
+    try {
+      pool.map(fail_on_odd_multiples_of, in, chunk);
+      FAIL() << "no exception";
+    } catch (const ranks::RemoteError& e) {
+      EXPECT_EQ(e.message(), "bad 3") << "chunksize " << chunk;
+      EXPECT_EQ(e.index(), 3);
+      EXPECT_EQ(e.type_name(), "std::invalid_argument");
+    }
+  }
+  pool.set_schedule(ranks::Schedule::kStatic);
+  try {
+    pool.map(fail_on_odd_multiples_of, in);
+    FAIL() << "no exception";
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_EQ(e.message(), "bad 3");
+    EXPECT_EQ(e.index(), 3);
+  }
+}
+
+TEST(Errors, imap_raises_when_it_reaches_the_failure) {
+  ranks::Pool pool;
+  std::vector<int> seen;
+  try {
+    for (int v : pool.imap(fail_on_odd_multiples_of, std::vector<int>{0, 1, 2, 3, 4}, 1))
+      seen.push_back(v);
+    FAIL() << "no exception";
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_EQ(e.message(), "bad 3");
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(Errors, exceptions_of_any_type_come_back) {
+  ranks::Pool pool;
+  try {
+    pool.apply(throw_int, 0);
+    FAIL();
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_EQ(e.type_name(), "int");
+  }
+  try {
+    pool.apply(throw_mine, 0);
+    FAIL();
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_NE(e.type_name().find("MyError"), std::string::npos);
+    EXPECT_EQ(e.message(), "custom");
+  }
+}
+
+TEST(Errors, every_library_error_is_a_ranks_error) {
+  static_assert(std::is_base_of_v<ranks::Error, ranks::RemoteError>);
+  static_assert(std::is_base_of_v<ranks::Error, ranks::TimeoutError>);
+  static_assert(std::is_base_of_v<std::runtime_error, ranks::Error>);
+  ranks::Pool pool;
+  EXPECT_THROW(pool.apply(throw_int, 0), ranks::Error);
+}
+
+TEST(Errors, pool_of_zero_or_fewer_engines) {
+  for (int n : {0, -3}) {
+    try {
+      ranks::Pool p(n);
+      FAIL();
+    } catch (const ranks::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("at least one engine"), std::string::npos);
+    }
+  }
+}
+
+TEST(Errors, closed_pool_refuses_work) {
+  ranks::Pool pool;
+  pool.close();
+  try {
+    pool.apply(square, 1);
+    FAIL();
+  } catch (const ranks::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("closed pool"), std::string::npos);
+  }
+  EXPECT_THROW(pool.map(square, std::vector<int>{1}), ranks::Error);
+  EXPECT_THROW(pool.imap(square, std::vector<int>{1}), ranks::Error);
+  pool.join();
+}
+
+TEST(Errors, join_on_an_open_pool) {
+  ranks::Pool pool;
+  EXPECT_THROW(pool.join(), ranks::Error);
+}
+
+TEST(Errors, api_inside_a_task_is_a_remote_error_not_a_hang) {
+  ranks::Pool pool;
+  try {
+    pool.apply(nested_pool, 0);
+    FAIL();
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_NE(e.message().find("inside a task on an engine"), std::string::npos);
+  }
+}
+
+TEST(Errors, process_misuse) {
+  ranks::Process p(square, 2);
+  EXPECT_THROW(p.join(), ranks::Error);
+  EXPECT_FALSE(p.exitcode().has_value());
+  p.start();
+  EXPECT_THROW(p.start(), ranks::Error);
+  p.join();
+}

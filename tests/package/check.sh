@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# check.sh SOURCE WORK MPIEXEC: installs ranks from SOURCE into WORK/prefix, builds the user
+# project beside this script against it with find_package(ranks), and runs its examples under
+# mpirun -np 2, 3, 5 and without mpirun.
+set -euo pipefail
+src=$1 work=$2 mpiexec=$3
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work"
+cmake -S "$src" -B "$work/build" -DRANKS_BUILD_TESTS=OFF -DRANKS_BUILD_APPS=OFF \
+  -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+cmake --build "$work/build" -j2 >/dev/null
+cmake --install "$work/build" >/dev/null
+cmake -S "$here" -B "$work/user" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/user" -j2 >/dev/null
+for np in 2 3 5; do
+  echo "== mpirun -np $np"
+  "$mpiexec" -np "$np" --oversubscribe "$work/user/design_examples"
+done
+echo "== without mpirun"
+"$work/user/design_examples"
+echo "package check passed"

@@ -1,0 +1,170 @@
+// The examples of DESIGN.md (Pool, AsyncResult, Errors, Process), checked as their comments say.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <ranks/ranks.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#define CHECK(cond)                                                             \
+  do {                                                                          \
+    if (!(cond)) throw std::logic_error(std::string("check failed: ") + #cond); \
+  } while (0)
+
+int square(int x) { return x * x; }
+
+struct Scale {  // a functor with state travels by serialize()
+  double k = 1;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & k;
+  }
+  double operator()(double x) const { return k * x; }
+};
+
+int g_setup_calls = 0;
+void setup() { ++g_setup_calls; }
+int setup_calls(int) { return g_setup_calls; }
+
+int slow(int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return x;
+}
+
+class Hello : public ranks::Process<Hello> {
+ public:
+  Hello() = default;
+  explicit Hello(int id) : id_(id) {}
+  void run() { std::cout << "Soy el proceso con el ID: " << id_ << std::endl; }  // on an engine
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & id_;
+  }
+
+ private:
+  int id_ = 0;
+};
+
+void greet(int id) { std::cout << "Soy el proceso con el ID: " << id << std::endl; }
+
+void pool_examples() {
+  ranks::Pool pool;     // every engine; spawns some where there are none
+  ranks::Pool pool4(4);  // exactly 4 engines; spawns those missing
+  CHECK(pool4.size() == 4);
+  std::vector<int> in{0, 1, 2, 3, 4};
+  std::vector<int> out = pool.map(square, in);
+  CHECK((out == std::vector<int>{0, 1, 4, 9, 16}));
+  auto lam = pool.map([](int x) { return x + 1; }, in);
+  CHECK((lam == std::vector<int>{1, 2, 3, 4, 5}));
+  auto scaled = pool.map(Scale{2.0}, std::vector<double>{1, 2});
+  CHECK((scaled == std::vector<double>{2, 4}));
+  ranks::AsyncResult<std::vector<int>> ar = pool.map_async(square, in);
+  out = ar.get();
+  CHECK((out == std::vector<int>{0, 1, 4, 9, 16}));
+  int nine = pool.apply(square, 3);
+  CHECK(nine == 9);
+  std::vector<ranks::AsyncResult<int>> rs;
+  for (int i = 0; i < 10; ++i) rs.push_back(pool.apply_async(square, i));
+  for (int i = 0; i < 10; ++i) CHECK(rs[i].get() == i * i);
+  int pow = pool.apply(
+      [](int b, int e) {
+        int r = 1;
+        while (e--) r *= b;
+        return r;
+      },
+      2, 10);
+  CHECK(pow == 1024);
+  auto sums = pool.starmap([](int a, int b) { return a + b; },
+                           std::vector<std::tuple<int, int>>{{1, 2}, {3, 4}});
+  CHECK((sums == std::vector<int>{3, 7}));
+  std::vector<int> seen;
+  for (int v : pool.imap(square, in)) seen.push_back(v);
+  CHECK((seen == std::vector<int>{0, 1, 4, 9, 16}));
+  seen.clear();
+  for (int v : pool.imap_unordered(square, in)) seen.push_back(v);
+  std::sort(seen.begin(), seen.end());
+  CHECK((seen == std::vector<int>{0, 1, 4, 9, 16}));
+  out = pool.map(square, in, /*chunksize=*/2);
+  CHECK((out == std::vector<int>{0, 1, 4, 9, 16}));
+  int got = 0;
+  std::string err;
+  pool.apply_async(square, 3).then([&](int v) { got = v; },
+                                   [&](const ranks::RemoteError& e) { err = e.what(); });
+  pool.apply_async([](int) -> int { throw std::runtime_error("boom"); }, 0)
+      .then([&](int) {}, [&](const ranks::RemoteError& e) { err = e.message(); });
+  pool.close();
+  pool.join();  // the destructor does both: nothing is lost
+  CHECK(got == 9);
+  CHECK(err == "boom");
+
+  ranks::Pool ready(4, setup);  // setup() runs once on each engine before any task
+  auto calls = ready.map(setup_calls, std::vector<int>(40, 0), 1);
+  for (int c : calls) CHECK(c >= 1);
+}
+
+void async_result_examples() {
+  ranks::Pool pool(2);
+  ranks::AsyncResult<int> r = pool.apply_async(slow, 7);
+  bool timed_out = false;
+  try {
+    r.get(std::chrono::milliseconds(50));
+  } catch (const ranks::TimeoutError&) {
+    timed_out = true;
+  }
+  CHECK(timed_out);
+  bool threw = false;
+  try {
+    (void)r.successful();  // successful() before ready: throws
+  } catch (const ranks::Error&) {
+    threw = true;
+  }
+  CHECK(threw);
+  r.wait();
+  bool done = r.wait(std::chrono::seconds(1));
+  CHECK(done && r.ready() && r.successful());
+  CHECK(r.get() == 7);
+}
+
+void error_examples() {
+  ranks::Pool pool(2);
+  try {
+    pool.apply([](int) -> int { throw std::runtime_error("boom"); }, 1);
+    CHECK(false);
+  } catch (const ranks::RemoteError& e) {
+    CHECK(e.type_name() == "std::runtime_error");
+    CHECK(e.message() == "boom");
+    CHECK(e.engine_id() >= 0 && e.engine_id() < ranks::engine_count());
+    CHECK(std::string(e.what()).find("boom") != std::string::npos);
+  }
+  CHECK(pool.apply(square, 4) == 16);  // the engine serves on
+  bool threw = false;
+  try {
+    ranks::Pool zero(0);
+  } catch (const ranks::Error&) {
+    threw = true;
+  }
+  CHECK(threw);
+}
+
+void process_examples() {
+  Hello p(0);
+  p.start();
+  p.join();
+  CHECK(p.exitcode() == 0);
+  CHECK(!p.is_alive());
+  ranks::Process t(greet, 1);
+  t.start();
+  t.join();
+  CHECK(t.exitcode() == 0);
+}
+
+int main(int argc, char** argv) {
+  return ranks::run(argc, argv, [] {
+    pool_examples();
+    async_result_examples();
+    error_examples();
+    process_examples();
+    std::cout << "all DESIGN.md examples behaved as documented" << std::endl;
+  });
+}

@@ -1,0 +1,98 @@
+// The codec and the API's answers outside ranks::run; no MPI needed.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <ranks/ranks.hpp>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using ranks::detail::Bytes;
+using ranks::detail::Reader;
+using ranks::detail::Writer;
+
+template <class T>
+T round_trip(const T& v, std::size_t* size = nullptr) {
+  Bytes buf;
+  Writer w(buf);
+  ranks::detail::encode(w, v);
+  if (size) *size = buf.size();
+  Reader r(buf.data(), buf.size());
+  T out{};
+  ranks::detail::decode(r, out);
+  EXPECT_EQ(r.remaining(), 0u);
+  return out;
+}
+
+struct Pod {
+  int a;
+  double b;
+  bool operator==(const Pod&) const = default;
+};
+
+struct WithSerialize {
+  std::string s;
+  std::vector<int> v;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & s & v;
+  }
+  bool operator==(const WithSerialize&) const = default;
+};
+
+int square(int x) { return x * x; }
+
+}  // namespace
+
+TEST(Wire, raw_values_and_vectors_travel_as_bytes) {
+  std::size_t size = 0;
+  EXPECT_EQ(round_trip(42, &size), 42);
+  EXPECT_EQ(size, sizeof(int));
+  std::vector<double> v(1000, 1.5);
+  EXPECT_EQ(round_trip(v, &size), v);
+  EXPECT_EQ(size, 8 + 1000 * sizeof(double));  // a length, then the bytes: no per-element work
+  std::vector<Pod> pods{{1, 2.0}, {3, 4.0}};
+  EXPECT_EQ(round_trip(pods, &size), pods);
+  EXPECT_EQ(size, 8 + 2 * sizeof(Pod));
+}
+
+TEST(Wire, strings_containers_and_user_types) {
+  EXPECT_EQ(round_trip(std::string("hola")), "hola");
+  EXPECT_EQ(round_trip(std::vector<std::string>{"a", "", "ccc"}),
+            (std::vector<std::string>{"a", "", "ccc"}));
+  const std::map<std::string, std::vector<int>> m{{"x", {1}}, {"y", {}}};
+  EXPECT_EQ(round_trip(m), m);
+  const auto t = std::make_tuple(1, std::string("two"), 3.0);
+  EXPECT_EQ(round_trip(t), t);
+  EXPECT_EQ(round_trip(std::optional<std::string>("o")), std::optional<std::string>("o"));
+  EXPECT_EQ(round_trip(std::optional<int>()), std::optional<int>());
+  const WithSerialize w{"name", {1, 2, 3}};
+  EXPECT_EQ(round_trip(w), w);
+  EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}), (std::vector<bool>{true, false, true}));
+}
+
+TEST(Wire, a_short_message_is_an_error_not_a_crash) {
+  Bytes buf;
+  Writer w(buf);
+  ranks::detail::encode(w, std::vector<int>{1, 2, 3});
+  buf.resize(buf.size() - 1);
+  Reader r(buf.data(), buf.size());
+  std::vector<int> out;
+  EXPECT_THROW(ranks::detail::decode(r, out), ranks::Error);
+}
+
+TEST(Wire, calling_the_api_outside_run_says_what_to_do) {
+  try {
+    ranks::Pool pool;
+    FAIL() << "no error";
+  } catch (const ranks::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside ranks::run"), std::string::npos) << e.what();
+  }
+  ranks::Process p(square, 1);
+  EXPECT_THROW(p.start(), ranks::Error);
+  EXPECT_EQ(ranks::engine_id(), -1);
+  EXPECT_THROW((void)ranks::engine_count(), ranks::Error);
+}
