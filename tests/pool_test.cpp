@@ -26,7 +26,7 @@ struct Scale {
   double k = 1;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & k;
+    ar& k;
   }
   double operator()(double x) const { return k * x; }
 };
@@ -37,7 +37,7 @@ struct Person {
   std::vector<int> scores;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & name & scores;
+    ar& name& scores;
   }
 };
 Person promote(Person p) {
@@ -100,7 +100,8 @@ TEST(Pool, map_of_empty_input_is_empty) {
 
 TEST(Pool, captureless_lambdas_and_functors_travel) {
   ranks::Pool pool;
-  EXPECT_EQ(pool.map([](int x) { return x + 1; }, std::vector<int>{1, 2}), (std::vector<int>{2, 3}));
+  EXPECT_EQ(pool.map([](int x) { return x + 1; }, std::vector<int>{1, 2}),
+            (std::vector<int>{2, 3}));
   EXPECT_EQ(pool.map(Scale{2.5}, std::vector<double>{1, 2}), (std::vector<double>{2.5, 5}));
   EXPECT_EQ(pool.apply(Scale{3}, 2.0), 6.0);
 }

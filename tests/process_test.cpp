@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -26,7 +25,7 @@ class Writer : public ranks::Process<Writer> {
   void run() { std::ofstream(path_) << text_ << " from engine " << ranks::engine_id(); }
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & path_ & text_;
+    ar& path_& text_;
   }
 
  private:

@@ -38,7 +38,7 @@ struct WithSerialize {
   std::vector<int> v;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & s & v;
+    ar& s& v;
   }
   bool operator==(const WithSerialize&) const = default;
 };
@@ -71,7 +71,8 @@ TEST(Wire, strings_containers_and_user_types) {
   EXPECT_EQ(round_trip(std::optional<int>()), std::optional<int>());
   const WithSerialize w{"name", {1, 2, 3}};
   EXPECT_EQ(round_trip(w), w);
-  EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}),
+            (std::vector<bool>{true, false, true}));
 }
 
 TEST(Wire, a_short_message_is_an_error_not_a_crash) {

@@ -18,7 +18,7 @@ struct Scale {  // a functor with state travels by serialize()
   double k = 1;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & k;
+    ar& k;
   }
   double operator()(double x) const { return k * x; }
 };
@@ -39,7 +39,7 @@ class Hello : public ranks::Process<Hello> {
   void run() { std::cout << "Soy el proceso con el ID: " << id_ << std::endl; }  // on an engine
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar & id_;
+    ar& id_;
   }
 
  private:
@@ -49,7 +49,7 @@ class Hello : public ranks::Process<Hello> {
 void greet(int id) { std::cout << "Soy el proceso con el ID: " << id << std::endl; }
 
 void pool_examples() {
-  ranks::Pool pool;     // every engine; spawns some where there are none
+  ranks::Pool pool;      // every engine; spawns some where there are none
   ranks::Pool pool4(4);  // exactly 4 engines; spawns those missing
   CHECK(pool4.size() == 4);
   std::vector<int> in{0, 1, 2, 3, 4};
