@@ -194,7 +194,7 @@ void Controller::submit(Group& g, std::shared_ptr<DynamicJob> job) {
   if (!job->has_next()) return;  // nothing to do (an empty map is already complete)
   g.queue.push_back(std::move(job));
   dispatch(g);
-  if (waiters_ == 0) cv_.notify_one();
+  wake_progress();
 }
 
 void Controller::submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
@@ -204,7 +204,7 @@ void Controller::submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std:
     throw Error("ranks: engine " + std::to_string(engine) + " does not exist; ids are 0.." +
                 std::to_string(static_cast<int>(engines_.size()) - 1));
   send(engine, std::move(msg), std::move(job), key, std::move(g));
-  if (waiters_ == 0) cv_.notify_one();
+  wake_progress();
 }
 
 void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
@@ -244,7 +244,7 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
     b.statics.push_back(op);
     if (b.statics.size() == 1) start_static(b);
   }
-  if (waiters_ == 0) cv_.notify_one();
+  wake_progress();
 }
 
 void Controller::start_static(Batch& b) {
@@ -390,11 +390,8 @@ bool Controller::wait_until(const std::function<bool()>& done,
       ++c.waiters_;
     }
     ~Waiting() {
-      {
-        auto lk = c.lock();
-        --c.waiters_;
-      }
-      c.cv_.notify_all();
+      auto lk = c.lock();
+      --c.waiters_;
     }
   } waiting(*this);
   transport::Backoff backoff(std::chrono::microseconds(1000));
@@ -431,14 +428,31 @@ bool Controller::wait_until(const std::function<bool()>& done,
 }
 
 void Controller::progress_loop() {
-  transport::Backoff backoff(std::chrono::microseconds(2000));
+  // Keeps results moving while no caller waits. It never spins: a caller that waits drives
+  // progress itself (a thread hand-off costs more than an MPI round trip), so this thread
+  // polls at a growing interval and is woken only from a deep sleep: waking it for every
+  // submit would steal a core from the engines on a small machine.
+  using std::chrono::microseconds;
+  microseconds pause(200);
+  auto last_active = Clock::now();
   std::unique_lock<std::mutex> lk(mu_);
   while (!stopping_) {
     if (waiters_ > 0 || !busy()) {
-      cv_.wait_for(lk, std::chrono::milliseconds(50));
-      backoff.reset();
+      if (waiters_ > 0) {
+        cv_.wait_for(lk, std::chrono::milliseconds(10));  // the caller polls; look in later
+      } else if (Clock::now() - last_active < std::chrono::seconds(1)) {
+        cv_.wait_for(lk, std::chrono::milliseconds(1));
+      } else {
+        deep_sleep_ = true;
+        cv_.wait_for(lk, std::chrono::milliseconds(100));
+        deep_sleep_ = false;
+      }
+      if (waiters_ > 0) last_active = Clock::now();
+      pause = microseconds(200);
       continue;
     }
+    last_active = Clock::now();
+    if (cv_.wait_for(lk, pause, [this] { return waiters_ > 0 || stopping_; })) continue;
     bool any = false;
     try {
       any = poll();
@@ -448,12 +462,8 @@ void Controller::progress_loop() {
     }
     lk.unlock();
     run_callbacks();
-    if (any) {
-      backoff.reset();
-    } else {
-      backoff.pause();
-    }
     lk.lock();
+    pause = any ? microseconds(200) : std::min(microseconds(2000), pause * 2);
   }
 }
 

@@ -89,6 +89,10 @@ class Controller {
   void start_static(Batch& b);
   bool progress_static(Batch& b);
   void run_callbacks();
+  /// Wakes the progress thread if it sleeps deeply (call under the lock).
+  void wake_progress() {
+    if (deep_sleep_) cv_.notify_one();
+  }
   void progress_loop();
   [[nodiscard]] bool busy() const;
   std::shared_ptr<Group> find_group(Group& g);
@@ -107,6 +111,7 @@ class Controller {
   std::vector<std::function<void()>> callbacks_;
   std::mutex callback_mu_;
   int waiters_ = 0;
+  bool deep_sleep_ = false;
   int stopped_ = 0;
   bool stopping_ = false;
   std::thread progress_;
