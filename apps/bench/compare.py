@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Prints the comparison table of one benchmark run (JSON lines from ranks_bench and the
+peers), the targets ranks aims at as ratios measured in this run, and draws the plots.
+
+    compare.py results.jsonl [--plot DIR]
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def table(rows):
+    by = collections.defaultdict(list)
+    for r in rows:
+        by[(r["workload"], r["variant"])].append(r)
+    print(f"{'workload':<10} {'variant':<24} {'backend':<20} {'workers':>7} {'median':>13} "
+          f"{'min - max':>25}  unit")
+    for key in sorted(by):
+        for r in sorted(by[key], key=lambda r: r["backend"]):
+            rng = f"{r['min']:.4g} - {r['max']:.4g}"
+            print(f"{r['workload']:<10} {r['variant']:<24} {r['backend']:<20} {r['workers']:>7} "
+                  f"{r['median']:>13.5g} {rng:>25}  {r['unit']}")
+
+
+def value(rows, workload, variant, backend):
+    for r in rows:
+        if r["workload"] == workload and r["variant"] == variant and r["backend"] == backend:
+            return r["median"]
+    return None
+
+
+def targets(rows):
+    """The ratios ranks aims at, each measured within this run."""
+    v = lambda *k: value(rows, *k)
+    checks = []
+
+    def ratio(name, num, den, goal, higher=True):
+        if num is None or den is None or den == 0:
+            checks.append((name, None, goal, None))
+            return
+        x = num / den
+        checks.append((name, x, goal, x >= goal if higher else x <= goal))
+
+    dyn_auto = v("tiny", "auto-chunk", "dynamic")
+    dyn_one = v("tiny", "chunksize-1", "dynamic")
+    ratio("tiny auto: dynamic / multiprocessing", dyn_auto, v("tiny", "auto-chunk", "multiprocessing"), 20)
+    ratio("tiny auto: dynamic / mpi4py.futures", dyn_auto, v("tiny", "auto-chunk", "mpi4py.futures"), 20)
+    ratio("tiny auto: dynamic / mpi-raw scatter-gather", dyn_auto, v("tiny", "auto-chunk", "mpi-raw"), 0.25)
+    ratio("tiny chunk 1: dynamic / multiprocessing", dyn_one, v("tiny", "chunksize-1", "multiprocessing"), 5)
+    ratio("tiny chunk 1: dynamic / mpi4py.futures", dyn_one, v("tiny", "chunksize-1", "mpi4py.futures"), 50)
+    ratio("tiny chunk 1: dynamic / ipyparallel", dyn_one, v("tiny", "chunksize-1", "ipyparallel"), 1000)
+    ratio("tiny chunk 1: dynamic / dask", dyn_one, v("tiny", "chunksize-1", "dask"), 1000)
+    ratio("tiny chunk 1: dynamic / mpi-raw queue", dyn_one, v("tiny", "chunksize-1", "mpi-raw"), 0.40)
+    ratio("latency: dynamic / mpi-raw ping-pong", v("latency", "apply", "dynamic"),
+          v("latency", "ping-pong", "mpi-raw"), 3, higher=False)
+    eff = v("imbalance", "efficiency", "dynamic")
+    checks.append(("imbalance: dynamic efficiency", eff, 0.97, None if eff is None else eff >= 0.97))
+    thr = v("imbalance", "efficiency", "threads")
+    if eff is not None and thr is not None:
+        checks.append(("imbalance: threads - dynamic", thr - eff, 0.02, thr - eff <= 0.02))
+    ratio("bandwidth: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"),
+          v("bandwidth", "send-recv", "mpi-raw"), 0.70)
+    idle = v("idle", "sleep", "dynamic")
+    checks.append(("idle: cores used by the whole cluster", idle, 0.05,
+                   None if idle is None else idle < 0.05))
+    print("\ntargets (ratios from this run)")
+    for name, x, goal, ok in checks:
+        shown = "n/a" if x is None else f"{x:.3g}"
+        verdict = "missing" if ok is None else ("met" if ok else "NOT met")
+        print(f"  {name:<48} {shown:>10}  (goal {goal})  {verdict}")
+
+
+def plot(rows, out):
+    os.makedirs(out, exist_ok=True)
+    for workload, variant, unit, log in [("tiny", "auto-chunk", "tasks/s", True),
+                                         ("tiny", "chunksize-1", "tasks/s", True),
+                                         ("latency", "apply", "us", True),
+                                         ("imbalance", "efficiency", "ideal/wall", False)]:
+        data = [r for r in rows if r["workload"] == workload and r["variant"] == variant]
+        if workload == "latency":
+            data += [r for r in rows if r["workload"] == "latency" and r["variant"] == "ping-pong"]
+        if not data:
+            continue
+        dat = os.path.join(out, f"{workload}-{variant}.dat")
+        with open(dat, "w") as f:
+            for r in sorted(data, key=lambda r: r["median"]):
+                f.write(f"\"{r['backend']}\" {r['median']} {r['min']} {r['max']}\n")
+        png = os.path.join(out, f"{workload}-{variant}.png")
+        script = f"""
+set terminal png size 900,500
+set output '{png}'
+set title '{workload} ({variant}), {data[0]['workers']} workers: median, min-max'
+set ylabel '{unit}'
+set style data histogram
+set style fill solid 0.6
+set boxwidth 0.7
+set xtics rotate by -30
+{'set logscale y' if log else 'set yrange [0:1.05]'}
+plot '{dat}' using 0:2:xtic(1) with boxes notitle, '' using 0:2:3:4 with yerrorbars notitle lc rgb 'black'
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    scaling = [r for r in rows if r["workload"] == "scaling"]
+    if scaling:
+        dat = os.path.join(out, "scaling.dat")
+        backends = sorted({r["backend"] for r in scaling})
+        with open(dat, "w") as f:
+            for b in backends:
+                f.write(f"# {b}\n")
+                for r in sorted((r for r in scaling if r["backend"] == b), key=lambda r: r["workers"]):
+                    f.write(f"{r['workers']} {r['median']}\n")
+                f.write("\n\n")
+        png = os.path.join(out, "scaling.png")
+        plots = ", ".join(f"'{dat}' index {i} with linespoints title '{b}'" for i, b in enumerate(backends))
+        subprocess.run(["gnuplot"], input=f"""
+set terminal png size 900,500
+set output '{png}'
+set title 'scaling: speedup against serial (imbalance workload)'
+set xlabel 'workers'
+set ylabel 'speedup'
+set key left top
+plot x title 'ideal' dt 2, {plots}
+""", text=True, check=True)
+    print(f"\nplots written to {out}/")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("results")
+    p.add_argument("--plot")
+    a = p.parse_args()
+    rows = load(a.results)
+    table(rows)
+    targets(rows)
+    if a.plot:
+        plot(rows, a.plot)
+
+
+if __name__ == "__main__":
+    main()

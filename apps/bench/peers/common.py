@@ -1,0 +1,80 @@
+"""The benchmark's workloads and reporting, shared by the Python peers.
+
+Same definitions as apps/bench/workloads.hpp, so that every tool runs the same tasks; each
+peer prints one JSON object per measurement (the fields ranks_bench writes).
+"""
+import json
+import statistics
+import sys
+import time
+
+TINY_N = 100_000
+LATENCY_N = 2000
+IMBALANCE_N = 400
+
+
+def square(x):
+    return x * x
+
+
+def spin(ms):
+    """Busy-waits (spins on a monotonic clock, never sleeps) for ms milliseconds."""
+    end = time.perf_counter() + ms / 1000.0
+    while time.perf_counter() < end:
+        pass
+    return ms
+
+
+def task_ms(i):
+    return 0.1 + 4.9 * ((i * 7919) % IMBALANCE_N) / 399.0
+
+
+def imbalance_tasks():
+    order = sorted(range(IMBALANCE_N), key=lambda i: (i * 2654435761) % 2**32)
+    return [task_ms(i) for i in order]
+
+
+def emit(workload, variant, backend, workers, unit, samples, **extra):
+    row = dict(extra)
+    row.update(workload=workload, variant=variant, backend=backend, workers=workers,
+               median=statistics.median(samples), min=min(samples), max=max(samples),
+               unit=unit, repeat=len(samples))
+    print(json.dumps(row), flush=True)
+
+
+def repeat(n, fn):
+    return [fn() for _ in range(n)]
+
+
+def rate(n, fn):
+    t0 = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t0)
+
+
+def per_call_us(n, fn):
+    t0 = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return (time.perf_counter() - t0) * 1e6 / n
+
+
+def efficiency(tasks, workers, fn):
+    ideal = sum(tasks) / 1000.0 / workers
+    t0 = time.perf_counter()
+    fn()
+    return ideal / (time.perf_counter() - t0)
+
+
+def args():
+    import argparse
+    p = argparse.ArgumentParser()
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args()
+    return a
+
+
+def log(*what):
+    print(*what, file=sys.stderr, flush=True)

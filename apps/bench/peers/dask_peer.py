@@ -1,0 +1,39 @@
+"""Dask distributed futures on a LocalCluster of single-threaded worker processes."""
+import math
+
+from dask.distributed import Client, LocalCluster, wait
+
+from common import (IMBALANCE_N, args, efficiency, emit, imbalance_tasks, per_call_us, rate,
+                    repeat, spin, square)
+
+B = "dask"
+
+
+def main():
+    a = args()
+    w, r = a.workers, min(a.repeat, 3)
+    with LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        n1 = 200 if a.quick else 2000
+
+        def one_task_per_element():
+            futures = client.map(square, range(n1), pure=False)
+            client.gather(futures)
+
+        emit("tiny", "chunksize-1", B, w, "tasks/s",
+             repeat(r, lambda: rate(n1, one_task_per_element)), n=n1)
+        m = 50 if a.quick else 200
+        emit("latency", "apply", B, w, "us",
+             repeat(r, lambda: per_call_us(m, lambda i: client.submit(square, i, pure=False).result())),
+             n=m)
+        tasks = imbalance_tasks()[: 40 if a.quick else IMBALANCE_N]
+
+        def run_tasks():
+            client.gather(client.map(spin, tasks, pure=False))
+
+        emit("imbalance", "efficiency", B, w, "ideal/wall",
+             repeat(r, lambda: efficiency(tasks, w, run_tasks)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""ipyparallel (LoadBalancedView, DirectView) on the benchmark's workloads."""
+import math
+import time
+
+import ipyparallel as ipp
+
+from common import (IMBALANCE_N, TINY_N, args, efficiency, emit, imbalance_tasks, log,
+                    per_call_us, rate, repeat, spin, square)
+
+B = "ipyparallel"
+
+
+def main():
+    a = args()
+    w, r = a.workers, min(a.repeat, 3)
+    cluster = ipp.Cluster(n=w, log_level=40)
+    rc = cluster.start_and_connect_sync()
+    try:
+        rc.wait_for_engines(w, timeout=120)
+        lview = rc.load_balanced_view()
+        dview = rc[:]
+        dview.execute("import time").get()
+        n = 10_000 if a.quick else TINY_N
+        auto = math.ceil(n / (4 * w))
+        emit("tiny", "auto-chunk", B, w, "tasks/s",
+             repeat(r, lambda: rate(n, lambda: lview.map_sync(square, range(n), chunksize=auto))))
+        n1 = 200 if a.quick else 1000
+        emit("tiny", "chunksize-1", B, w, "tasks/s",
+             repeat(r, lambda: rate(n1, lambda: lview.map_sync(square, range(n1)))), n=n1)
+        m = 50 if a.quick else 200
+        emit("latency", "apply", B, w, "us",
+             repeat(r, lambda: per_call_us(m, lambda i: lview.apply_sync(square, i))), n=m)
+        tasks = imbalance_tasks()[: 40 if a.quick else IMBALANCE_N]
+        emit("imbalance", "efficiency", B, w, "ideal/wall",
+             repeat(r, lambda: efficiency(tasks, w, lambda: lview.map_sync(spin, tasks))))
+        emit("imbalance", "efficiency", B + "-direct", w, "ideal/wall",
+             repeat(r, lambda: efficiency(tasks, w, lambda: dview.map_sync(spin, tasks))))
+    finally:
+        rc.close()
+        cluster.stop_cluster_sync()
+
+
+if __name__ == "__main__":
+    main()

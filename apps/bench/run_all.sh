@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the whole comparison in one go and prints one table:
+#   ranks (dynamic, static), serial, threads, OpenMP, hand-written MPI  (build/apps/ranks_bench)
+#   multiprocessing.Pool, mpi4py.futures, ipyparallel, Dask distributed (apps/bench/peers)
+#
+#   apps/bench/run_all.sh [--workers W] [--repeat R] [--out DIR] [--quick]
+# Writes DIR/results.jsonl (one JSON object per measurement) and DIR/plots/*.png.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+workers=2 repeat=5 out=bench-results quick=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workers) workers=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --quick) quick=(--quick); shift ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
+done
+[ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+py=/usr/bin/python3
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+echo "== ranks_bench (mpirun -np $((workers + 1)))" >&2
+timeout 900 mpirun -np $((workers + 1)) --oversubscribe build/apps/ranks_bench \
+  --repeat "$repeat" --json "$out/ranks.jsonl" "${quick[@]}" >&2
+cat "$out/ranks.jsonl" >>"$results"
+
+peers=apps/bench/peers
+run_peer() {  # name command...
+  local name=$1
+  shift
+  echo "== $name" >&2
+  if ! (cd "$peers" && timeout 900 "$@" --workers "$workers" --repeat "$repeat" "${quick[@]}") \
+      >>"$results" 2>"$out/$name.log"; then
+    echo "   $name failed or is not installed; see $out/$name.log" >&2
+  fi
+}
+run_peer multiprocessing $py multiprocessing_peer.py
+run_peer mpi4py mpirun -np $((workers + 1)) --oversubscribe $py -m mpi4py.futures mpi4py_peer.py
+run_peer ipyparallel $py ipyparallel_peer.py
+run_peer dask $py dask_peer.py
+
+$py apps/bench/compare.py "$results" --plot "$out/plots"
