@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 what=${1:-demo}
 
 packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
-          libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev)
+          libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+          iproute2 slurm-wlm munge)   # the last three: the multi-host and Slurm tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,96 @@
+// Where the engines run: one task per engine reports its host name, network namespace and IPv4
+// addresses; then a map checks that results come back right from every host.
+//
+// Prints one "engine <id> host=<name> netns=<net:[inode]> ip=<a,b>" line per engine, then
+// "hosts=<n> netns=<n> addresses=<n>" (distinct values among the engines) and "sum=<n>".
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+#include <ranks/ranks.hpp>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (gethostname(buf.data(), buf.size() - 1) != 0) return "?";
+  return buf.data();
+}
+
+std::string net_namespace() {
+  std::error_code ec;
+  auto link = std::filesystem::read_symlink("/proc/self/ns/net", ec);
+  return ec ? std::string("?") : link.string();
+}
+
+// The IPv4 addresses of this process's network namespace, loopback left out.
+std::string addresses() {
+  std::string out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "?";
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if ((ntohl(in->sin_addr.s_addr) >> 24) == 127) continue;
+    std::array<char, INET_ADDRSTRLEN> text{};
+    inet_ntop(AF_INET, &in->sin_addr, text.data(), text.size());
+    if (!out.empty()) out += ',';
+    out += text.data();
+  }
+  freeifaddrs(list);
+  return out.empty() ? std::string("-") : out;
+}
+
+// engine id, host name, network namespace, addresses
+using Where = std::tuple<int, std::string, std::string, std::string>;
+
+Where where(int) { return {ranks::engine_id(), host_name(), net_namespace(), addresses()}; }
+
+long long square(long long x) { return x * x; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ranks::run(argc, argv, []() -> int {
+    ranks::Pool pool;
+    std::cout << "controller host=" << host_name() << " netns=" << net_namespace()
+              << " ip=" << addresses() << "\n";
+
+    // One item per engine under the static schedule: every engine answers exactly once.
+    pool.set_schedule(ranks::Schedule::kStatic);
+    std::vector<int> one_each(static_cast<std::size_t>(pool.size()));
+    std::vector<Where> seen = pool.map(where, one_each);
+    std::set<std::string> hosts, namespaces, addrs;
+    for (const auto& [id, host, ns, ip] : seen) {
+      std::cout << "engine " << id << " host=" << host << " netns=" << ns << " ip=" << ip << "\n";
+      hosts.insert(host);
+      namespaces.insert(ns);
+      addrs.insert(ip);
+    }
+    std::cout << "hosts=" << hosts.size() << " netns=" << namespaces.size()
+              << " addresses=" << addrs.size() << "\n";
+
+    // Results from every engine, in input order, under the dynamic schedule.
+    pool.set_schedule(ranks::Schedule::kDynamic);
+    std::vector<long long> in(1000);
+    std::iota(in.begin(), in.end(), 0LL);
+    std::vector<long long> out = pool.map(square, in, /*chunksize=*/7);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (out[i] != in[i] * in[i]) {
+        std::cout << "wrong result at " << i << ": " << out[i] << "\n";
+        return 1;
+      }
+    }
+    std::cout << "sum=" << std::accumulate(out.begin(), out.end(), 0LL) << std::endl;
+    return 0;
+  });
+}
