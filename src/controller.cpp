@@ -36,6 +36,8 @@ struct Controller::Batch::StaticOp {
   std::shared_ptr<Group> group;
   int stage = 0;  // 0 waiting, 1 scatter + status gather posted, 2 result gather posted
   std::vector<int> counts, displs;
+  const std::byte* base = nullptr;
+  std::chrono::system_clock::time_point submitted;
   std::vector<StaticStatus> status;
   std::vector<MPI_Request> requests;
   Bytes results;
@@ -129,6 +131,19 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   return g;
 }
 
+std::shared_ptr<Group> Controller::group_of(const std::vector<int>& engines, const char* who) {
+  auto lk = lock();
+  const int n = static_cast<int>(engines_.size());
+  for (int e : engines)
+    if (e < 0 || e >= n)
+      throw Error(std::string("ranks: ") + who + ": engine " + std::to_string(e) +
+                  " does not exist; ids are 0.." + std::to_string(n - 1));
+  auto g = std::make_shared<Group>();
+  g->engines = engines;
+  groups_.push_back(g);
+  return g;
+}
+
 std::shared_ptr<Group> Controller::default_group() {
   {
     auto lk = lock();
@@ -148,7 +163,8 @@ void Controller::send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint
   auto& e = engines_[static_cast<std::size_t>(engine)];
   ++e.inflight;
   if (g) ++g->inflight;
-  inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g)});
+  inflight_.emplace(
+      id, Inflight{std::move(job), key, engine, std::move(g), std::chrono::system_clock::now()});
   const Batch& b = batches_[static_cast<std::size_t>(e.batch)];
   outbox_.send(b.comm, e.rank, std::move(msg));
 }
@@ -164,13 +180,14 @@ void Controller::dispatch(Group& g) {
     const int depth = job->depth();
     int best = -1;
     for (int e : g.engines) {
+      if (!job->wants(e, workers)) continue;
       const int load = engines_[static_cast<std::size_t>(e)].inflight;
       if (load < depth && (best < 0 || load < engines_[static_cast<std::size_t>(best)].inflight))
         best = e;
     }
     if (best < 0) return;
     Bytes msg;
-    const std::uint64_t key = job->next(msg, workers, depth);
+    const std::uint64_t key = job->next(msg, workers, depth, best);
     send(best, std::move(msg), job, key, g.shared_from_this());
     if (!job->has_next()) g.queue.pop_front();
   }
@@ -236,9 +253,30 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
       send(g.engines[i], std::move(msg), job, i, group);
     }
   } else {
+    // The control messages go out now, so that each engine sees its work in submission order
+    // (a later point-to-point task cannot overtake it); the collectives are posted in turn.
     auto op = std::make_shared<Batch::StaticOp>();
     op->job = std::move(job);
     op->group = group;
+    op->submitted = std::chrono::system_clock::now();
+    const bool shared = op->job->shared();
+    op->counts.assign(w + 1, 0);
+    op->displs.assign(w + 1, 0);
+    for (std::size_t i = 0; i < w; ++i) {
+      auto s = op->job->items(i);
+      if (!s.empty()) {
+        if (!op->base) op->base = s.data();
+        op->counts[i + 1] = static_cast<int>(s.size());
+        op->displs[i + 1] = static_cast<int>(s.data() - op->base);
+      }
+      Bytes msg = op->job->control(i);
+      auto h = read_header<TaskHeader>(msg);
+      h.kind = shared ? Kind::kStaticBcast : Kind::kStaticMap;
+      h.aux = static_cast<std::uint64_t>(op->counts[i + 1]);
+      patch_header(msg, h);
+      seal(msg);
+      outbox_.send(b.comm, static_cast<int>(i) + 1, std::move(msg));
+    }
     for (int e : g.engines) ++engines_[static_cast<std::size_t>(e)].inflight;
     group->inflight += w;
     b.statics.push_back(op);
@@ -250,28 +288,14 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
 void Controller::start_static(Batch& b) {
   auto& op = *b.statics.front();
   const auto n = static_cast<std::size_t>(b.count) + 1;
-  op.counts.assign(n, 0);
-  op.displs.assign(n, 0);
-  const std::byte* base = nullptr;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    auto s = op.job->items(i);
-    if (s.empty()) continue;
-    if (!base) base = s.data();
-    op.counts[i + 1] = static_cast<int>(s.size());
-    op.displs[i + 1] = static_cast<int>(s.data() - base);
-  }
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    Bytes msg = op.job->control(i);
-    auto h = read_header<TaskHeader>(msg);
-    h.kind = Kind::kStaticMap;
-    h.aux = static_cast<std::uint64_t>(op.counts[i + 1]);
-    patch_header(msg, h);
-    seal(msg);
-    outbox_.send(b.comm, static_cast<int>(i) + 1, std::move(msg));
-  }
   op.status.assign(n, StaticStatus{});
-  op.requests = {transport::iscatterv(b.comm, base, op.counts, op.displs),
-                 transport::igather(b.comm, op.status.data(), sizeof(StaticStatus))};
+  op.requests.clear();
+  if (!op.job->shared()) {
+    op.requests.push_back(transport::iscatterv(b.comm, op.base, op.counts, op.displs));
+  } else if (op.counts[1] > 0) {
+    op.requests.push_back(transport::ibcast(b.comm, op.base, op.counts[1]));
+  }
+  op.requests.push_back(transport::igather(b.comm, op.status.data(), sizeof(StaticStatus)));
   op.stage = 1;
 }
 
@@ -299,6 +323,9 @@ bool Controller::progress_static(Batch& b) {
     r.engine = engine;
     r.ok = op->status[i].failed_item == -2;
     r.failed_item = r.ok ? -1 : op->status[i].failed_item;
+    r.submitted = op->submitted;
+    r.started_ns = op->status[i].started_ns;
+    r.completed_ns = op->status[i].completed_ns;
     r.payload =
         Reader(op->results.data() + op->rdispls[i], static_cast<std::size_t>(op->rcounts[i]));
     --engines_[static_cast<std::size_t>(engine)].inflight;
@@ -332,9 +359,22 @@ void Controller::handle(Batch& b, transport::Incoming& in) {
   r.ok = h.ok != 0;
   r.failed_item = h.failed_item;
   r.busy_ns = h.busy_ns;
+  r.submitted = f.submitted;
+  r.started_ns = h.started_ns;
+  r.completed_ns = h.completed_ns;
   r.payload = Reader(in.data.data() + sizeof(ReplyHeader), in.data.size() - sizeof(ReplyHeader));
   f.job->note_busy(h.busy_ns);
   f.job->deliver(f.key, r);
+  requeue(f);
+}
+
+void Controller::requeue(const Inflight& f) {
+  // A dynamic job that got a part back to retry has work again: queue it, once.
+  if (!f.group) return;
+  auto d = std::dynamic_pointer_cast<DynamicJob>(f.job);
+  if (!d || !d->has_next()) return;
+  auto& q = f.group->queue;
+  if (std::find(q.begin(), q.end(), d) == q.end()) q.push_back(std::move(d));
 }
 
 bool Controller::poll() {
@@ -527,6 +567,9 @@ Controller& ctl(const char* what) {
 }  // namespace
 
 std::shared_ptr<Group> make_group(int n, const char* who) { return ctl(who).make_group(n, who); }
+std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who) {
+  return ctl(who).group_of(engines, who);
+}
 std::shared_ptr<Group> default_group() { return ctl("ranks::Process").default_group(); }
 int group_size(const Group& g) { return static_cast<int>(g.engines.size()); }
 std::vector<int> group_engines(const Group& g) { return g.engines; }

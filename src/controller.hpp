@@ -40,6 +40,7 @@ class Controller {
   bool handshake(MPI_Comm comm, int first_id);
 
   std::shared_ptr<Group> make_group(int n, const char* who);
+  std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
   std::shared_ptr<Group> default_group();
   void submit(Group& g, std::shared_ptr<DynamicJob> job);
   void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
@@ -77,11 +78,13 @@ class Controller {
     std::uint64_t key = 0;
     int engine = 0;
     std::shared_ptr<Group> group;
+    std::chrono::system_clock::time_point submitted;
   };
 
   void spawn(int n);
   bool poll();
   void handle(Batch& b, transport::Incoming& in);
+  void requeue(const Inflight& f);
   void dispatch(Group& g);
   void dispatch_all();
   void send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,

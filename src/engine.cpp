@@ -30,11 +30,20 @@ struct Outcome {
   bool ok = true;
   std::int64_t failed_item = -1;
   std::uint64_t busy_ns = 0;
+  std::int64_t started_ns = 0;
+  std::int64_t completed_ns = 0;
 };
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Runs one invoker; the result (or the error report) goes to out.
 Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
   Outcome o;
+  o.started_ns = wall_ns();
   const auto t0 = Clock::now();
   const std::size_t mark = out.size();
   std::int64_t item = -1;
@@ -65,6 +74,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
   }
   o.busy_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+  o.completed_ns = wall_ns();
   std::cout.flush();
   std::fflush(stdout);
   return o;
@@ -83,6 +93,8 @@ Bytes run_task(const TaskHeader& h, const Bytes& msg, int engine) {
   rh.ok = o.ok;
   rh.failed_item = o.failed_item;
   rh.busy_ns = o.busy_ns;
+  rh.started_ns = o.started_ns;
+  rh.completed_ns = o.completed_ns;
   patch_header(reply, rh);
   seal(reply);
   return reply;
@@ -90,13 +102,18 @@ Bytes run_task(const TaskHeader& h, const Bytes& msg, int engine) {
 
 void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   Bytes chunk(h.aux);
-  transport::scatterv_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  if (h.kind == Kind::kStaticMap) {
+    transport::scatterv_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  } else if (h.aux > 0) {  // kStaticBcast; an empty payload is not broadcast at all
+    transport::bcast_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  }
   Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader));
   Reader items(chunk.data(), chunk.size());
   Bytes result;
   Writer w(result);
   const Outcome o = execute(h, in, items, w);
-  StaticStatus st{static_cast<std::int64_t>(result.size()), o.ok ? -2 : o.failed_item};
+  StaticStatus st{static_cast<std::int64_t>(result.size()), o.ok ? -2 : o.failed_item, o.started_ns,
+                  o.completed_ns};
   transport::gather_send(comm, &st, sizeof st);
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
@@ -121,6 +138,7 @@ int serve(MPI_Comm comm, int engine) {
         outbox.send(comm, 0, run_task(h, in.data, engine));
         break;
       case Kind::kStaticMap:
+      case Kind::kStaticBcast:
         run_static(comm, h, in.data);
         break;
       case Kind::kStop: {

@@ -163,6 +163,13 @@ MPI_Request iscatterv(MPI_Comm comm, const std::byte* base, const std::vector<in
   return r;
 }
 
+MPI_Request ibcast(MPI_Comm comm, const std::byte* data, int n) {
+  MPI_Request r;
+  // The root only reads the buffer; MPI's signature is not const.
+  check(MPI_Ibcast(const_cast<std::byte*>(data), n, MPI_BYTE, 0, comm, &r), "MPI_Ibcast");
+  return r;
+}
+
 MPI_Request igather(MPI_Comm comm, void* recv, int each) {
   MPI_Request r;
   static const std::byte nothing[64] = {};
@@ -205,6 +212,12 @@ void scatterv_recv(MPI_Comm comm, std::byte* buf, int n) {
   check(MPI_Iscatterv(nullptr, nullptr, nullptr, MPI_BYTE, buf, n, MPI_BYTE, 0, comm, &r),
         "MPI_Iscatterv");
   wait(r, "MPI_Iscatterv");
+}
+
+void bcast_recv(MPI_Comm comm, std::byte* buf, int n) {
+  MPI_Request r;
+  check(MPI_Ibcast(buf, n, MPI_BYTE, 0, comm, &r), "MPI_Ibcast");
+  wait(r, "MPI_Ibcast");
 }
 
 void gather_send(MPI_Comm comm, const void* data, int n) {

@@ -85,15 +85,17 @@ void release(Spawned& s);
 namespace ranks::detail::transport {
 
 // Collectives, root 0. The root posts non-blocking ones and tests them while it polls; engines
-// block (they have nothing else to do meanwhile).
+// post the same non-blocking ones (only those match) and wait for them with backoff.
 MPI_Request iscatterv(MPI_Comm comm, const std::byte* base, const std::vector<int>& counts,
                       const std::vector<int>& displs);
+MPI_Request ibcast(MPI_Comm comm, const std::byte* data, int n);
 MPI_Request igather(MPI_Comm comm, void* recv, int each);
 MPI_Request igatherv(MPI_Comm comm, std::byte* recv, const std::vector<int>& counts,
                      const std::vector<int>& displs);
 /// True once every request is complete (completed ones become MPI_REQUEST_NULL).
 bool test_all(std::vector<MPI_Request>& requests);
 void scatterv_recv(MPI_Comm comm, std::byte* buf, int n);
+void bcast_recv(MPI_Comm comm, std::byte* buf, int n);
 void gather_send(MPI_Comm comm, const void* data, int n);
 void gatherv_send(MPI_Comm comm, const std::byte* data, int n);
 void bcast(MPI_Comm comm, void* data, int n);

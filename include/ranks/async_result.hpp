@@ -5,9 +5,11 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "ranks/detail/state.hpp"
 #include "ranks/error.hpp"
+#include "ranks/metadata.hpp"
 
 namespace ranks {
 
@@ -66,6 +68,25 @@ class AsyncResult {
     return detail::wait_until([&s] { return s.is_ready(); },
                               std::chrono::steady_clock::now() + timeout);
   }
+  /// As wait(), drawing the progress (tasks done of all) on stderr meanwhile: a bar on a
+  /// terminal, a line a second otherwise.
+  void wait_interactive(std::chrono::milliseconds interval = std::chrono::milliseconds(100)) const {
+    const auto& s = checked();
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!wait(interval))
+      detail::show_progress(s.units_done_.load(std::memory_order_acquire), s.units_total_,
+                            std::chrono::steady_clock::now() - t0, false);
+    detail::show_progress(s.units_total_, s.units_total_, std::chrono::steady_clock::now() - t0,
+                          true);
+  }
+  /// What is known about each task so far, in the order they reported back: engine, submitted,
+  /// started and completed times, the inputs it covered. Never blocks.
+  [[nodiscard]] std::vector<TaskMetadata> metadata() const {
+    const auto& s = checked();
+    auto lk = detail::lock();
+    return s.metadata_;
+  }
+
   /// Whether the work has finished (successfully or not). Never blocks.
   [[nodiscard]] bool ready() const { return checked().is_ready(); }
   /// Whether the work finished without error; throws ranks::Error if it is not ready yet.

@@ -143,7 +143,7 @@ class Pool {
 
  private:
   template <class Range>
-  using item_t = std::remove_cvref_t<std::ranges::range_value_t<Range>>;
+  using item_t = detail::item_t<Range>;
   template <class F, class Range, bool Star>
   using task_t = detail::MapTask<F, item_t<Range>, Star>;
   template <class F, class Range, bool Star>
@@ -165,29 +165,13 @@ class Pool {
                   " on a closed pool; create a new Pool for more work");
   }
 
-  // The items of a synchronous call: a view, the caller waits while they are used.
   template <class Range>
-  static detail::Items<item_t<Range>> view(Range& items) {
-    using T = item_t<Range>;
-    if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range>) {
-      return {std::span<const T>(std::ranges::data(items), std::ranges::size(items)), nullptr};
-    } else {
-      return keep(items);
-    }
+  static auto view(Range& items) {
+    return detail::view_items(items);
   }
-  // The items of an asynchronous call: kept alive by the job (moved in where they can be).
   template <class Range>
-  static detail::Items<item_t<Range>> keep(Range&& items) {
-    using T = item_t<Range>;
-    std::shared_ptr<const std::vector<T>> owned;
-    if constexpr (std::is_same_v<std::remove_cvref_t<Range>, std::vector<T>> &&
-                  !std::is_lvalue_reference_v<Range>) {
-      owned = std::make_shared<const std::vector<T>>(std::move(items));
-    } else {
-      owned = std::make_shared<const std::vector<T>>(std::ranges::begin(items),
-                                                     std::ranges::end(items));
-    }
-    return {std::span<const T>(owned->data(), owned->size()), owned};
+  static auto keep(Range&& items) {
+    return detail::keep_items(std::forward<Range>(items));
   }
 
   template <bool Star, class F, class T>

@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
+#include <ranges>
+#include <set>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -16,6 +20,7 @@
 #include "ranks/detail/registry.hpp"
 #include "ranks/detail/runtime.hpp"
 #include "ranks/detail/state.hpp"
+#include "ranks/metadata.hpp"
 
 namespace ranks::detail {
 
@@ -51,24 +56,77 @@ void settle(State<R>& s, Reply& r) {
   }
 }
 
-/// One message, one result (apply, a Process, an execute on one engine).
+/// What a reply says about its task, for AsyncResult::metadata.
+inline TaskMetadata metadata_of(const Reply& r, std::size_t first, std::size_t count,
+                                int attempt = 0) {
+  using std::chrono::system_clock;
+  auto at = [](std::int64_t ns) {
+    return system_clock::time_point(
+        std::chrono::duration_cast<system_clock::duration>(std::chrono::nanoseconds(ns)));
+  };
+  return TaskMetadata{r.engine, r.submitted, at(r.started_ns), at(r.completed_ns),
+                      first,    count,       attempt,          r.ok};
+}
+
+/// How often a failed part may be sent again, and where it already failed: a retry goes to an
+/// engine it has not failed on, while the group has one.
+class Attempts {
+ public:
+  explicit Attempts(int retries = 0) : retries_(retries) {}
+  [[nodiscard]] bool allows(int engine, int workers) const {
+    return failed_on_.size() >= static_cast<std::size_t>(std::max(workers, 1)) ||
+           failed_on_.count(engine) == 0;
+  }
+  /// Records a failure on `engine`; true if the part may be tried again.
+  bool failed(int engine) {
+    if (used_ >= retries_) return false;
+    ++used_;
+    failed_on_.insert(engine);
+    return true;
+  }
+  [[nodiscard]] int used() const { return used_; }
+  [[nodiscard]] bool can_retry() const { return used_ < retries_; }
+
+ private:
+  int retries_;
+  int used_ = 0;
+  std::set<int> failed_on_;
+};
+
+/// One message, one result (apply, a Process, an execute on one engine); retried on failure up
+/// to `retries` times.
 template <class R>
 class SingleJob final : public DynamicJob {
  public:
-  SingleJob(Bytes msg, std::shared_ptr<State<R>> state)
-      : msg_(std::move(msg)), state_(std::move(state)) {}
+  SingleJob(Bytes msg, std::shared_ptr<State<R>> state, int retries = 0)
+      : msg_(std::move(msg)), state_(std::move(state)), tries_(retries) {}
   [[nodiscard]] bool has_next() const override { return !sent_; }
-  std::uint64_t next(Bytes& msg, int, int) override {
+  [[nodiscard]] bool wants(int engine, int workers) const override {
+    return tries_.allows(engine, workers);
+  }
+  std::uint64_t next(Bytes& msg, int, int, int) override {
     sent_ = true;
-    msg = std::move(msg_);
+    if (tries_.can_retry()) {
+      msg = msg_;  // kept for a retry
+    } else {
+      msg = std::move(msg_);
+    }
     return 0;
   }
-  void deliver(std::uint64_t, Reply& r) override { settle(*state_, r); }
+  void deliver(std::uint64_t, Reply& r) override {
+    state_->metadata_.push_back(metadata_of(r, 0, 1, tries_.used()));
+    if (!r.ok && tries_.failed(r.engine)) {
+      sent_ = false;  // the controller queues the job again
+      return;
+    }
+    settle(*state_, r);
+  }
   void cancel(std::exception_ptr why) override { state_->fail(why); }
 
  private:
   Bytes msg_;
   std::shared_ptr<State<R>> state_;
+  Attempts tries_;
   bool sent_ = false;
 };
 
@@ -77,7 +135,11 @@ template <class R>
 class MapState : public State<std::vector<R>> {
  public:
   /// streaming: imap reads out_ while results arrive, so it is never moved into the value.
-  MapState(std::size_t n, bool streaming) : n_(n), out_(n), streaming_(streaming) {}
+  /// completion_order: the value lists results in the order they arrived, not input order.
+  MapState(std::size_t n, bool streaming, bool completion_order = false)
+      : n_(n), out_(n), streaming_(streaming), completion_order_(completion_order) {
+    this->units_total_ = n;
+  }
 
   // Under the lock.
   void chunk_done(std::size_t start, std::size_t len) {
@@ -92,6 +154,7 @@ class MapState : public State<std::vector<R>> {
     }
     done_ += len;
     items_done_.store(done_, std::memory_order_release);
+    this->units_done_.store(done_, std::memory_order_release);
     if (done_ == n_) finish();
   }
   void chunk_failed(std::size_t start, std::size_t len, std::size_t index, std::exception_ptr e) {
@@ -124,7 +187,15 @@ class MapState : public State<std::vector<R>> {
     if (!failures_.empty()) {
       finish_with(failures_.begin()->second);  // the lowest failing input index
     } else {
-      if (!streaming_) this->value_ = std::move(out_);
+      if (completion_order_) {
+        std::vector<R> arrived;
+        arrived.reserve(n_);
+        for (auto [start, len] : arrived_)
+          for (std::size_t i = start; i < start + len; ++i) arrived.push_back(std::move(out_[i]));
+        this->value_ = std::move(arrived);
+      } else if (!streaming_) {
+        this->value_ = std::move(out_);
+      }
       this->complete();
     }
   }
@@ -132,13 +203,15 @@ class MapState : public State<std::vector<R>> {
     if (!this->is_ready()) this->fail(std::move(e));
   }
   bool streaming_;
+  bool completion_order_;
   std::size_t done_ = 0;
   std::map<std::size_t, std::exception_ptr> failures_;
 };
 
 /// Decodes one chunk's reply into the map state.
 template <class R>
-void settle_chunk(MapState<R>& s, std::size_t start, std::size_t len, Reply& r) {
+void settle_chunk(MapState<R>& s, std::size_t start, std::size_t len, Reply& r, int attempt = 0) {
+  s.metadata_.push_back(metadata_of(r, start, len, attempt));
   if (!r.ok) {
     const std::size_t at =
         start + static_cast<std::size_t>(std::max<std::int64_t>(r.failed_item, 0));
@@ -168,21 +241,69 @@ struct Items {
   std::shared_ptr<const void> keep;
 };
 
+template <class Range>
+using item_t = std::remove_cvref_t<std::ranges::range_value_t<Range>>;
+
+/// The items of an asynchronous call: kept alive by the job (moved in where they can be).
+template <class Range>
+Items<item_t<Range>> keep_items(Range&& items) {
+  using T = item_t<Range>;
+  std::shared_ptr<const std::vector<T>> owned;
+  if constexpr (std::is_same_v<std::remove_cvref_t<Range>, std::vector<T>> &&
+                !std::is_lvalue_reference_v<Range>) {
+    owned = std::make_shared<const std::vector<T>>(std::move(items));
+  } else {
+    owned =
+        std::make_shared<const std::vector<T>>(std::ranges::begin(items), std::ranges::end(items));
+  }
+  return {std::span<const T>(owned->data(), owned->size()), owned};
+}
+
+/// The items of a synchronous call: a view, the caller waits while they are used.
+template <class Range>
+Items<item_t<Range>> view_items(Range& items) {
+  using T = item_t<Range>;
+  if constexpr (std::ranges::contiguous_range<Range> && std::ranges::sized_range<Range>) {
+    return {std::span<const T>(std::ranges::data(items), std::ranges::size(items)), nullptr};
+  } else {
+    return keep_items(items);
+  }
+}
+
 /// Map through the dynamic queue: chunks cut as engines free up, large first and shrinking
-/// (guided self-scheduling) unless the caller fixed the chunk size.
+/// (guided self-scheduling) unless the caller fixed the chunk size. A failed chunk is sent
+/// again, to another engine where there is one, up to `retries` times.
 template <class Task, class F, class T, class R>
 class DynamicMapJob final : public DynamicJob {
  public:
   DynamicMapJob(const F& f, Items<T> items, std::size_t chunksize,
-                std::shared_ptr<MapState<R>> state)
-      : items_(std::move(items)), chunksize_(chunksize), state_(std::move(state)) {
+                std::shared_ptr<MapState<R>> state, int retries = 0)
+      : items_(std::move(items)),
+        chunksize_(chunksize),
+        state_(std::move(state)),
+        retries_(retries) {
     Writer w(fstate_);
     encode_callable(w, header_, f);
     header_.invoker = invoker_id<Task>();
     if (items_.view.empty()) state_->chunk_done(0, 0);
   }
-  [[nodiscard]] bool has_next() const override { return cursor_ < items_.view.size(); }
-  std::uint64_t next(Bytes& msg, int workers, int depth) override {
+  [[nodiscard]] bool has_next() const override {
+    return cursor_ < items_.view.size() || !again_.empty();
+  }
+  [[nodiscard]] bool wants(int engine, int workers) const override {
+    if (cursor_ < items_.view.size()) return true;
+    return std::any_of(again_.begin(), again_.end(), [&](std::uint64_t key) {
+      return parts_[key].tries.allows(engine, workers);
+    });
+  }
+  std::uint64_t next(Bytes& msg, int workers, int depth, int engine) override {
+    for (auto it = again_.begin(); it != again_.end(); ++it) {
+      if (!parts_[*it].tries.allows(engine, workers)) continue;
+      const std::uint64_t key = *it;
+      again_.erase(it);
+      encode_part(msg, parts_[key].start, parts_[key].len);
+      return key;
+    }
     const std::size_t left = items_.view.size() - cursor_;
     std::size_t len = chunksize_;
     if (len == 0) {
@@ -191,33 +312,50 @@ class DynamicMapJob final : public DynamicJob {
       len = (left + ways - 1) / ways;
     }
     len = std::min(std::max<std::size_t>(len, 1), left);
+    encode_part(msg, cursor_, len);
+    const std::uint64_t key = parts_.size();
+    parts_.push_back(Part{cursor_, len, Attempts(retries_)});
+    cursor_ += len;
+    return key;
+  }
+  void deliver(std::uint64_t key, Reply& r) override {
+    Part& p = parts_[key];
+    const int attempt = p.tries.used();
+    if (!r.ok && p.tries.failed(r.engine)) {
+      state_->metadata_.push_back(metadata_of(r, p.start, p.len, attempt));
+      again_.push_back(key);  // the controller queues the job again
+      return;
+    }
+    settle_chunk(*state_, p.start, p.len, r, attempt);
+  }
+  void cancel(std::exception_ptr why) override { state_->cancel(why); }
+
+ private:
+  struct Part {
+    std::size_t start;
+    std::size_t len;
+    Attempts tries;
+  };
+  void encode_part(Bytes& msg, std::size_t start, std::size_t len) const {
     msg.clear();
     Writer w(msg);
     TaskHeader h = header_;
     h.count = len;
     begin_header(w, h);
     w.raw(fstate_.data(), fstate_.size());
-    encode_items(w, items_.view.data() + cursor_, len);
+    encode_items(w, items_.view.data() + start, len);
     seal(msg);
-    const std::uint64_t key = parts_.size();
-    parts_.emplace_back(cursor_, len);
-    cursor_ += len;
-    return key;
   }
-  void deliver(std::uint64_t key, Reply& r) override {
-    const auto [start, len] = parts_[key];
-    settle_chunk(*state_, start, len, r);
-  }
-  void cancel(std::exception_ptr why) override { state_->cancel(why); }
 
- private:
   Items<T> items_;
   std::size_t chunksize_;
   std::shared_ptr<MapState<R>> state_;
+  int retries_;
   TaskHeader header_;
   Bytes fstate_;
   std::size_t cursor_ = 0;
-  std::vector<std::pair<std::size_t, std::size_t>> parts_;
+  std::vector<Part> parts_;
+  std::deque<std::uint64_t> again_;  // failed parts waiting for a retry
 };
 
 /// Sizes of a static partition: contiguous, differing by at most one, the larger ones first.
@@ -285,6 +423,81 @@ class StaticMapJob final : public StaticJob {
   std::vector<std::pair<std::size_t, std::size_t>> slots_;
   Bytes encoded_;
   std::vector<std::size_t> offsets_;
+};
+
+/// No value: what a push, an execute or a scatter returns from each engine.
+struct Nothing {};
+
+/// A call over a group, one slot per engine: the same control message to each (its header's
+/// count set per slot), and either one payload for every slot (broadcast) or a payload per slot
+/// (scatter). The slots' replies (R each, collected by gather) become one value, Out.
+template <class R, class Out>
+class StaticCallJob final : public StaticJob {
+ public:
+  using Finish = Out (*)(std::vector<R>&&);
+  /// offsets: slot i's items are payload[offsets[i], offsets[i + 1]); empty: all of it for each.
+  StaticCallJob(Bytes control, std::vector<std::uint64_t> counts, Bytes payload,
+                std::vector<std::size_t> offsets, Finish finish, std::shared_ptr<State<Out>> state)
+      : control_(std::move(control)),
+        counts_(std::move(counts)),
+        payload_(std::move(payload)),
+        offsets_(std::move(offsets)),
+        finish_(finish),
+        state_(std::move(state)),
+        results_(counts_.size()),
+        errors_(counts_.size()) {
+    state_->units_total_ = counts_.size();
+  }
+  Bytes control(std::size_t slot) override {
+    Bytes msg = control_;
+    auto h = read_header<TaskHeader>(msg);
+    h.count = counts_[slot];
+    patch_header(msg, h);
+    return msg;
+  }
+  std::span<const std::byte> items(std::size_t slot) override {
+    if (shared()) return payload_;
+    return std::span<const std::byte>(payload_).subspan(offsets_[slot],
+                                                        offsets_[slot + 1] - offsets_[slot]);
+  }
+  [[nodiscard]] bool shared() const override { return offsets_.empty(); }
+  void deliver(std::uint64_t slot, Reply& r) override {
+    state_->metadata_.push_back(metadata_of(r, slot, 1));
+    if (!r.ok) {
+      errors_[slot] = remote_error(r);
+    } else {
+      try {
+        decode(r.payload, results_[slot]);
+      } catch (...) {
+        errors_[slot] = std::current_exception();
+      }
+    }
+    state_->units_done_.store(++done_, std::memory_order_release);
+    if (done_ < counts_.size()) return;
+    for (auto& e : errors_)
+      if (e) return state_->fail(e);  // the first failing target, in target order
+    if constexpr (std::is_void_v<Out>) {
+      state_->set();
+    } else {
+      try {
+        state_->set(finish_(std::move(results_)));
+      } catch (...) {
+        state_->fail(std::current_exception());
+      }
+    }
+  }
+  void cancel(std::exception_ptr why) override { state_->fail(why); }
+
+ private:
+  Bytes control_;
+  std::vector<std::uint64_t> counts_;
+  Bytes payload_;
+  std::vector<std::size_t> offsets_;
+  Finish finish_;
+  std::shared_ptr<State<Out>> state_;
+  std::vector<R> results_;
+  std::vector<std::exception_ptr> errors_;
+  std::size_t done_ = 0;
 };
 
 }  // namespace ranks::detail

@@ -26,6 +26,9 @@ struct Reply {
   bool ok = true;
   std::int64_t failed_item = -1;
   std::uint64_t busy_ns = 0;
+  std::chrono::system_clock::time_point submitted;  // on the controller
+  std::int64_t started_ns = 0;                      // on the engine, since the epoch
+  std::int64_t completed_ns = 0;
   Reader payload;  // the result, or an encoded ErrorInfo when !ok
 };
 
@@ -58,8 +61,10 @@ class Job {
 class DynamicJob : public Job {
  public:
   [[nodiscard]] virtual bool has_next() const = 0;
-  /// Encodes the next part into msg (a whole message) and returns its key.
-  virtual std::uint64_t next(Bytes& msg, int workers, int depth) = 0;
+  /// Whether the next part may go to `engine` (a retry avoids the engine where it failed).
+  [[nodiscard]] virtual bool wants(int /*engine*/, int /*workers*/) const { return true; }
+  /// Encodes the next part for `engine` into msg (a whole message) and returns its key.
+  virtual std::uint64_t next(Bytes& msg, int workers, int depth, int engine) = 0;
 };
 
 /// Work partitioned once over a group: one slot per engine (MPI scatter/gather where it can).
@@ -69,6 +74,8 @@ class StaticJob : public Job {
   virtual Bytes control(std::size_t slot) = 0;
   /// The encoded items of slot i.
   virtual std::span<const std::byte> items(std::size_t slot) = 0;
+  /// True when every slot gets the same items (sent by one broadcast where it can).
+  [[nodiscard]] virtual bool shared() const { return false; }
 };
 
 /// A set of engines with its own queue (a Pool, a view).
@@ -76,6 +83,8 @@ class Group;
 
 /// Engines for a new group: n of them (-1: every engine, spawning one per core if none).
 std::shared_ptr<Group> make_group(int n, const char* who = "ranks::Pool");
+/// A group of exactly these engines, in this order (they must exist). `who` names the call.
+std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
 /// The group of every engine (shared by Process and the like; spawns one per core if none).
 std::shared_ptr<Group> default_group();
 [[nodiscard]] int group_size(const Group& g);
@@ -100,6 +109,10 @@ bool wait_until(const std::function<bool()>& done,
 std::unique_lock<std::mutex> lock();
 /// Runs fn on the controller outside the lock, soon, one callback at a time (call under lock).
 void post(std::function<void()> fn);
+
+/// Draws a progress line on stderr (a bar on a terminal, plain lines otherwise); `last` ends it.
+void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
+                   bool last);
 
 /// Throws ranks::Error unless this is the controller inside ranks::run. `what` names the call.
 void require_controller(const char* what);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ranks/detail/runtime.hpp"
+#include "ranks/metadata.hpp"
 
 namespace ranks::detail {
 
@@ -20,8 +21,15 @@ class StateBase {
   [[nodiscard]] bool is_ready() const { return ready_.load(std::memory_order_acquire); }
   [[nodiscard]] std::exception_ptr error() const { return error_; }
 
+  /// One entry per task that reported back (under the lock).
+  std::vector<TaskMetadata> metadata_;
+  /// Progress in units of work (map items, direct-view targets); total is fixed at creation.
+  std::atomic<std::size_t> units_done_{0};
+  std::size_t units_total_ = 1;
+
   /// Marks the result final and hands its continuations to the controller (under the lock).
   void complete() {
+    units_done_.store(units_total_, std::memory_order_release);
     ready_.store(true, std::memory_order_release);
     for (auto& c : continuations_) post(std::move(c));
     continuations_.clear();

@@ -12,9 +12,10 @@ namespace ranks::detail {
 
 enum class Kind : std::uint32_t {
   // controller -> engine
-  kTask = 1,       // run an invoker; reply kReply
-  kStaticMap = 2,  // run an invoker over a chunk received by scatterv; reply by gather(v)
-  kStop = 3,       // leave the serve loop; reply kStopped
+  kTask = 1,         // run an invoker; reply kReply
+  kStaticMap = 2,    // run an invoker over a chunk received by scatterv; reply by gather(v)
+  kStop = 3,         // leave the serve loop; reply kStopped
+  kStaticBcast = 4,  // as kStaticMap, but every engine receives the same payload by broadcast
   // engine -> controller
   kReply = 16,
   kStopped = 17,
@@ -45,12 +46,16 @@ struct ReplyHeader {
   std::int64_t engine = -1;
   std::int64_t failed_item = -1;  // within a chunk: the first item that threw
   std::uint64_t busy_ns = 0;      // time the engine spent running the task
+  std::int64_t started_ns = 0;    // system clock of the engine, since the epoch
+  std::int64_t completed_ns = 0;
 };
 
 /// What an engine gathers to the controller before its results in a static map.
 struct StaticStatus {
   std::int64_t bytes = 0;
   std::int64_t failed_item = -2;  // -2: ok; else the item that threw (-1: before any item)
+  std::int64_t started_ns = 0;    // system clock of the engine, since the epoch
+  std::int64_t completed_ns = 0;
 };
 
 /// What a failed task reports back.
