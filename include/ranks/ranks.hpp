@@ -3,7 +3,11 @@
 /// ranks: Python's multiprocessing and IPython parallel for C++, over MPI.
 
 #include "ranks/async_result.hpp"
+#include "ranks/client.hpp"
 #include "ranks/error.hpp"
+#include "ranks/metadata.hpp"
+#include "ranks/namespace.hpp"
 #include "ranks/pool.hpp"
 #include "ranks/process.hpp"
 #include "ranks/run.hpp"
+#include "ranks/views.hpp"

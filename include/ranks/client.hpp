@@ -1,0 +1,82 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ranks/detail/runtime.hpp"
+#include "ranks/error.hpp"
+#include "ranks/views.hpp"
+
+namespace ranks {
+
+/// The connection to every engine, like IPython's `ipyparallel.Client`: hands out views. Engine
+/// ids are 0..n-1. Where the job has no engines, spawns one per core (as Pool() does).
+///
+/// @code
+/// ranks::Client rc;
+/// ranks::DirectView dview = rc.direct_view();
+/// dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();
+/// ranks::LoadBalancedView lview = rc.load_balanced_view();
+/// @endcode
+class Client {
+ public:
+  /// Every engine of the job (spawning one per core if there are none).
+  Client() : all_(detail::make_group(-1, "ranks::Client")), ids_(detail::group_engines(*all_)) {}
+
+  /// The engine ids: {0, 1, ..., n-1}.
+  [[nodiscard]] const std::vector<int>& ids() const { return ids_; }
+  /// One engine. Throws ranks::Error if it does not exist.
+  [[nodiscard]] EngineView operator[](int id) const {
+    return EngineView(detail::group_of({checked(id)}, "ranks::Client[]"));
+  }
+  /// These engines, in this order. Throws ranks::Error if one does not exist, if one is named
+  /// twice, or if the list is empty.
+  [[nodiscard]] DirectView operator[](const std::vector<int>& ids) const {
+    return DirectView(subset(ids, "ranks::Client[]"));
+  }
+  /// Every engine.
+  [[nodiscard]] DirectView direct_view() const { return DirectView(all_); }
+  /// direct_view("all"): every engine. Throws ranks::Error for any other word.
+  [[nodiscard]] DirectView direct_view(std::string_view targets) const {
+    if (targets != "all")
+      throw Error("ranks: Client::direct_view(\"" + std::string(targets) +
+                  "\"): the only word is \"all\"; for some engines use rc[std::vector<int>{...}]");
+    return direct_view();
+  }
+  /// The load-balanced view of every engine.
+  [[nodiscard]] LoadBalancedView load_balanced_view() const { return LoadBalancedView(all_); }
+  /// The load-balanced view of these engines. Throws ranks::Error as operator[] does.
+  [[nodiscard]] LoadBalancedView load_balanced_view(const std::vector<int>& ids) const {
+    return LoadBalancedView(subset(ids, "ranks::Client::load_balanced_view"));
+  }
+
+ private:
+  int checked(int id) const {
+    const int n = static_cast<int>(ids_.size());
+    if (id < 0 || id >= n)
+      throw Error("ranks: engine " + std::to_string(id) + " does not exist; ids are 0.." +
+                  std::to_string(n - 1));
+    return id;
+  }
+  std::shared_ptr<detail::Group> subset(const std::vector<int>& ids, const char* who) const {
+    if (ids.empty())
+      throw Error(std::string("ranks: ") + who + ": no engine ids given; ids are 0.." +
+                  std::to_string(static_cast<int>(ids_.size()) - 1));
+    std::vector<bool> seen(ids_.size());
+    for (int id : ids) {
+      if (seen[static_cast<std::size_t>(checked(id))])
+        throw Error(std::string("ranks: ") + who + ": engine " + std::to_string(id) +
+                    " is named twice; name each engine once");
+      seen[static_cast<std::size_t>(id)] = true;
+    }
+    if (ids == ids_) return all_;
+    return detail::group_of(ids, who);
+  }
+
+  std::shared_ptr<detail::Group> all_;
+  std::vector<int> ids_;
+};
+
+}  // namespace ranks

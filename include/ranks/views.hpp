@@ -1,0 +1,299 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ranks/async_result.hpp"
+#include "ranks/detail/jobs.hpp"
+#include "ranks/detail/view_tasks.hpp"
+#include "ranks/error.hpp"
+#include "ranks/namespace.hpp"
+
+namespace ranks {
+
+namespace detail {
+
+// A call over every engine of a group: `control` (header, state, arguments) to each, with
+// `payload` to each (offsets empty) or cut at offsets, one part per engine.
+template <class R, class Out>
+AsyncResult<Out> call_each(Group& g, Bytes control, std::vector<std::uint64_t> counts,
+                           Bytes payload, std::vector<std::size_t> offsets,
+                           typename StaticCallJob<R, Out>::Finish finish) {
+  auto state = std::make_shared<State<Out>>();
+  submit_static(g, std::make_shared<StaticCallJob<R, Out>>(std::move(control), std::move(counts),
+                                                           std::move(payload), std::move(offsets),
+                                                           finish, state));
+  return AsyncResult<Out>(state);
+}
+
+}  // namespace detail
+
+/// The engines a DirectView sends to, in order. Every call runs on every target and returns an
+/// AsyncResult at once. Over exactly all the engines of one MPI communicator (all the engines of
+/// `mpirun -np N`, or of one spawn) the calls use MPI collectives (broadcast, scatterv, gatherv);
+/// over other sets, one message per engine. Like IPython's `DirectView`.
+///
+/// @code
+/// ranks::Client rc;
+/// ranks::DirectView dview = rc.direct_view();
+/// dview.push("a", 2).get();
+/// std::vector<int> as = dview.pull<int>("a").get();  // one per target
+/// @endcode
+class DirectView {
+ public:
+  /// The engines of the view, in target order.
+  [[nodiscard]] const std::vector<int>& targets() const { return targets_; }
+  [[nodiscard]] std::size_t size() const { return targets_.size(); }
+
+  /// Runs f(ranks::Namespace&) on every target.
+  template <class F>
+  AsyncResult<void> execute(F f) {
+    return each<detail::Nothing, void>(detail::make_message<detail::ExecuteTask<F>>(f, 0, none), {},
+                                       nullptr);
+  }
+  /// Stores value under name in every target's namespace (one broadcast where it can).
+  template <class T>
+  AsyncResult<void> push(const std::string& name, const T& value) {
+    return push_entries<T>({{&name, &value}});
+  }
+  /// Stores every (name, value) in every target's namespace.
+  template <class T>
+  AsyncResult<void> push(const std::map<std::string, T>& values) {
+    std::vector<std::pair<const std::string*, const T*>> entries;
+    for (const auto& [name, value] : values) entries.emplace_back(&name, &value);
+    return push_entries<T>(entries);
+  }
+  /// The value under name on every target, in target order. Fails (ranks::RemoteError) if a
+  /// target has no such name or holds another type there.
+  template <class T>
+  AsyncResult<std::vector<T>> pull(const std::string& name) {
+    return each<T, std::vector<T>>(named<detail::PullTask<T>>(name), {}, &detail::each_target<T>);
+  }
+  /// Cuts values into contiguous chunks, one per target in target order (sizes differ by at most
+  /// one, larger first), and stores each target's chunk under name as a std::vector<T>.
+  template <class T>
+  AsyncResult<void> scatter(const std::string& name, const std::vector<T>& values) {
+    std::vector<std::uint64_t> counts;
+    std::vector<std::size_t> offsets;
+    Bytes payload;
+    detail::Writer w(payload);
+    std::size_t start = 0;
+    for (std::size_t len : detail::partition(values.size(), size())) {
+      counts.push_back(len);
+      offsets.push_back(payload.size());
+      detail::encode_items(w, values.data() + start, len);
+      start += len;
+    }
+    offsets.push_back(payload.size());
+    return detail::call_each<detail::Nothing, void>(*group_, named<detail::ScatterTask<T>>(name),
+                                                    std::move(counts), std::move(payload),
+                                                    std::move(offsets), nullptr);
+  }
+  /// The std::vector<T> under name on every target, joined in target order (undoes scatter).
+  template <class T>
+  AsyncResult<std::vector<T>> gather(const std::string& name) {
+    return each<std::vector<T>, std::vector<T>>(named<detail::GatherTask<T>>(name), {},
+                                                &detail::joined<T>);
+  }
+  /// f(args...) once on every target; the results in target order.
+  template <class F, class... Args>
+  auto apply(F f, Args&&... args) {
+    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using R = typename Task::Result;
+    using Out = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
+    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
+    auto msg =
+        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    if constexpr (std::is_void_v<R>) {
+      return each<detail::Nothing, void>(std::move(msg), {}, nullptr);
+    } else {
+      return each<R, Out>(std::move(msg), {}, &detail::each_target<R>);
+    }
+  }
+  /// f over every item, statically partitioned over the targets (one contiguous chunk each, by
+  /// scatterv / gatherv where it can); results in input order.
+  template <class F, class Range>
+  auto map(F f, Range&& items) {
+    using T = detail::item_t<Range>;
+    using Task = detail::MapTask<F, T, false>;
+    using R = typename Task::Result;
+    static_assert(!std::is_void_v<R>, "ranks: map needs a function that returns a value");
+    auto kept = detail::keep_items(std::forward<Range>(items));
+    auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false);
+    detail::submit_static(*group_, std::make_shared<detail::StaticMapJob<Task, F, T, R>>(
+                                       f, std::move(kept), size(), state));
+    return AsyncResult<std::vector<R>>(state);
+  }
+
+ protected:
+  friend class Client;
+  friend class EngineView;
+  explicit DirectView(std::shared_ptr<detail::Group> group)
+      : group_(std::move(group)), targets_(detail::group_engines(*group_)) {}
+
+  using Bytes = detail::Bytes;
+  static void none(detail::Writer&) {}
+
+  // A message with no callable: its task's arguments are `name`.
+  template <class Task>
+  static Bytes named(const std::string& name) {
+    return detail::make_message<Task>(detail::Nothing{}, 0,
+                                      [&](detail::Writer& w) { detail::encode(w, name); });
+  }
+  // The same message to every target, no items; the replies (R each) become one Out.
+  template <class R, class Out>
+  AsyncResult<Out> each(Bytes control, Bytes payload,
+                        typename detail::StaticCallJob<R, Out>::Finish finish) {
+    return detail::call_each<R, Out>(*group_, std::move(control),
+                                     std::vector<std::uint64_t>(size(), 0), std::move(payload), {},
+                                     finish);
+  }
+  template <class T>
+  AsyncResult<void> push_entries(
+      const std::vector<std::pair<const std::string*, const T*>>& entries) {
+    Bytes payload;
+    detail::Writer w(payload);
+    detail::encode_entries<T>(w, entries);
+    return each<detail::Nothing, void>(
+        detail::make_message<detail::PushTask<T>>(detail::Nothing{}, 0, none), std::move(payload),
+        nullptr);
+  }
+
+  std::shared_ptr<detail::Group> group_;
+  std::vector<int> targets_;
+};
+
+/// One engine, like IPython's `rc[i]`: the DirectView calls, with one value where a DirectView
+/// gives one per target (pull, apply).
+///
+/// @code
+/// ranks::EngineView e0 = rc[0];
+/// e0.push("a", 2).get();
+/// int a = e0.pull<int>("a").get();
+/// @endcode
+class EngineView {
+ public:
+  /// The engine's id.
+  [[nodiscard]] int id() const { return view_.targets().front(); }
+  /// Runs f(ranks::Namespace&) on the engine.
+  template <class F>
+  AsyncResult<void> execute(F f) {
+    return view_.execute(f);
+  }
+  template <class T>
+  AsyncResult<void> push(const std::string& name, const T& value) {
+    return view_.push(name, value);
+  }
+  template <class T>
+  AsyncResult<void> push(const std::map<std::string, T>& values) {
+    return view_.push(values);
+  }
+  /// The value under name on the engine. Fails (ranks::RemoteError) if there is none or it is
+  /// not a T.
+  template <class T>
+  AsyncResult<T> pull(const std::string& name) {
+    return view_.each<T, T>(DirectView::named<detail::PullTask<T>>(name), {},
+                            &detail::only_target<T>);
+  }
+  /// f(args...) on the engine.
+  template <class F, class... Args>
+  auto apply(F f, Args&&... args) {
+    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using R = typename Task::Result;
+    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
+    auto msg =
+        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    if constexpr (std::is_void_v<R>) {
+      return view_.each<detail::Nothing, void>(std::move(msg), {}, nullptr);
+    } else {
+      return view_.each<R, R>(std::move(msg), {}, &detail::only_target<R>);
+    }
+  }
+  /// f over every item, on this engine; results in input order.
+  template <class F, class Range>
+  auto map(F f, Range&& items) {
+    return view_.map(f, std::forward<Range>(items));
+  }
+  /// The engine as a DirectView of one target (scatter, gather, ...).
+  [[nodiscard]] const DirectView& view() const { return view_; }
+  [[nodiscard]] DirectView& view() { return view_; }
+
+ private:
+  friend class Client;
+  explicit EngineView(std::shared_ptr<detail::Group> group) : view_(std::move(group)) {}
+  DirectView view_;
+};
+
+/// Options of LoadBalancedView::map.
+struct MapOptions {
+  std::size_t chunksize = 0;  ///< items per task; 0: chosen automatically, large then shrinking
+  bool ordered = true;        ///< false: results listed in the order they completed
+};
+
+/// Tasks go to whichever engine is least loaded (the dynamic queue, several tasks in flight per
+/// engine), like IPython's `LoadBalancedView`. A failed task is resubmitted up to retries()
+/// times, to an engine it has not failed on while there is one; only then does the failure reach
+/// the caller.
+///
+/// @code
+/// ranks::LoadBalancedView lview = rc.load_balanced_view();
+/// lview.set_retries(2);
+/// std::vector<int> out = lview.map(square, in, {.chunksize = 1}).get();
+/// @endcode
+class LoadBalancedView {
+ public:
+  /// The engines the view may use.
+  [[nodiscard]] const std::vector<int>& targets() const { return targets_; }
+  /// How often a failed task is resubmitted (default 0). Throws ranks::Error if n < 0.
+  void set_retries(int n) {
+    if (n < 0)
+      throw Error("ranks: LoadBalancedView::set_retries(" + std::to_string(n) +
+                  "): the number of retries must be 0 or more");
+    retries_ = n;
+  }
+  [[nodiscard]] int retries() const { return retries_; }
+
+  /// f(args...) on the least-loaded engine.
+  template <class F, class... Args>
+  auto apply(F f, Args&&... args) {
+    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using R = typename Task::Result;
+    auto state = std::make_shared<detail::State<R>>();
+    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
+    auto msg =
+        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    detail::submit(*group_,
+                   std::make_shared<detail::SingleJob<R>>(std::move(msg), state, retries_));
+    return AsyncResult<R>(state);
+  }
+  /// f over every item through the dynamic queue; results in input order (or completion order
+  /// with ordered = false). A failure (after retries) is that of the lowest failing input index.
+  template <class F, class Range>
+  auto map(F f, Range&& items, MapOptions options = {}) {
+    using T = detail::item_t<Range>;
+    using Task = detail::MapTask<F, T, false>;
+    using R = typename Task::Result;
+    static_assert(!std::is_void_v<R>, "ranks: map needs a function that returns a value");
+    auto kept = detail::keep_items(std::forward<Range>(items));
+    auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false, !options.ordered);
+    detail::submit(*group_, std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(
+                                f, std::move(kept), options.chunksize, state, retries_));
+    return AsyncResult<std::vector<R>>(state);
+  }
+
+ private:
+  friend class Client;
+  explicit LoadBalancedView(std::shared_ptr<detail::Group> group)
+      : group_(std::move(group)), targets_(detail::group_engines(*group_)) {}
+  std::shared_ptr<detail::Group> group_;
+  std::vector<int> targets_;
+  int retries_ = 0;
+};
+
+}  // namespace ranks

@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <ranks/namespace.hpp>
+#include <string>
+#include <vector>
+
+TEST(Namespace, set_get_contains_erase_names) {
+  ranks::Namespace ns;
+  EXPECT_TRUE(ns.names().empty());
+  ns.set("a", 1);
+  ns.set("b", std::string("two"));
+  ns.set("c", std::vector<double>{1.5, 2.5});
+  ns.set("d", std::map<std::string, int>{{"x", 1}});
+  EXPECT_EQ(ns.get<int>("a"), 1);
+  EXPECT_EQ(ns.get<std::string>("b"), "two");
+  EXPECT_EQ(ns.get<std::vector<double>>("c"), (std::vector<double>{1.5, 2.5}));
+  EXPECT_EQ((ns.get<std::map<std::string, int>>("d")), (std::map<std::string, int>{{"x", 1}}));
+  EXPECT_TRUE(ns.contains("a"));
+  EXPECT_FALSE(ns.contains("z"));
+  EXPECT_EQ(ns.names(), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(ns.type_name("a"), "int");
+  EXPECT_TRUE(ns.erase("a"));
+  EXPECT_FALSE(ns.erase("a"));
+  EXPECT_FALSE(ns.contains("a"));
+  ns.set("b", 3.0);  // a name may change type by a new set
+  EXPECT_EQ(ns.get<double>("b"), 3.0);
+  ns.clear();
+  EXPECT_TRUE(ns.names().empty());
+}
+
+TEST(Namespace, reading_as_another_type_names_the_name_and_both_types) {
+  ranks::Namespace ns;
+  ns.set("a", 1);
+  try {
+    (void)ns.get<double>("a");
+    FAIL();
+  } catch (const ranks::Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'a'"), std::string::npos) << m;
+    EXPECT_NE(m.find("holds a int, not a double"), std::string::npos) << m;
+  }
+  EXPECT_EQ(ns.get<int>("a"), 1);  // intact
+  EXPECT_EQ(ns.names(), std::vector<std::string>{"a"});
+}
+
+TEST(Namespace, a_name_never_set_is_an_error_naming_it) {
+  ranks::Namespace ns;
+  ns.set("here", 1);
+  try {
+    (void)ns.get<int>("missing");
+    FAIL();
+  } catch (const ranks::Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'missing'"), std::string::npos) << m;
+    EXPECT_NE(m.find("'here'"), std::string::npos) << m;
+  }
+  EXPECT_THROW((void)ns.type_name("missing"), ranks::Error);
+}
