@@ -31,7 +31,8 @@ cmake --build build -j"$(nproc)"
 
 case "$what" in
   demo)
-    labs=(lab61_process lab62_pool_map lab63_map_async lab64_apply_async)
+    labs=(lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view
+          lab66_load_balanced)
     for lab in "${labs[@]}"; do
       echo "== mpirun -np 5 build/apps/$lab"
       mpirun -np 5 --oversubscribe "build/apps/$lab"
