@@ -1,7 +1,9 @@
-// The examples of DESIGN.md (Pool, AsyncResult, Errors, Process), checked as their comments say.
+// The examples of DESIGN.md (Pool, AsyncResult, Errors, Process, IPython parallel), checked as
+// their comments say.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <ranks/ranks.hpp>
 #include <stdexcept>
 #include <string>
@@ -159,12 +161,81 @@ void process_examples() {
   CHECK(t.exitcode() == 0);
 }
 
+void ipython_examples() {
+  std::vector<int> in{0, 1, 2, 3, 4};
+  ranks::Client rc;  // every engine (spawns some where there are none)
+  std::vector<int> ids = rc.ids();
+  CHECK(!ids.empty());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(ids[i] == static_cast<int>(i));
+  ranks::DirectView dview = rc.direct_view("all");
+  CHECK(rc.direct_view().targets() == ids);
+  ranks::EngineView e0 = rc[0];
+  std::vector<int> first{0, 1};
+  if (ids.size() < 2) first = {0};
+  ranks::DirectView some = rc[first];
+  CHECK(some.targets() == first);
+
+  dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();  // runs on each target
+  std::vector<int> as = dview.pull<int>("a").get();                   // one value per target
+  CHECK(as == std::vector<int>(ids.size(), 1));
+  dview.push("a", 2).get();  // to every target
+  CHECK(dview.pull<int>("a").get() == std::vector<int>(ids.size(), 2));
+  dview.push(std::map<std::string, int>{{"a", 2}, {"b", 3}}).get();
+  CHECK(dview.pull<int>("b").get() == std::vector<int>(ids.size(), 3));
+  int a0 = e0.pull<int>("a").get();  // single engine: one value
+  CHECK(a0 == 2);
+  dview.scatter("x", std::vector<int>{0, 1, 2, 3, 4, 5, 6}).get();  // contiguous chunks,
+  std::vector<int> x = dview.gather<int>("x").get();  // target order; gather undoes scatter
+  CHECK((x == std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+  CHECK(e0.pull<std::vector<int>>("x").get().size() == (7 + ids.size() - 1) / ids.size());
+  std::vector<int> sq = dview.apply(square, 7).get();  // once per target
+  CHECK(sq == std::vector<int>(ids.size(), 49));
+  std::vector<int> m = dview.map(square, in).get();  // static partition, input order
+  CHECK((m == std::vector<int>{0, 1, 4, 9, 16}));
+
+  ranks::LoadBalancedView tview = rc.load_balanced_view();
+  std::vector<int> lb = tview.map(square, in).get();  // dynamic queue
+  CHECK((lb == std::vector<int>{0, 1, 4, 9, 16}));
+  int one = tview.apply(square, 5).get();
+  CHECK(one == 25);
+  tview.set_retries(2);  // a failed task is resubmitted, to another engine if any
+  auto failing = tview.apply([](int) -> int { throw std::runtime_error("always"); }, 0);
+  bool threw = false;
+  try {
+    failing.get();
+  } catch (const ranks::RemoteError& e) {
+    threw = e.message() == "always";
+  }
+  CHECK(threw && failing.metadata().size() == 3);  // the first try and two retries
+
+  // Values keep their type; reading one as another type is an error that names both types.
+  e0.push("typed", 1.5).get();
+  threw = false;
+  try {
+    (void)e0.pull<int>("typed").get();
+  } catch (const ranks::RemoteError& e) {
+    threw = e.message().find("double") != std::string::npos &&
+            e.message().find("int") != std::string::npos;
+  }
+  CHECK(threw);
+  threw = false;
+  try {
+    (void)rc[static_cast<int>(ids.size())];  // an engine id that does not exist
+  } catch (const ranks::Error& e) {
+    threw = std::string(e.what()).find("does not exist") != std::string::npos;
+  }
+  CHECK(threw);
+  auto where = dview.apply([] { return ranks::engine_id(); }).get();  // inside a task
+  CHECK(where == ids);
+}
+
 int main(int argc, char** argv) {
   return ranks::run(argc, argv, [] {
     pool_examples();
     async_result_examples();
     error_examples();
     process_examples();
+    ipython_examples();
     std::cout << "all DESIGN.md examples behaved as documented" << std::endl;
   });
 }
