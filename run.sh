@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test
+# ./run.sh demo | test | sanitize | lint
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
-#   the whole test suite (test).
+#   the whole test suite (test); sanitize builds the library and tests with AddressSanitizer and
+#   UndefinedBehaviorSanitizer in ./build-sanitize and runs the MPI suites there; lint runs
+#   clang-tidy on src/ and include/.
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-demo}
 
 packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
           libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-          iproute2 slurm-wlm munge)   # the last three: the multi-host and Slurm tests
+          clang-tidy iproute2 slurm-wlm munge)  # lint; the multi-host and Slurm tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,6 +26,29 @@ fi
 # Open MPI refuses to run as root unless told; containers and CI often are root.
 if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+
+if [ "$what" = lint ]; then
+  # clang-tidy (.clang-tidy) over the library and, through the labs, every public header.
+  cmake -S . -B build-lint -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DRANKS_BUILD_TESTS=OFF \
+    -DRANKS_BUILD_APPS=ON >/dev/null
+  files=(src/*.cpp apps/lab6*.cpp)
+  printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p build-lint --quiet
+  echo "clang-tidy: ${#files[@]} files clean"
+  exit 0
+fi
+
+if [ "$what" = sanitize ]; then
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRANKS_SANITIZE=ON \
+    -DRANKS_BUILD_TESTS=ON -DRANKS_BUILD_APPS=OFF >/dev/null
+  cmake --build build-sanitize -j"$(nproc)"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+  export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer.supp:print_suppressions=0
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # The MPI suites and whole programs; not the 2 GiB payloads (ASan's shadow memory doubles
+  # them), the package build or the compile-failure check, which test no code paths.
+  exec ctest --test-dir build-sanitize --output-on-failure -j2 \
+    -E 'payload|package|compile|multihost|slurm'
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRANKS_BUILD_TESTS=ON -DRANKS_BUILD_APPS=ON >/dev/null
@@ -44,7 +69,7 @@ case "$what" in
     ctest --test-dir build --output-on-failure -j2
     ;;
   *)
-    echo "usage: ./run.sh demo | test" >&2
+    echo "usage: ./run.sh demo | test | sanitize | lint" >&2
     exit 64
     ;;
 esac

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <fstream>
 #include <iostream>
 #include <limits>
 
@@ -58,56 +59,55 @@ Controller::~Controller() {
   if (progress_.joinable()) progress_.join();
 }
 
-void Controller::adopt_world() {
+bool Controller::adopt_world() {
   const int n = transport::size(MPI_COMM_WORLD);
-  if (n <= 1) return;
-  Batch b;
-  b.comm = MPI_COMM_WORLD;
-  b.first = 0;
-  b.count = n - 1;
-  batches_.push_back(std::move(b));
-  for (int r = 1; r < n; ++r) engines_.push_back({0, r, 0});
+  return n <= 1 || adopt(MPI_COMM_WORLD, transport::Spawned{});
 }
 
-bool Controller::handshake(MPI_Comm comm, int first_id) {
+bool Controller::adopt(MPI_Comm comm, const transport::Spawned& spawned) {
+  // The handshake: every engine must run this binary. It also tells which engines share this
+  // host, and their pids, so that one that dies there is noticed (watch_engines).
+  const int first = static_cast<int>(engines_.size());
   struct Hello {
     Identity id;
     std::int32_t first;
-  } hello{identity(), first_id};
+  } hello{identity(), first};
   transport::bcast(comm, &hello, sizeof hello);
   const int n = transport::size(comm);
   std::vector<Identity> seen(static_cast<std::size_t>(n));
   transport::gather(comm, &hello.id, sizeof(Identity), seen.data());
   std::int32_t all_ok = 1;
   for (int r = 1; r < n; ++r) {
-    if (seen[r].hash != hello.id.hash) {
-      all_ok = 0;
-      std::cerr << "ranks: engine rank " << r << " runs '" << seen[r].exe
-                << "', which is not the controller's binary '" << hello.id.exe
-                << "' (or was built differently); every rank must run the same executable: "
-                   "check the mpirun command line or hostfile"
-                << std::endl;
-    }
+    if (seen[r].hash == hello.id.hash) continue;
+    all_ok = 0;
+    std::cerr << "ranks: engine rank " << r << " runs '" << seen[r].exe
+              << "', which is not the controller's binary '" << hello.id.exe
+              << "' (or was built differently); every rank must run the same executable: "
+                 "check the mpirun command line or hostfile"
+              << std::endl;
   }
   transport::bcast(comm, &all_ok, sizeof all_ok);
-  return all_ok != 0;
+  if (!all_ok) return false;
+  Batch b;
+  b.comm = comm;
+  b.spawned = spawned;
+  b.first = first;
+  b.count = n - 1;
+  batches_.push_back(std::move(b));
+  const int index = static_cast<int>(batches_.size()) - 1;
+  for (int r = 1; r < n; ++r) {
+    const bool here = std::strncmp(seen[r].host, hello.id.host, sizeof hello.id.host) == 0;
+    engines_.push_back({index, r, 0, here ? seen[r].pid : 0});
+  }
+  return true;
 }
 
 void Controller::spawn(int n) {
   transport::Spawned s = transport::spawn(n, exe_, args_);
-  const int first = static_cast<int>(engines_.size());
-  if (!handshake(s.merged, first)) {
+  if (!adopt(s.merged, s)) {
     transport::release(s);
     throw Error("ranks: the spawned engines run a different binary");
   }
-  Batch b;
-  b.comm = s.merged;
-  b.spawned = s;
-  b.first = first;
-  b.count = n;
-  batches_.push_back(std::move(b));
-  const int index = static_cast<int>(batches_.size()) - 1;
-  for (int r = 1; r <= n; ++r) engines_.push_back({index, r, 0});
 }
 
 std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
@@ -163,8 +163,10 @@ void Controller::send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint
   auto& e = engines_[static_cast<std::size_t>(engine)];
   ++e.inflight;
   if (g) ++g->inflight;
-  inflight_.emplace(
-      id, Inflight{std::move(job), key, engine, std::move(g), std::chrono::system_clock::now()});
+  std::uint32_t invoker = 0;
+  std::memcpy(&invoker, msg.data() + offsetof(TaskHeader, invoker), sizeof invoker);
+  inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g),
+                                 std::chrono::system_clock::now(), invoker});
   const Batch& b = batches_[static_cast<std::size_t>(e.batch)];
   outbox_.send(b.comm, e.rank, std::move(msg));
 }
@@ -337,7 +339,7 @@ bool Controller::progress_static(Batch& b) {
   return true;
 }
 
-void Controller::drop_queued(Group& g, std::exception_ptr why) {
+void Controller::drop_queued(Group& g, const std::exception_ptr& why) {
   for (auto& job : g.queue) job->cancel(why);
   g.queue.clear();
 }
@@ -399,6 +401,37 @@ bool Controller::busy() const {
   return false;
 }
 
+namespace {
+// Whether a process of this host still runs (a zombie has died: its parent has yet to reap it).
+bool alive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return true;
+  const char state = line[close + 2];
+  return state != 'Z' && state != 'X';
+}
+}  // namespace
+
+void Controller::watch_engines() {
+  const auto now = Clock::now();
+  if (stopping_ || now - last_watch_ < std::chrono::milliseconds(200)) return;
+  last_watch_ = now;
+  for (std::size_t e = 0; e < engines_.size(); ++e) {
+    const int pid = engines_[e].local_pid;
+    if (pid == 0 || alive(pid)) continue;
+    std::string tasks;
+    for (const auto& [id, f] : inflight_)
+      if (static_cast<std::size_t>(f.engine) == e)
+        tasks += std::string(tasks.empty() ? "" : ", ") + task_name(f.invoker);
+    std::cerr << "ranks: engine " << e << " (pid " << pid << ") died "
+              << (tasks.empty() ? "while idle" : "while running a task of type " + tasks)
+              << " (killed, out of memory, or crashed); ending the job" << std::endl;
+    transport::abort(1, batches_[static_cast<std::size_t>(engines_[e].batch)].comm);
+  }
+}
+
 void Controller::run_callbacks() {
   if (t_in_callbacks) return;
   std::unique_lock<std::mutex> cb(callback_mu_, std::try_to_lock);
@@ -445,6 +478,7 @@ bool Controller::wait_until(const std::function<bool()>& done,
     {
       auto lk = lock();
       any = poll();
+      if (!any) watch_engines();
     }
     run_callbacks();
     if (any) {
@@ -488,6 +522,7 @@ void Controller::progress_loop() {
         deep_sleep_ = false;
       }
       if (waiters_ > 0) last_active = Clock::now();
+      if (waiters_ == 0) watch_engines();
       pause = microseconds(200);
       continue;
     }
@@ -503,6 +538,7 @@ void Controller::progress_loop() {
     lk.unlock();
     run_callbacks();
     lk.lock();
+    if (!any) watch_engines();
     pause = any ? microseconds(200) : std::min(microseconds(2000), pause * 2);
   }
 }
@@ -582,8 +618,8 @@ void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t ke
 void submit_static(Group& g, std::shared_ptr<StaticJob> job) {
   ctl("submitting work").submit_static(g, std::move(job));
 }
-void drop_queued(Group& g, std::exception_ptr why) {
-  ctl("Pool::terminate").drop_queued(g, std::move(why));
+void drop_queued(Group& g, const std::exception_ptr& why) {
+  ctl("Pool::terminate").drop_queued(g, why);
 }
 std::size_t outstanding(const Group& g) {
   auto lk = ctl("waiting").lock();

@@ -34,10 +34,9 @@ class Controller {
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
-  /// Adopts the engines started with the controller (ranks 1.. of MPI_COMM_WORLD).
-  void adopt_world();
-  /// Checks that engines run this binary; false (after saying which) if some do not.
-  bool handshake(MPI_Comm comm, int first_id);
+  /// Adopts the engines started with the controller (ranks 1.. of MPI_COMM_WORLD) after
+  /// checking they run this binary; false (having said which do not) otherwise.
+  bool adopt_world();
 
   std::shared_ptr<Group> make_group(int n, const char* who);
   std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
@@ -46,7 +45,7 @@ class Controller {
   void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
                  std::shared_ptr<Group> g = nullptr);
   void submit_static(Group& g, std::shared_ptr<StaticJob> job);
-  void drop_queued(Group& g, std::exception_ptr why);
+  void drop_queued(Group& g, const std::exception_ptr& why);
   bool wait_until(const std::function<bool()>& done,
                   std::optional<std::chrono::steady_clock::time_point> deadline);
   std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(mu_); }
@@ -72,6 +71,7 @@ class Controller {
     int batch = 0;
     int rank = 0;
     int inflight = 0;
+    int local_pid = 0;  // the engine's pid when it runs on this host (0: elsewhere)
   };
   struct Inflight {
     std::shared_ptr<Job> job;
@@ -79,9 +79,12 @@ class Controller {
     int engine = 0;
     std::shared_ptr<Group> group;
     std::chrono::system_clock::time_point submitted;
+    std::uint32_t invoker = 0;  // the task type, to name it if the engine dies
   };
 
   void spawn(int n);
+  /// Checks and adds the engines of comm (ranks 1..); false if some run another binary.
+  bool adopt(MPI_Comm comm, const transport::Spawned& spawned);
   bool poll();
   void handle(Batch& b, transport::Incoming& in);
   void requeue(const Inflight& f);
@@ -92,6 +95,9 @@ class Controller {
   void start_static(Batch& b);
   bool progress_static(Batch& b);
   void run_callbacks();
+  /// Ends the job, naming the engine and its tasks, if an engine on this host has died
+  /// (killed, crashed); looks at most every 200 ms. Call under the lock.
+  void watch_engines();
   /// Wakes the progress thread if it sleeps deeply (call under the lock).
   void wake_progress() {
     if (deep_sleep_) cv_.notify_one();
@@ -114,6 +120,7 @@ class Controller {
   std::vector<std::function<void()>> callbacks_;
   std::mutex callback_mu_;
   int waiters_ = 0;
+  std::chrono::steady_clock::time_point last_watch_{};
   bool deep_sleep_ = false;
   int stopped_ = 0;
   bool stopping_ = false;

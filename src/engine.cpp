@@ -1,7 +1,13 @@
 #include "engine.hpp"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "ranks/detail/registry.hpp"
@@ -25,6 +31,56 @@ void set_engine_id(int id) { g_engine_id = id; }
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// What the engine is running, for the last words of a crash.
+std::atomic<const char*> g_task_type{nullptr};
+std::atomic<const void*> g_task_fn{nullptr};
+
+void say(const char* s) {
+  if (s) (void)!::write(STDERR_FILENO, s, std::strlen(s));
+}
+
+// A fatal signal in a task: say which engine and which task, then die of the same signal so
+// that mpirun (or the spawning controller's runtime) ends the job.
+void on_fatal_signal(int sig) {
+  char num[16];
+  int n = g_engine_id, i = sizeof num - 1;
+  num[i] = 0;
+  do {
+    num[--i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0 && i > 0);
+  say("ranks: engine ");
+  say(num + i);
+  say(" died of ");
+  say(strsignal(sig));
+  const char* type = g_task_type.load();
+  if (type) {
+    say(" while running a task of type ");
+    say(type);
+    Dl_info info{};
+    if (const void* fn = g_task_fn.load(); fn && dladdr(fn, &info) && info.dli_sname) {
+      say(" (function ");
+      say(info.dli_sname);
+      say(")");
+    }
+  } else {
+    say(" between tasks");
+  }
+  say("; the job ends\n");
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void install_crash_handlers() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) {
+    struct sigaction sa {};
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
+}
 
 struct Outcome {
   bool ok = true;
@@ -59,9 +115,13 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
         throw Error("ranks: the engine could not verify the function it was sent; refusing it");
     }
     InvokeContext ctx{h, in, items, out, f};
+    g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
+    g_task_fn.store(f, std::memory_order_relaxed);
     try {
       fn(ctx);
+      g_task_type.store(nullptr, std::memory_order_relaxed);
     } catch (...) {
+      g_task_type.store(nullptr, std::memory_order_relaxed);
       item = ctx.item;
       throw;
     }
@@ -122,6 +182,7 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
 
 int serve(MPI_Comm comm, int engine) {
   set_engine_id(engine);
+  install_crash_handlers();
   transport::Outbox outbox;
   transport::Backoff backoff(std::chrono::microseconds(2000));
   transport::Incoming in;

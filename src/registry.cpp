@@ -11,6 +11,7 @@
 
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
+#include "wire_internal.hpp"
 
 namespace ranks::detail {
 
@@ -38,6 +39,7 @@ struct Table {
   std::vector<std::uint32_t> wire_of;   // token -> wire id
   std::vector<std::uint32_t> token_of;  // wire id -> token
   std::vector<Module> modules;          // index 0: the executable
+  std::vector<std::string> readable;    // wire id -> demangled task type, for crash reports
   std::string build_id;
   bool frozen = false;
 };
@@ -112,6 +114,7 @@ void freeze_registry() {
   t.wire_of.assign(order.size(), 0);
   t.token_of = order;
   for (std::uint32_t w = 0; w < order.size(); ++w) t.wire_of[order[w]] = w;
+  for (std::uint32_t tok : t.token_of) t.readable.push_back(demangle(t.entries[tok].name));
   dl_iterate_phdr(collect_module, &t);
   t.frozen = true;
 }
@@ -132,6 +135,12 @@ std::uint32_t wire_id(std::uint32_t token) {
                 "' (lambdas in same-named functions of two files?); move one into a named "
                 "function or functor");
   return t.wire_of[token];
+}
+
+const char* task_name(std::uint32_t id) {
+  auto& t = table();
+  if (id >= t.readable.size()) return "an unknown task";
+  return t.readable[id].c_str();
 }
 
 InvokeFn find_invoker(std::uint32_t id) {
@@ -185,6 +194,8 @@ Identity identity() {
   }
   id.hash = h;
   std::strncpy(id.exe, exe.c_str(), sizeof id.exe - 1);
+  gethostname(id.host, sizeof id.host - 1);
+  id.pid = static_cast<std::int32_t>(getpid());
   return id;
 }
 

@@ -13,6 +13,8 @@ namespace ranks::detail {
 void freeze_registry();
 /// The invoker for a wire id, or nullptr if the id names none this binary can vouch for.
 InvokeFn find_invoker(std::uint32_t id);
+/// The readable type name of the task type with this wire id.
+const char* task_name(std::uint32_t id);
 /// The address a FunctionRef names, checked to lie in executable code of the same module;
 /// nullptr if it does not.
 const void* resolve_function(const FunctionRef& ref);
@@ -21,6 +23,8 @@ const void* resolve_function(const FunctionRef& ref);
 struct Identity {
   std::uint64_t hash = 0;  // build id (or file contents), task names, modules
   char exe[200] = {};      // for the message when they differ
+  char host[64] = {};      // where the rank runs, and its pid: to watch engines on this host
+  std::int32_t pid = 0;
 };
 Identity identity();
 

@@ -26,7 +26,7 @@ std::string self_exe() {
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-// The engine's half of Controller::handshake: the first engine id of this communicator, or -1
+// The engine's half of Controller::adopt: the first engine id of this communicator, or -1
 // when the controller refused the job.
 int engine_handshake(MPI_Comm comm) {
   struct Hello {
@@ -64,8 +64,7 @@ int engine_main(MPI_Comm comm, bool spawned) {
 int controller_main(const std::function<int()>& body, int argc, char** argv) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   Controller c(self_exe(), std::move(args));
-  c.adopt_world();
-  if (transport::size(MPI_COMM_WORLD) > 1 && !c.handshake(MPI_COMM_WORLD, 0)) {
+  if (!c.adopt_world()) {
     return 2;  // the engines were told too; nobody serves
   }
   set_controller(&c);

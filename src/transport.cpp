@@ -241,8 +241,8 @@ void gather(MPI_Comm comm, const void* data, int n, void* recv) {
   check(MPI_Gather(data, n, MPI_BYTE, recv, n, MPI_BYTE, 0, comm), "MPI_Gather");
 }
 
-void abort(int code) {
-  MPI_Abort(MPI_COMM_WORLD, code == 0 ? 1 : code);
+void abort(int code, MPI_Comm comm) {
+  MPI_Abort(comm, code == 0 ? 1 : code);
   std::_Exit(code == 0 ? 1 : code);
 }
 

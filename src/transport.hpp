@@ -101,6 +101,7 @@ void gatherv_send(MPI_Comm comm, const std::byte* data, int n);
 void bcast(MPI_Comm comm, void* data, int n);
 /// Gathers n bytes from every rank to root 0 (recv: n * size bytes on the root).
 void gather(MPI_Comm comm, const void* data, int n, void* recv);
-[[noreturn]] void abort(int code);
+/// Ends the job: every rank of comm (and of the jobs connected to it) with a non-zero code.
+[[noreturn]] void abort(int code, MPI_Comm comm = MPI_COMM_WORLD);
 
 }  // namespace ranks::detail::transport

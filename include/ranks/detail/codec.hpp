@@ -199,10 +199,7 @@ void encode(Writer& w, const T& v) {
     w.raw(&v, sizeof(T));
   } else if constexpr (std::is_empty_v<T> && std::is_default_constructible_v<T>) {
     // nothing to send
-  } else if constexpr (is_string<T>::value) {
-    encode_size(w, v.size());
-    w.raw(v.data(), v.size() * sizeof(typename T::value_type));
-  } else if constexpr (vector_kind<T>::raw) {
+  } else if constexpr (is_string<T>::value || vector_kind<T>::raw) {
     encode_size(w, v.size());
     w.raw(v.data(), v.size() * sizeof(typename T::value_type));
   } else if constexpr (vector_kind<T>::other) {
@@ -226,12 +223,7 @@ void decode(Reader& r, T& v) {
   if constexpr (is_raw_v<T>) {
     r.raw(&v, sizeof(T));
   } else if constexpr (std::is_empty_v<T> && std::is_default_constructible_v<T>) {
-  } else if constexpr (is_string<T>::value) {
-    const std::size_t n = decode_size(r);
-    const std::byte* p = r.take(n * sizeof(typename T::value_type));
-    v.resize(n);
-    std::memcpy(v.data(), p, n * sizeof(typename T::value_type));
-  } else if constexpr (vector_kind<T>::raw) {
+  } else if constexpr (is_string<T>::value || vector_kind<T>::raw) {
     const std::size_t n = decode_size(r);
     const std::byte* p = r.take(n * sizeof(typename T::value_type));
     v.resize(n);

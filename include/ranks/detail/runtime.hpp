@@ -97,7 +97,7 @@ void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t ke
 /// Runs a static job over the group's engines, slot i on the group's i-th engine.
 void submit_static(Group& g, std::shared_ptr<StaticJob> job);
 /// Drops the group's queued jobs (each is cancelled with why).
-void drop_queued(Group& g, std::exception_ptr why);
+void drop_queued(Group& g, const std::exception_ptr& why);
 /// Parts queued or in flight for the group.
 [[nodiscard]] std::size_t outstanding(const Group& g);
 
