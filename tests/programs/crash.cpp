@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
       for (int i = 0; i < 100; ++i) pool.apply(square, i);
       return pending.get();
     }
-    std::cerr << "usage: crash segfault | abort | sigkill\n";
+    if (mode == "busy") return pool.apply(sleep_long, 1);
+    std::cerr << "usage: crash segfault | abort | sigkill | busy\n";
     return 64;
   });
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# signal.sh SIGNAL PATTERN COMMAND...: starts COMMAND (mpirun ...), sends SIGNAL to it after a
+# second and a half, and passes if it is gone within 10 s with a non-zero status and no process
+# matching PATTERN (the ranks) is left.
+sig=$1 pattern=$2
+shift 2
+"$@" &
+pid=$!
+sleep 1.5
+start=$(date +%s%N)
+kill -s "$sig" "$pid"
+for _ in $(seq 100); do
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$pid" 2>/dev/null; then
+  echo "FAIL: mpirun still runs 10 s after SIG$sig"
+  kill -9 "$pid"
+  exit 1
+fi
+wait "$pid"
+rc=$?
+end=$(date +%s%N)
+sleep 0.2
+left=$(pgrep -af "$pattern" | grep -v "signal.sh" || true)
+echo "mpirun ended $(( (end - start) / 1000000 )) ms after SIG$sig with status $rc"
+[ "$rc" -ne 0 ] || { echo "FAIL: exit status 0"; exit 1; }
+[ -z "$left" ] || { echo "FAIL: ranks still running: $left"; exit 1; }
+echo PASS
