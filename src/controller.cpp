@@ -1,6 +1,7 @@
 #include "controller.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstddef>
 #include <fstream>
 #include <iostream>
@@ -103,6 +104,9 @@ bool Controller::adopt(MPI_Comm comm, const transport::Spawned& spawned) {
 }
 
 void Controller::spawn(int n) {
+  // Some batch systems' MPIs hang or fail slowly on MPI_Comm_spawn: RANKS_SPAWN=0 forbids it.
+  if (const char* allow = std::getenv("RANKS_SPAWN"); allow && std::string(allow) == "0")
+    throw Error("spawning is turned off (RANKS_SPAWN=0)");
   transport::Spawned s = transport::spawn(n, exe_, args_);
   if (!adopt(s.merged, s)) {
     transport::release(s);

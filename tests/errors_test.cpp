@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <ranks/ranks.hpp>
 #include <stdexcept>
 #include <string>
@@ -168,4 +170,24 @@ TEST(Errors, process_misuse) {
   p.start();
   EXPECT_THROW(p.start(), ranks::Error);
   p.join();
+}
+
+TEST(Errors, a_pool_larger_than_can_be_had_says_to_launch_more_ranks) {
+  ::setenv("RANKS_SPAWN", "0", 1);
+  const int have = ranks::engine_count();
+  try {
+    ranks::Pool too_big(have + 1);
+    FAIL() << "no error";
+  } catch (const ranks::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("needs " + std::to_string(have + 1) + " engines"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("mpirun -np " + std::to_string(have + 2)), std::string::npos) << what;
+  }
+  ::unsetenv("RANKS_SPAWN");
+  EXPECT_EQ(ranks::engine_count(), have);
+}
+
+TEST(Errors, ranks_run_inside_ranks_run) {
+  EXPECT_THROW(ranks::run(0, nullptr, [] {}), ranks::Error);
 }
