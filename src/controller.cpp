@@ -1,8 +1,8 @@
 #include "controller.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstddef>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -386,15 +386,16 @@ void Controller::requeue(const Inflight& f) {
 bool Controller::poll() {
   outbox_.progress();
   bool any = false;
-  transport::Incoming in;
   for (auto& b : batches_) {
-    while (transport::try_recv(b.comm, MPI_ANY_SOURCE, in)) {
+    while (transport::try_recv(b.comm, MPI_ANY_SOURCE, incoming_)) {
       any = true;
-      handle(b, in);
+      handle(b, incoming_);
     }
     if (!b.statics.empty() && progress_static(b)) any = true;
   }
   if (any) dispatch_all();
+  // The receive buffer is kept between polls (no page faults for every large reply), unless huge.
+  if (incoming_.data.capacity() > (std::size_t{256} << 20)) incoming_.data = Bytes();
   return any;
 }
 

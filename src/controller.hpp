@@ -117,6 +117,7 @@ class Controller {
   std::shared_ptr<Group> default_group_;
   std::uint64_t next_id_ = 1;
   transport::Outbox outbox_;
+  transport::Incoming incoming_;
   std::vector<std::function<void()>> callbacks_;
   std::mutex callback_mu_;
   int waiters_ = 0;

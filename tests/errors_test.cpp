@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-
 #include <ranks/ranks.hpp>
 #include <stdexcept>
 #include <string>

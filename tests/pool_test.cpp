@@ -118,6 +118,9 @@ TEST(Pool, strings_user_types_and_containers_travel) {
   const auto points = pool.map(mirror, std::vector<Point>{{1, 2}, {3, 4}});
   EXPECT_EQ(points[1].x, 4);
   EXPECT_EQ(points[1].y, 3);
+  EXPECT_EQ(pool.apply(shout, "literal"), "literal!");  // a C string travels as std::string
+  const char* text = "pointer";
+  EXPECT_EQ(pool.apply(shout, text), "pointer!");
   const auto h = pool.apply(histogram, std::vector<std::string>{"a", "b", "a"});
   EXPECT_EQ(h.at("a"), 2);
   EXPECT_EQ(h.at("b"), 1);

@@ -21,8 +21,12 @@ fi
 wait "$pid"
 rc=$?
 end=$(date +%s%N)
-sleep 0.2
-left=$(pgrep -af "$pattern" | grep -v "signal.sh" || true)
+left=""
+for _ in $(seq 50); do  # the ranks end with mpirun; give a loaded machine 5 s to reap them
+  left=$(pgrep -af "$pattern" | grep -v "signal.sh" || true)
+  [ -n "$left" ] || break
+  sleep 0.1
+done
 echo "mpirun ended $(( (end - start) / 1000000 )) ms after SIG$sig with status $rc"
 [ "$rc" -ne 0 ] || { echo "FAIL: exit status 0"; exit 1; }
 [ -z "$left" ] || { echo "FAIL: ranks still running: $left"; exit 1; }

@@ -74,13 +74,11 @@ class Pool {
   /// Runs f(args...) on an engine; returns at once.
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args) {
-    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     check_open("apply_async");
     auto state = std::make_shared<detail::State<R>>();
-    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
-    auto msg =
-        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    auto msg = detail::apply_message(f, args...);
     detail::submit(*group_, std::make_shared<detail::SingleJob<R>>(std::move(msg), state));
     return AsyncResult<R>(state);
   }

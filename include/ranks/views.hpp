@@ -104,12 +104,10 @@ class DirectView {
   /// f(args...) once on every target; the results in target order.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
-    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     using Out = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
-    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
-    auto msg =
-        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    auto msg = detail::apply_message(f, args...);
     if constexpr (std::is_void_v<R>) {
       return each<detail::Nothing, void>(std::move(msg), {}, nullptr);
     } else {
@@ -204,11 +202,9 @@ class EngineView {
   /// f(args...) on the engine.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
-    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
-    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
-    auto msg =
-        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    auto msg = detail::apply_message(f, args...);
     if constexpr (std::is_void_v<R>) {
       return view_.each<detail::Nothing, void>(std::move(msg), {}, nullptr);
     } else {
@@ -262,12 +258,10 @@ class LoadBalancedView {
   /// f(args...) on the least-loaded engine.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
-    using Task = detail::ApplyTask<F, std::decay_t<Args>...>;
+    using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     auto state = std::make_shared<detail::State<R>>();
-    auto tuple = std::make_tuple(std::decay_t<Args>(std::forward<Args>(args))...);
-    auto msg =
-        detail::make_message<Task>(f, 0, [&](detail::Writer& w) { detail::encode(w, tuple); });
+    auto msg = detail::apply_message(f, args...);
     detail::submit(*group_,
                    std::make_shared<detail::SingleJob<R>>(std::move(msg), state, retries_));
     return AsyncResult<R>(state);

@@ -31,7 +31,28 @@
 
 namespace ranks::detail {
 
-using Bytes = std::vector<std::byte>;
+/// Leaves new elements uninitialised: a message buffer is always written before it is read,
+/// and zero-filling megabytes that are about to be overwritten costs as much as copying them.
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+using Bytes = std::vector<std::byte, UninitAllocator<std::byte>>;
 
 /// Appends to a byte buffer.
 class Writer {
@@ -249,6 +270,23 @@ void decode(Reader& r, T& v) {
     }
   } else {
     decode_archive(r, v);
+  }
+}
+
+template <class T>
+inline constexpr bool is_c_string_v =
+    std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>;
+
+/// How an argument travels: C strings (and string literals) as std::string, the rest as is.
+template <class T>
+using wire_t = std::conditional_t<is_c_string_v<T>, std::string, std::decay_t<T>>;
+
+template <class T>
+decltype(auto) wire_value(const T& v) {
+  if constexpr (is_c_string_v<T>) {
+    return std::string(v);
+  } else {
+    return (v);
   }
 }
 

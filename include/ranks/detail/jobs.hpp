@@ -40,6 +40,17 @@ Bytes make_message(const F& f, std::uint64_t count, Payload&& payload) {
   return msg;
 }
 
+/// The task type of f(args...) for the arguments as given.
+template <class F, class... Args>
+using ApplyTaskFor = ApplyTask<F, wire_t<Args>...>;
+
+/// The message of f(args...). The arguments are encoded at once, so no copy of them is kept.
+template <class F, class... Args>
+Bytes apply_message(const F& f, const Args&... args) {
+  return make_message<ApplyTaskFor<F, Args...>>(
+      f, 0, [&](Writer& w) { (encode(w, wire_value(args)), ...); });
+}
+
 /// Decodes a reply into a state: the value, or the remote failure.
 template <class R>
 void settle(State<R>& s, Reply& r) {
