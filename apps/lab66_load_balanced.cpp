@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <ranks/ranks.hpp>
 #include <thread>
 #include <vector>
@@ -19,8 +20,8 @@ int main(int argc, char** argv) {
   return ranks::run(argc, argv, [] {
     ranks::Client rc;
     ranks::LoadBalancedView lview = rc.load_balanced_view();
-    std::vector<int> in;
-    for (int i = 0; i < 20; ++i) in.push_back(i);
+    std::vector<int> in(20);
+    std::iota(in.begin(), in.end(), 0);
     auto r = lview.map(work, in, {.chunksize = 1});
     std::cout << "Input: " << as_list(in) << "\n";
     std::cout << "Output: " << as_list(r.get()) << "\n";

@@ -121,6 +121,7 @@ void Backoff::pause() {
 
 Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   MPI_Info info;

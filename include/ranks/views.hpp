@@ -66,6 +66,7 @@ class DirectView {
   template <class T>
   AsyncResult<void> push(const std::map<std::string, T>& values) {
     std::vector<std::pair<const std::string*, const T*>> entries;
+    entries.reserve(values.size());
     for (const auto& [name, value] : values) entries.emplace_back(&name, &value);
     return push_entries<T>(entries);
   }

@@ -262,7 +262,7 @@ Items<item_t<Range>> keep_items(Range&& items) {
   std::shared_ptr<const std::vector<T>> owned;
   if constexpr (std::is_same_v<std::remove_cvref_t<Range>, std::vector<T>> &&
                 !std::is_lvalue_reference_v<Range>) {
-    owned = std::make_shared<const std::vector<T>>(std::move(items));
+    owned = std::make_shared<const std::vector<T>>(std::forward<Range>(items));
   } else {
     owned =
         std::make_shared<const std::vector<T>>(std::ranges::begin(items), std::ranges::end(items));
