@@ -67,6 +67,8 @@ def targets(rows):
         checks.append(("imbalance: threads - dynamic", thr - eff, 0.02, thr - eff <= 0.02))
     ratio("bandwidth: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"),
           v("bandwidth", "send-recv", "mpi-raw"), 0.70)
+    ratio("startup under mpirun: ranks / bare MPI", v("startup", "mpirun", "dynamic"),
+          v("startup", "mpirun", "mpi-raw"), 1.5, higher=False)
     idle = v("idle", "sleep", "dynamic")
     checks.append(("idle: cores used by the whole cluster", idle, 0.05,
                    None if idle is None else idle < 0.05))
@@ -106,26 +108,37 @@ set xtics rotate by -30
 plot '{dat}' using 0:2:xtic(1) with boxes notitle, '' using 0:2:3:4 with yerrorbars notitle lc rgb 'black'
 """
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
-    scaling = [r for r in rows if r["workload"] == "scaling"]
-    if scaling:
-        dat = os.path.join(out, "scaling.dat")
-        backends = sorted({r["backend"] for r in scaling})
+    for workload, variant_key, xlabel, ylabel, title, xlog in [
+        ("scaling", "workers", "workers", "speedup against serial", "scaling", False),
+        ("task-length", "task_ms", "task length (ms)", "efficiency (ideal/wall)",
+         "efficiency against task length", True)]:
+        data = [r for r in rows if r["workload"] == workload]
+        if not data:
+            continue
+        series = sorted({(r["variant"], r["backend"]) for r in data}) if workload == "scaling" \
+            else sorted({("", r["backend"]) for r in data})
+        dat = os.path.join(out, f"{workload}.dat")
         with open(dat, "w") as f:
-            for b in backends:
-                f.write(f"# {b}\n")
-                for r in sorted((r for r in scaling if r["backend"] == b), key=lambda r: r["workers"]):
-                    f.write(f"{r['workers']} {r['median']}\n")
+            for variant, backend in series:
+                f.write(f"# {variant} {backend}\n")
+                pts = [r for r in data if r["backend"] == backend and
+                       (workload != "scaling" or r["variant"] == variant)]
+                for r in sorted(pts, key=lambda r: r.get(variant_key, r["workers"])):
+                    f.write(f"{r.get(variant_key, r['workers'])} {r['median']}\n")
                 f.write("\n\n")
-        png = os.path.join(out, "scaling.png")
-        plots = ", ".join(f"'{dat}' index {i} with linespoints title '{b}'" for i, b in enumerate(backends))
+        png = os.path.join(out, f"{workload}.png")
+        plots = ", ".join(f"'{dat}' index {i} with linespoints title '{(v + ' ' + b).strip()}'"
+                          for i, (v, b) in enumerate(series))
+        ideal = "x title 'ideal' dt 2, " if workload == "scaling" else ""
         subprocess.run(["gnuplot"], input=f"""
 set terminal png size 900,500
 set output '{png}'
-set title 'scaling: speedup against serial (imbalance workload)'
-set xlabel 'workers'
-set ylabel 'speedup'
+set title '{title}'
+set xlabel '{xlabel}'
+set ylabel '{ylabel}'
+{'set logscale x' if xlog else ''}
 set key left top
-plot x title 'ideal' dt 2, {plots}
+plot {ideal}{plots}
 """, text=True, check=True)
     print(f"\nplots written to {out}/")
 

@@ -7,9 +7,11 @@
 
 #include <mpi.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -32,6 +34,7 @@ struct Options {
   int workers = 0;
   int repeat = 5;
   std::string json;
+  std::string plot;
   bool quick = false;
 };
 
@@ -49,6 +52,20 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 double engine_cpu_seconds(int) { return cpu_seconds(); }
+
+// Seconds since this process started (from /proc/self/stat and the boot-time clock).
+double process_age_s() {
+  std::ifstream f("/proc/self/stat");
+  std::string line;
+  std::getline(f, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) rest >> field;  // field 22: starttime, in clock ticks
+  const double start = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9 - start;
+}
 double spin_task(double ms) { return spin(ms); }
 std::vector<double> identity(const std::vector<double>& v) { return v; }
 int raw_serve(int mode, int n) { return raw::serve(mode, n); }
@@ -78,6 +95,8 @@ class Bench {
     if (o_.workers <= 0 && ranks::engine_count() == 0)
       workers_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     pool_ = std::make_unique<ranks::Pool>(workers_);
+    pool_->apply(square, 1);
+    startup_s_ = process_age_s();
     raw_ok_ = ranks::engine_count() == workers_ && in_world();
     n_tiny_ = o_.quick ? 10000 : kTinyN;
     n_latency_ = o_.quick ? 200 : kLatencyN;
@@ -91,6 +110,10 @@ class Bench {
     if (want("imbalance")) imbalance();
     if (want("bandwidth")) bandwidth();
     if (want("idle")) idle();
+    if (want("scaling")) scaling();
+    if (want("task-length")) task_length();
+    if (want("startup")) startup();
+    if (!o_.plot.empty()) timeline();
     if (!o_.json.empty()) report_.write_json(o_.json);
   }
 
@@ -314,9 +337,131 @@ class Bench {
           repeat);
   }
 
+  // Speedup against serial at W = 1, 2, ... up to the engines there are: the imbalance tasks,
+  // and a fixed compute kernel (1000 tasks of the same arithmetic).
+  void scaling() {
+    auto ms = imbalance_tasks();
+    if (o_.quick) ms.resize(40);
+    const double serial_s = sum(ms) / 1000.0;
+    std::vector<double> kernel_in(o_.quick ? 100 : 1000, 0.2);
+    const auto serial_t0 = Clock::now();
+    for (double d : kernel_in) spin(d);
+    const double kernel_serial_s = seconds_since(serial_t0);
+    const int max_w = std::max(1, ranks::engine_count());
+    for (int w = 1; w <= max_w; ++w) {
+      ranks::Pool pool(w);
+      for (const auto& [variant, items, base] :
+           {std::tuple{"imbalance", &ms, serial_s},
+            std::tuple{"kernel", &kernel_in, kernel_serial_s}}) {
+        auto speedup = [&, items = items, base = base](const std::string& backend,
+                                                       const std::function<void()>& run) {
+          Measurement m{"scaling", variant, backend, w, "speedup", {}};
+          for (int i = 0; i < std::min(o_.repeat, 3); ++i) {
+            const auto t0 = Clock::now();
+            run();
+            m.samples.push_back(base / seconds_since(t0));
+          }
+          m.extra["efficiency"] = m.median() / w;
+          report_.add(std::move(m));
+          (void)items;
+        };
+        if (use("dynamic")) speedup("dynamic", [&] { pool.map(spin_task, *items); });
+        if (use("static")) {
+          pool.set_schedule(ranks::Schedule::kStatic);
+          speedup("static", [&] { pool.map(spin_task, *items); });
+          pool.set_schedule(ranks::Schedule::kDynamic);
+        }
+        if (use("threads")) {
+          ThreadPool tp(w);
+          speedup("threads", [&] {
+            tp.parallel_for(items->size(), 1, [&](std::size_t b, std::size_t e) {
+              for (std::size_t i = b; i < e; ++i) spin((*items)[i]);
+            });
+          });
+        }
+      }
+    }
+  }
+
+  // Efficiency against task length: 2000 equal tasks of 10 us to 10 ms (fewer for long ones).
+  void task_length() {
+    for (double ms : {0.01, 0.1, 1.0, 10.0}) {
+      const std::size_t n = o_.quick ? 20 : static_cast<std::size_t>(std::min(2000.0, 4000.0 / ms));
+      std::vector<double> tasks(n, ms);
+      const double ideal_s = ms * static_cast<double>(n) / 1000.0 / workers_;
+      const std::string variant = std::to_string(static_cast<int>(ms * 1000)) + "us";
+      auto efficiency = [&](const std::string& backend, const std::function<void()>& run) {
+        Measurement m{"task-length", variant, backend, workers_, "ideal/wall", {}};
+        for (int i = 0; i < std::min(o_.repeat, 3); ++i) {
+          const auto t0 = Clock::now();
+          run();
+          m.samples.push_back(ideal_s / seconds_since(t0));
+        }
+        m.extra["task_ms"] = ms;
+        report_.add(std::move(m));
+      };
+      if (use("dynamic")) efficiency("dynamic", [&] { pool_->map(spin_task, tasks); });
+      if (use("dynamic"))
+        efficiency("dynamic-chunksize-1", [&] { pool_->map(spin_task, tasks, 1); });
+      if (use("static")) {
+        pool_->set_schedule(ranks::Schedule::kStatic);
+        efficiency("static", [&] { pool_->map(spin_task, tasks); });
+        pool_->set_schedule(ranks::Schedule::kDynamic);
+      }
+      if (use("threads")) {
+        ThreadPool tp(workers_);
+        efficiency("threads", [&] {
+          tp.parallel_for(tasks.size(), 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) spin(tasks[i]);
+          });
+        });
+      }
+    }
+  }
+
+  // From this process's start to the first result of a fresh pool (MPI start-up, the start-up
+  // check, spawning where there is no mpirun): one sample, it happens once.
+  void startup() {
+    Measurement m{"startup", in_world() ? "mpirun" : "spawn", "dynamic", workers_, "s", {}};
+    m.samples.push_back(startup_s_);
+    report_.add(std::move(m));
+  }
+
+  // Which engine ran which task when: the imbalance tasks one by one through the dynamic queue.
+  void timeline() {
+    const auto ms = imbalance_tasks();
+    auto r = pool_->map_async(spin_task, ms, 1);
+    r.wait();
+    const auto meta = r.metadata();
+    if (meta.empty()) return;
+    auto t0 = meta.front().started;
+    for (const auto& t : meta) t0 = std::min(t0, t.started);
+    std::ofstream dat(o_.plot + "/timeline.dat");
+    int k = 0;
+    for (const auto& t : meta) {
+      auto at = [&](auto tp) { return std::chrono::duration<double, std::milli>(tp - t0).count(); };
+      // alternate two colours so that neighbouring tasks can be told apart
+      dat << t.engine_id << " " << at(t.started) << " " << at(t.completed) - at(t.started) << " "
+          << 1 + (k++ % 2) * 2 << "\n";
+    }
+    dat.close();
+    const std::string script =
+        "set terminal png size 1000,300\nset output '" + o_.plot +
+        "/timeline.png'\nset title 'imbalance, one task at a time: which "
+        "engine ran which task when'\nset xlabel 'ms'\nset ylabel "
+        "'engine'\nset ytics 1\nset yrange [-0.5:" +
+        std::to_string(workers_ - 0.5) + "]\nplot '" + o_.plot +
+        "/timeline.dat' using 2:1:3:(0):4 with vectors nohead lw 12 lc variable notitle\n";
+    if (FILE* gp = popen("gnuplot", "w")) {
+      std::fputs(script.c_str(), gp);
+      pclose(gp);
+    }
+  }
+
   Options o_;
   int workers_ = 1;
   bool raw_ok_ = false;
+  double startup_s_ = 0;
   int n_tiny_, n_latency_;
   double idle_s_;
   std::unique_ptr<ranks::Pool> pool_;
@@ -331,13 +476,15 @@ int main(int argc, char** argv) {
   std::string workloads, backends;
   bench::Options o;
   app.add_option("--workload", workloads,
-                 "comma-separated: tiny,latency,imbalance,bandwidth,idle (default: all)");
+                 "comma-separated: tiny,latency,imbalance,bandwidth,idle,scaling,task-length,"
+                 "startup (default: all)");
   app.add_option("--backend", backends,
                  "comma-separated: serial,threads,openmp,static,dynamic,mpi-raw (default: all)");
   app.add_option("--workers", o.workers, "engines / threads (default: every engine)");
   app.add_option("--repeat", o.repeat, "repeats per measurement (median reported)")
       ->check(CLI::PositiveNumber);
   app.add_option("--json", o.json, "write one JSON object per measurement to this file");
+  app.add_option("--plot", o.plot, "write the task timeline (timeline.dat, timeline.png) here");
   app.add_flag("--quick", o.quick, "tiny sizes, for checking that it runs");
   CLI11_PARSE(app, argc, argv);
   o.workloads = bench::split(workloads);

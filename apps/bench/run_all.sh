@@ -23,10 +23,16 @@ mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
+mkdir -p "$out/plots"
 echo "== ranks_bench (mpirun -np $((workers + 1)))" >&2
 timeout 900 mpirun -np $((workers + 1)) --oversubscribe build/apps/ranks_bench \
-  --repeat "$repeat" --json "$out/ranks.jsonl" "${quick[@]}" >&2
+  --repeat "$repeat" --json "$out/ranks.jsonl" --plot "$out/plots" "${quick[@]}" >&2
 cat "$out/ranks.jsonl" >>"$results"
+echo "== start-up: ranks spawning its engines (no mpirun), and a bare MPI send and receive" >&2
+timeout 300 build/apps/ranks_bench --workload startup --workers "$workers" \
+  --json "$out/spawn.jsonl" >&2
+cat "$out/spawn.jsonl" >>"$results"
+timeout 120 mpirun -np $((workers + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
 
 peers=apps/bench/peers
 run_peer() {  # name command...
