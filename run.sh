@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | sanitize | lint
+# ./run.sh demo | test | sanitize | lint | bench [run_all.sh options]
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
 #   the whole test suite (test); sanitize builds the library and tests with AddressSanitizer and
 #   UndefinedBehaviorSanitizer in ./build-sanitize and runs the MPI suites there; lint runs
-#   clang-tidy on src/ and include/.
+#   clang-tidy on src/ and include/; bench installs the Python peers and runs the whole
+#   benchmark comparison (apps/bench/run_all.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-demo}
@@ -74,8 +75,24 @@ case "$what" in
   test)
     ctest --test-dir build --output-on-failure -j2
     ;;
+  bench)
+    # The Python tools ranks is compared with, and gnuplot for the plots.
+    peers=(python3-mpi4py python3-ipyparallel python3-distributed gnuplot-nox)
+    need=()
+    for p in "${peers[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo=sudo
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+    fi
+    shift
+    exec apps/bench/run_all.sh "$@"
+    ;;
   *)
-    echo "usage: ./run.sh demo | test | sanitize | lint" >&2
+    echo "usage: ./run.sh demo | test | sanitize | lint | bench" >&2
     exit 64
     ;;
 esac
