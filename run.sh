@@ -12,17 +12,19 @@ what=${1:-demo}
 packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
           libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev
           clang-tidy iproute2 slurm-wlm munge)  # lint; the multi-host and Slurm tests
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
+# Installs those of the given Debian packages that are missing.
+install_missing() {
+  local missing=() p sudo=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "Installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+}
+install_missing "${packages[@]}"
 
 # Open MPI refuses to run as root unless told; containers and CI often are root.
 if [ "$(id -u)" -eq 0 ]; then
@@ -77,17 +79,7 @@ case "$what" in
     ;;
   bench)
     # The Python tools ranks is compared with, and gnuplot for the plots.
-    peers=(python3-mpi4py python3-ipyparallel python3-distributed gnuplot-nox)
-    need=()
-    for p in "${peers[@]}"; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-    done
-    if [ ${#need[@]} -gt 0 ]; then
-      sudo=""
-      [ "$(id -u)" -eq 0 ] || sudo=sudo
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
-    fi
+    install_missing python3-mpi4py python3-ipyparallel python3-distributed gnuplot-nox
     shift
     exec apps/bench/run_all.sh "$@"
     ;;
