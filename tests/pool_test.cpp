@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "test_types.hpp"
+
 namespace {
 
 int square(int x) { return x * x; }
@@ -31,15 +33,7 @@ struct Scale {
   double operator()(double x) const { return k * x; }
 };
 
-// A user type that is not trivially copyable: travels through Boost.Serialization.
-struct Person {
-  std::string name;
-  std::vector<int> scores;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& name& scores;
-  }
-};
+using ranks_test::Person;
 Person promote(Person p) {
   p.name = "Dr. " + p.name;
   p.scores.push_back(100);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_types.hpp"
+
 namespace {
 
 int square(int x) { return x * x; }
@@ -23,16 +25,7 @@ std::vector<int> iota(int n) {
   return v;
 }
 
-// A user type through Boost.Serialization.
-struct Person {
-  std::string name;
-  std::vector<int> scores;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& name& scores;
-  }
-  bool operator==(const Person&) const = default;
-};
+using ranks_test::Person;
 
 // What scatter gives n items over w targets: sizes differing by at most one, larger first.
 std::vector<std::size_t> chunks(std::size_t n, std::size_t w) {
