@@ -160,15 +160,15 @@ std::shared_ptr<Group> Controller::default_group() {
   return g;
 }
 
-void Controller::send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+void Controller::send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
                       std::shared_ptr<Group> g) {
   const std::uint64_t id = next_id_++;
-  std::memcpy(msg.data() + offsetof(TaskHeader, id), &id, sizeof id);
+  std::memcpy(msg.bytes.data() + offsetof(TaskHeader, id), &id, sizeof id);
   auto& e = engines_[static_cast<std::size_t>(engine)];
   ++e.inflight;
   if (g) ++g->inflight;
   std::uint32_t invoker = 0;
-  std::memcpy(&invoker, msg.data() + offsetof(TaskHeader, invoker), sizeof invoker);
+  std::memcpy(&invoker, msg.bytes.data() + offsetof(TaskHeader, invoker), sizeof invoker);
   inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g),
                                  std::chrono::system_clock::now(), invoker});
   const Batch& b = batches_[static_cast<std::size_t>(e.batch)];
@@ -192,7 +192,7 @@ void Controller::dispatch(Group& g) {
         best = e;
     }
     if (best < 0) return;
-    Bytes msg;
+    Message msg;
     const std::uint64_t key = job->next(msg, workers, depth, best);
     send(best, std::move(msg), job, key, g.shared_from_this());
     if (!job->has_next()) g.queue.pop_front();
@@ -220,7 +220,7 @@ void Controller::submit(Group& g, std::shared_ptr<DynamicJob> job) {
   wake_progress();
 }
 
-void Controller::submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+void Controller::submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
                            std::shared_ptr<Group> g) {
   auto lk = lock();
   if (engine < 0 || engine >= static_cast<int>(engines_.size()))
@@ -256,7 +256,7 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
       auto items = job->items(i);
       msg.insert(msg.end(), items.begin(), items.end());
       seal(msg);
-      send(g.engines[i], std::move(msg), job, i, group);
+      send(g.engines[i], Message(std::move(msg)), job, i, group);
     }
   } else {
     // The control messages go out now, so that each engine sees its work in submission order
@@ -281,7 +281,7 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
       h.aux = static_cast<std::uint64_t>(op->counts[i + 1]);
       patch_header(msg, h);
       seal(msg);
-      outbox_.send(b.comm, static_cast<int>(i) + 1, std::move(msg));
+      outbox_.send(b.comm, static_cast<int>(i) + 1, Message(std::move(msg)));
     }
     for (int e : g.engines) ++engines_[static_cast<std::size_t>(e)].inflight;
     group->inflight += w;
@@ -355,7 +355,7 @@ void Controller::handle(Batch& b, transport::Incoming& in) {
     return;
   }
   auto it = inflight_.find(h.id);
-  if (it == inflight_.end()) return;
+  if (it == inflight_.end()) return;  // (its attachments are dropped by the next receive)
   Inflight f = std::move(it->second);
   inflight_.erase(it);
   --engines_[static_cast<std::size_t>(f.engine)].inflight;
@@ -368,9 +368,12 @@ void Controller::handle(Batch& b, transport::Incoming& in) {
   r.submitted = f.submitted;
   r.started_ns = h.started_ns;
   r.completed_ns = h.completed_ns;
-  r.payload = Reader(in.data.data() + sizeof(ReplyHeader), in.data.size() - sizeof(ReplyHeader));
+  // The job decodes the reply here, receiving any attached data straight into its result.
+  r.payload = Reader(in.data.data() + sizeof(ReplyHeader), in.data.size() - sizeof(ReplyHeader),
+                     in.attachments());
   f.job->note_busy(h.busy_ns);
   f.job->deliver(f.key, r);
+  in.drain();
   requeue(f);
 }
 
@@ -564,7 +567,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
     h.aux = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
     patch_header(msg, h);
     seal(msg);
-    outbox_.send(batches_[static_cast<std::size_t>(e.batch)].comm, e.rank, std::move(msg));
+    outbox_.send(batches_[static_cast<std::size_t>(e.batch)].comm, e.rank, Message(std::move(msg)));
   }
   const auto deadline = Clock::now() + grace;
   transport::Backoff backoff(std::chrono::microseconds(2000));
@@ -617,7 +620,7 @@ std::vector<int> group_engines(const Group& g) { return g.engines; }
 void submit(Group& g, std::shared_ptr<DynamicJob> job) {
   ctl("submitting work").submit(g, std::move(job));
 }
-void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key) {
+void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key) {
   ctl("submitting work").submit_to(engine, std::move(msg), std::move(job), key);
 }
 void submit_static(Group& g, std::shared_ptr<StaticJob> job) {

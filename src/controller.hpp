@@ -42,7 +42,7 @@ class Controller {
   std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
   std::shared_ptr<Group> default_group();
   void submit(Group& g, std::shared_ptr<DynamicJob> job);
-  void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+  void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
                  std::shared_ptr<Group> g = nullptr);
   void submit_static(Group& g, std::shared_ptr<StaticJob> job);
   void drop_queued(Group& g, const std::exception_ptr& why);
@@ -90,7 +90,7 @@ class Controller {
   void requeue(const Inflight& f);
   void dispatch(Group& g);
   void dispatch_all();
-  void send(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key,
+  void send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
             std::shared_ptr<Group> g);
   void start_static(Batch& b);
   bool progress_static(Batch& b);

@@ -97,11 +97,13 @@ std::int64_t wall_ns() {
 }
 
 // Runs one invoker; the result (or the error report) goes to out.
-Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
+Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
+                std::shared_ptr<const void>& keep) {
   Outcome o;
   o.started_ns = wall_ns();
   const auto t0 = Clock::now();
   const std::size_t mark = out.size();
+  const std::size_t attached = out.attachment_count();
   std::int64_t item = -1;
   try {
     InvokeFn fn = find_invoker(h.invoker);
@@ -114,11 +116,12 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
       if (f == nullptr)
         throw Error("ranks: the engine could not verify the function it was sent; refusing it");
     }
-    InvokeContext ctx{h, in, items, out, f};
+    InvokeContext ctx{h, in, items, out, f, -1, nullptr};
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
     g_task_fn.store(f, std::memory_order_relaxed);
     try {
       fn(ctx);
+      keep = std::move(ctx.keep);
       g_task_type.store(nullptr, std::memory_order_relaxed);
     } catch (...) {
       g_task_type.store(nullptr, std::memory_order_relaxed);
@@ -127,7 +130,8 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
     }
   } catch (...) {
     const ErrorInfo e = current_error();
-    out.buffer().resize(mark);
+    out.truncate(mark, attached);
+    keep.reset();
     encode_error(out, e);
     o.ok = false;
     o.failed_item = item;
@@ -140,23 +144,27 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out) {
   return o;
 }
 
-Bytes run_task(const TaskHeader& h, const Bytes& msg, int engine) {
-  Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader));
-  Bytes reply;
-  reply.reserve(256);
-  Writer w(reply);
+// Runs a task message; its attached arguments are received by the decoder straight into them,
+// and a large result is sent from where it lies (the reply keeps it alive).
+Message run_task(const TaskHeader& h, transport::Incoming& msg, int engine) {
+  Reader in(msg.data.data() + sizeof(TaskHeader), msg.data.size() - sizeof(TaskHeader),
+            msg.attachments());
+  Message reply;
+  reply.bytes.reserve(256);
+  Writer w(reply.bytes, &reply.attachments);
   ReplyHeader rh;
   rh.id = h.id;
   rh.engine = engine;
   begin_header(w, rh);
-  const Outcome o = execute(h, in, in, w);
+  const Outcome o = execute(h, in, in, w, reply.keep);
+  msg.drain();
   rh.ok = o.ok;
   rh.failed_item = o.failed_item;
   rh.busy_ns = o.busy_ns;
   rh.started_ns = o.started_ns;
   rh.completed_ns = o.completed_ns;
-  patch_header(reply, rh);
-  seal(reply);
+  patch_header(reply.bytes, rh);
+  seal(reply.bytes);
   return reply;
 }
 
@@ -171,7 +179,8 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   Reader items(chunk.data(), chunk.size());
   Bytes result;
   Writer w(result);
-  const Outcome o = execute(h, in, items, w);
+  std::shared_ptr<const void> keep;
+  const Outcome o = execute(h, in, items, w, keep);
   StaticStatus st{static_cast<std::int64_t>(result.size()), o.ok ? -2 : o.failed_item, o.started_ns,
                   o.completed_ns};
   transport::gather_send(comm, &st, sizeof st);
@@ -196,7 +205,7 @@ int serve(MPI_Comm comm, int engine) {
     const auto h = read_header<TaskHeader>(in.data);
     switch (h.kind) {
       case Kind::kTask:
-        outbox.send(comm, 0, run_task(h, in.data, engine));
+        outbox.send(comm, 0, run_task(h, in, engine));
         break;
       case Kind::kStaticMap:
       case Kind::kStaticBcast:

@@ -16,7 +16,7 @@ void ProcessHandle::launch(Bytes msg) {
   if (state_) throw Error("ranks: Process::start() called twice; a process can be started once");
   auto group = default_group();
   auto state = std::make_shared<State<void>>();
-  auto job = std::make_shared<SingleJob<void>>(std::move(msg), state);
+  auto job = std::make_shared<SingleJob<void>>(Message(std::move(msg)), state);
   submit(*group, job);
   state_ = std::move(state);
 }

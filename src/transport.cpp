@@ -29,41 +29,123 @@ int size(MPI_Comm comm) {
   return s;
 }
 
-void Outbox::send(MPI_Comm comm, int dest, Bytes msg) {
-  progress();
-  Pending p;
-  p.data = std::move(msg);
-  const std::size_t n = p.data.size();
-  for (std::size_t off = 0; off < n || off == 0; off += kMaxPart) {
+namespace {
+
+// A block of any size as MPI messages of at most kMaxPart bytes (MPI counts are ints).
+void isend_parts(MPI_Comm comm, int dest, int tag, const std::byte* p, std::size_t n,
+                 std::vector<MPI_Request>& out) {
+  std::size_t off = 0;
+  do {
     const int len = static_cast<int>(std::min(kMaxPart, n - off));
     MPI_Request r;
-    check(MPI_Isend(p.data.data() + off, len, MPI_BYTE, dest, kTag, comm, &r), "MPI_Isend");
-    p.requests.push_back(r);
-    if (n == 0) break;
+    check(MPI_Isend(p + off, len, MPI_BYTE, dest, tag, comm, &r), "MPI_Isend");
+    out.push_back(r);
+    off += static_cast<std::size_t>(len);
+  } while (off < n);
+}
+
+void recv_parts(MPI_Comm comm, int source, int tag, std::byte* p, std::size_t n) {
+  std::size_t off = 0;
+  do {
+    const int len = static_cast<int>(std::min(kMaxPart, n - off));
+    check(MPI_Recv(p + off, len, MPI_BYTE, source, tag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    off += static_cast<std::size_t>(len);
+  } while (off < n);
+}
+
+}  // namespace
+
+void Outbox::send(MPI_Comm comm, int dest, Message msg) {
+  progress();
+  // The trailer: each attachment's size, then how many there are.
+  Writer w(msg.bytes);
+  for (const auto& a : msg.attachments) {
+    const std::uint64_t n = a.size;
+    w.raw(&n, sizeof n);
   }
-  pending_.push_back(std::move(p));
+  const std::uint64_t count = msg.attachments.size();
+  w.raw(&count, sizeof count);
+  seal(msg.bytes);
+  std::size_t slot = slots_.size();
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slots_.emplace_back();
+  }
+  Pending& p = slots_[slot];
+  p.msg = std::move(msg);
+  const std::size_t before = requests_.size();
+  isend_parts(comm, dest, kTag, p.msg.bytes.data(), p.msg.bytes.size(), requests_);
+  for (const auto& a : p.msg.attachments)
+    isend_parts(comm, dest, kDataTag, a.data, a.size, requests_);
+  p.left = requests_.size() - before;
+  owner_.resize(requests_.size(), slot);
 }
 
 void Outbox::progress() {
-  while (!pending_.empty()) {
-    auto& p = pending_.front();
-    int done = 0;
-    check(MPI_Testall(static_cast<int>(p.requests.size()), p.requests.data(), &done,
-                      MPI_STATUSES_IGNORE),
-          "MPI_Testall");
-    if (!done) break;
-    pending_.pop_front();
+  // All sends are tested at once: a large send waiting for a busy engine must not hold back the
+  // release of those behind it, and one MPI call drives MPI's progress once, not once per send.
+  if (requests_.empty()) return;
+  done_.resize(requests_.size());
+  int count = 0;
+  check(MPI_Testsome(static_cast<int>(requests_.size()), requests_.data(), &count, done_.data(),
+                     MPI_STATUSES_IGNORE),
+        "MPI_Testsome");
+  if (count <= 0) return;  // none finished (MPI_UNDEFINED cannot happen: none is null here)
+  for (int i = 0; i < count; ++i) {
+    Pending& p = slots_[owner_[static_cast<std::size_t>(done_[static_cast<std::size_t>(i)])]];
+    if (--p.left == 0) {
+      p.msg = Message();
+      free_.push_back(owner_[static_cast<std::size_t>(done_[static_cast<std::size_t>(i)])]);
+    }
   }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < requests_.size(); ++i) {
+    if (requests_[i] == MPI_REQUEST_NULL) continue;
+    requests_[kept] = requests_[i];
+    owner_[kept] = owner_[i];
+    ++kept;
+  }
+  requests_.resize(kept);
+  owner_.resize(kept);
 }
 
 void Outbox::drain() {
-  for (auto& p : pending_)
-    check(MPI_Waitall(static_cast<int>(p.requests.size()), p.requests.data(), MPI_STATUSES_IGNORE),
-          "MPI_Waitall");
-  pending_.clear();
+  check(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
+        "MPI_Waitall");
+  requests_.clear();
+  owner_.clear();
+  slots_.clear();
+  free_.clear();
+}
+
+void Incoming::receive(void* dst, std::size_t n) {
+  if (next_ >= sizes_.size() || sizes_[next_] != n)
+    throw Error(
+        "ranks: a message's attached data does not match what its decoder expects "
+        "(corrupt or mismatched payload)");
+  ++next_;
+  recv_parts(comm_, source, kDataTag, static_cast<std::byte*>(dst), n);
+}
+
+void Incoming::drain() {
+  Bytes scratch;
+  for (; next_ < sizes_.size(); ++next_) {
+    const std::size_t n = sizes_[next_];
+    scratch.resize(std::min(n, kMaxPart));
+    std::size_t off = 0;
+    do {
+      const int len = static_cast<int>(std::min(kMaxPart, n - off));
+      check(MPI_Recv(scratch.data(), len, MPI_BYTE, source, kDataTag, comm_, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+      off += static_cast<std::size_t>(len);
+    } while (off < n);
+  }
 }
 
 bool try_recv(MPI_Comm comm, int source, Incoming& out) {
+  out.drain();  // what the previous message left unread
   int flag = 0;
   MPI_Status st;
   check(MPI_Iprobe(source, kTag, comm, &flag, &st), "MPI_Iprobe");
@@ -78,22 +160,28 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out) {
   std::uint64_t total = 0;
   if (out.data.size() >= sizeof total) std::memcpy(&total, out.data.data(), sizeof total);
   if (total > out.data.size()) {
-    std::size_t off = out.data.size();
+    const std::size_t off = out.data.size();
     out.data.resize(total);
-    while (off < total) {
-      const int len = static_cast<int>(std::min(kMaxPart, total - off));
-      check(MPI_Recv(out.data.data() + off, len, MPI_BYTE, st.MPI_SOURCE, kTag, comm,
-                     MPI_STATUS_IGNORE),
-            "MPI_Recv");
-      off += static_cast<std::size_t>(len);
-    }
+    recv_parts(comm, st.MPI_SOURCE, kTag, out.data.data() + off, total - off);
   }
+  // The trailer lists the attachments that follow on kDataTag.
+  std::uint64_t k = 0;
+  const std::size_t size = out.data.size();
+  if (size >= sizeof k) std::memcpy(&k, out.data.data() + size - sizeof k, sizeof k);
+  if (size < sizeof k || k > (size - sizeof k) / sizeof k)
+    throw Error("ranks: a message without its trailer arrived (mismatched binaries?)");
+  const std::size_t body = size - (k + 1) * sizeof k;
+  out.sizes_.resize(k);
+  if (k) std::memcpy(out.sizes_.data(), out.data.data() + body, k * sizeof k);
+  out.next_ = 0;
+  out.comm_ = comm;
+  out.data.resize(body);
   return true;
 }
 
-void send_now(MPI_Comm comm, int dest, const Bytes& msg) {
+void send_now(MPI_Comm comm, int dest, Bytes msg) {
   Outbox box;
-  box.send(comm, dest, msg);
+  box.send(comm, dest, Message(std::move(msg)));
   box.drain();
 }
 

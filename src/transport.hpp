@@ -11,45 +11,68 @@
 #include <string>
 #include <vector>
 
-#include "ranks/detail/codec.hpp"
+#include "ranks/detail/wire.hpp"
 
 namespace ranks::detail::transport {
 
 inline constexpr int kTag = 4242;
+/// The tag of attachments: apart from messages, so that a probe for the next message never
+/// finds one; per source they arrive in the order they were sent.
+inline constexpr int kDataTag = 4243;
 /// Largest single MPI message; bigger ones travel as several (count is an int).
 inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
 
 /// Throws ranks::Error naming the MPI call when rc is not MPI_SUCCESS.
 void check(int rc, const char* what);
 
-/// Sends that complete in the background; buffers live until MPI is done with them.
+/// Sends that complete in the background; buffers (and what the message keeps alive) live
+/// until MPI is done with them. A message's attachments follow it on kDataTag, and a trailer
+/// after its bytes lists their sizes.
 class Outbox {
  public:
-  void send(MPI_Comm comm, int dest, Bytes msg);
-  /// Frees finished sends.
+  void send(MPI_Comm comm, int dest, Message msg);
+  /// Frees finished sends, wherever they are in the queue (one MPI_Testsome over all of them).
   void progress();
   /// Waits for every send to finish.
   void drain();
-  [[nodiscard]] bool empty() const { return pending_.empty(); }
+  [[nodiscard]] bool empty() const { return requests_.empty(); }
 
  private:
   struct Pending {
-    Bytes data;
-    std::vector<MPI_Request> requests;
+    Message msg;
+    std::size_t left = 0;  // requests not yet complete
   };
-  std::deque<Pending> pending_;
+  std::vector<Pending> slots_;
+  std::vector<std::size_t> free_;
+  std::vector<MPI_Request> requests_;
+  std::vector<std::size_t> owner_;  // the slot of each request
+  std::vector<int> done_;
 };
 
-/// A message received whole.
-struct Incoming {
+/// A message received whole, and its attachments, which stay in MPI until a decoder asks for
+/// them (straight into their destination) or `drain` discards them.
+class Incoming final : public AttachmentSource {
+ public:
   int source = -1;
   Bytes data;
+
+  void receive(void* dst, std::size_t n) override;
+  /// Receives and drops the attachments nobody read (a failed task, a cancelled job), so that
+  /// the next message from this source starts clean.
+  void drain();
+  [[nodiscard]] AttachmentSource* attachments() { return this; }
+
+ private:
+  friend bool try_recv(MPI_Comm comm, int source, Incoming& out);
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  std::vector<std::uint64_t> sizes_;
+  std::size_t next_ = 0;
 };
 
 /// Receives one waiting message from `source` (MPI_ANY_SOURCE: anyone), if there is one.
 bool try_recv(MPI_Comm comm, int source, Incoming& out);
 /// Sends and waits (for the last words of a rank).
-void send_now(MPI_Comm comm, int dest, const Bytes& msg);
+void send_now(MPI_Comm comm, int dest, Bytes msg);
 
 /// Spin briefly after activity (microsecond latency while work flows), then yield, then sleep
 /// with growing intervals (an idle rank stays cool).

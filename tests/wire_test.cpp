@@ -1,6 +1,7 @@
 // The codec and the API's answers outside ranks::run; no MPI needed.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <optional>
 #include <ranks/ranks.hpp>
@@ -73,6 +74,56 @@ TEST(Wire, strings_containers_and_user_types) {
   EXPECT_EQ(round_trip(w), w);
   EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}),
             (std::vector<bool>{true, false, true}));
+}
+
+// Hands a Reader the attachments a Writer recorded, as transport does between two ranks.
+class FakeSource final : public ranks::detail::AttachmentSource {
+ public:
+  explicit FakeSource(std::vector<ranks::detail::Attachment> a) : a_(std::move(a)) {}
+  void receive(void* dst, std::size_t n) override {
+    ASSERT_LT(next_, a_.size());
+    ASSERT_EQ(a_[next_].size, n);
+    std::memcpy(dst, a_[next_].data, n);
+    ++next_;
+  }
+  std::size_t next_ = 0;
+
+ private:
+  std::vector<ranks::detail::Attachment> a_;
+};
+
+TEST(Wire, large_blocks_travel_as_attachments_read_in_place) {
+  std::vector<double> big(100000, 2.5);
+  std::vector<double> small(100, 1.5);
+  std::string text(200000, 'x');
+  Bytes buf;
+  std::vector<ranks::detail::Attachment> attached;
+  Writer w(buf, &attached);
+  const auto in = std::make_tuple(big, small, text);  // attachments point into it: keep it
+  ranks::detail::encode(w, in);
+  // The tuple's big vector and string went apart, read where they lie; the small one inline.
+  ASSERT_EQ(attached.size(), 2u);
+  EXPECT_EQ(attached[1].size, text.size());
+  EXPECT_LT(buf.size(), 100 * sizeof(double) + 64);
+  const auto* first = reinterpret_cast<const double*>(attached[0].data);
+  EXPECT_EQ(attached[0].size, big.size() * sizeof(double));
+  EXPECT_EQ(first, std::get<0>(in).data());
+  EXPECT_EQ(first[99999], 2.5);
+
+  FakeSource source(attached);
+  Reader r(buf.data(), buf.size(), &source);
+  std::tuple<std::vector<double>, std::vector<double>, std::string> out;
+  ranks::detail::decode(r, out);
+  EXPECT_EQ(std::get<0>(out), big);
+  EXPECT_EQ(std::get<1>(out), small);
+  EXPECT_EQ(std::get<2>(out), text);
+  EXPECT_EQ(source.next_, 2u);
+
+  // A reader that has no attachments to give refuses, rather than reading garbage.
+  Reader lone(buf.data(), buf.size());
+  EXPECT_THROW(ranks::detail::decode(lone, out), ranks::Error);
+  // And a writer without an attachment list keeps everything inline.
+  EXPECT_EQ(round_trip(big), big);
 }
 
 TEST(Wire, a_short_message_is_an_error_not_a_crash) {

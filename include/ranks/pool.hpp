@@ -78,14 +78,26 @@ class Pool {
     using R = typename Task::Result;
     check_open("apply_async");
     auto state = std::make_shared<detail::State<R>>();
-    auto msg = detail::apply_message(f, args...);
+    auto msg = detail::apply_message_owned(f, std::forward<Args>(args)...);
     detail::submit(*group_, std::make_shared<detail::SingleJob<R>>(std::move(msg), state));
     return AsyncResult<R>(state);
   }
-  /// Runs f(args...) on an engine and waits for the result.
+  /// Runs f(args...) on an engine and waits for the result. Large contiguous arguments are sent
+  /// from where they lie, with no copy.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
-    return apply_async(f, std::forward<Args>(args)...).get();
+    using Task = detail::ApplyTaskFor<F, Args...>;
+    using R = typename Task::Result;
+    check_open("apply");
+    auto state = std::make_shared<detail::State<R>>();
+    detail::Borrowed loan;  // declared before the result: it waits for the send on every path
+    auto msg = detail::apply_message(f, args...);
+    loan.lend(msg);
+    detail::submit(*group_, std::make_shared<detail::SingleJob<R>>(std::move(msg), state));
+    if (!state->is_ready()) detail::wait_until([&state] { return state->is_ready(); });
+    if (auto e = state->error()) std::rethrow_exception(e);
+    // Nothing else reads the value (the job only wrote it): moved out, never copied.
+    if constexpr (!std::is_void_v<R>) return std::move(*state->value_);
   }
 
   /// f over every item, in input order; returns at once. chunksize 0 chooses chunks itself.
@@ -204,8 +216,8 @@ class Pool {
     for (int e : engines()) {
       auto state = std::make_shared<detail::State<void>>();
       auto msg = detail::make_message<Task>(init, 0, [](detail::Writer&) {});
-      detail::submit_to(e, std::move(msg),
-                        std::make_shared<detail::SingleJob<void>>(Bytes{}, state), 0);
+      detail::submit_to(e, detail::Message(std::move(msg)),
+                        std::make_shared<detail::SingleJob<void>>(detail::Message(), state), 0);
       done.emplace_back(state);
     }
     for (auto& d : done) d.get();

@@ -108,7 +108,7 @@ class DirectView {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     using Out = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
-    auto msg = detail::apply_message(f, args...);
+    auto msg = detail::apply_bytes(f, args...);
     if constexpr (std::is_void_v<R>) {
       return each<detail::Nothing, void>(std::move(msg), {}, nullptr);
     } else {
@@ -205,12 +205,12 @@ class EngineView {
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
-    auto msg = detail::apply_message(f, args...);
-    if constexpr (std::is_void_v<R>) {
-      return view_.each<detail::Nothing, void>(std::move(msg), {}, nullptr);
-    } else {
-      return view_.each<R, R>(std::move(msg), {}, &detail::only_target<R>);
-    }
+    // One message to one engine, so large arguments and results travel as attachments.
+    auto state = std::make_shared<detail::State<R>>();
+    detail::submit_to(view_.targets().front(),
+                      detail::apply_message_owned(f, std::forward<Args>(args)...),
+                      std::make_shared<detail::SingleJob<R>>(detail::Message(), state), 0);
+    return AsyncResult<R>(state);
   }
   /// f over every item, on this engine; results in input order.
   template <class F, class Range>
@@ -262,7 +262,7 @@ class LoadBalancedView {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     auto state = std::make_shared<detail::State<R>>();
-    auto msg = detail::apply_message(f, args...);
+    auto msg = detail::apply_message_owned(f, std::forward<Args>(args)...);
     detail::submit(*group_,
                    std::make_shared<detail::SingleJob<R>>(std::move(msg), state, retries_));
     return AsyncResult<R>(state);

@@ -54,10 +54,54 @@ struct UninitAllocator : std::allocator<T> {
 
 using Bytes = std::vector<std::byte, UninitAllocator<std::byte>>;
 
-/// Appends to a byte buffer.
+/// A large contiguous block (the data of a vector or string) that travels after its message as
+/// an MPI message of its own: sent from where it lies and received where it belongs, never
+/// copied through the message buffer.
+struct Attachment {
+  const std::byte* data = nullptr;
+  std::size_t size = 0;
+};
+
+/// Blocks at least this large travel as attachments, where the writer takes them. Below it, a
+/// copy into the message costs less than a second MPI message.
+inline constexpr std::size_t kAttachMin = std::size_t{64} << 10;
+/// Marks, in a length field, that the data follows as an attachment.
+inline constexpr std::uint64_t kAttached = std::uint64_t{1} << 63;
+
+/// Where a Reader gets a message's attachments: the receiving side of transport.
+class AttachmentSource {
+ public:
+  /// Receives the next attachment, which must be n bytes, into dst.
+  virtual void receive(void* dst, std::size_t n) = 0;
+
+ protected:
+  ~AttachmentSource() = default;
+};
+
+/// Asks the kernel for huge pages under a large buffer about to be written: first touches of a
+/// fresh 64 MiB block otherwise cost more than moving its bytes.
+void prefer_huge_pages(void* p, std::size_t n) noexcept;
+
+/// Appends to a byte buffer; large blocks go to `attachments` where one is given.
 class Writer {
  public:
-  explicit Writer(Bytes& buf) : buf_(&buf) {}
+  explicit Writer(Bytes& buf, std::vector<Attachment>* attachments = nullptr)
+      : buf_(&buf), attachments_(attachments) {}
+  /// Takes n bytes at p as an attachment (p must stay valid until the message is sent); false
+  /// when this writer has no attachments or n is too small to be worth one.
+  bool attach(const void* p, std::size_t n) {
+    if (attachments_ == nullptr || n < kAttachMin) return false;
+    attachments_->push_back({static_cast<const std::byte*>(p), n});
+    return true;
+  }
+  [[nodiscard]] std::size_t attachment_count() const {
+    return attachments_ ? attachments_->size() : 0;
+  }
+  /// Drops what was written after size() was `bytes` and attachment_count() was `attached`.
+  void truncate(std::size_t bytes, std::size_t attached) {
+    buf_->resize(bytes);
+    if (attachments_) attachments_->resize(attached);
+  }
   void raw(const void* p, std::size_t n) {
     if (n == 0) return;
     const std::size_t at = buf_->size();
@@ -81,13 +125,21 @@ class Writer {
     buf_->resize(need);
   }
   Bytes* buf_;
+  std::vector<Attachment>* attachments_;
 };
 
 /// Reads from a byte range; running past its end is an error, never a read out of bounds.
 class Reader {
  public:
   Reader() = default;
-  Reader(const std::byte* p, std::size_t n) : p_(p), end_(p + n) {}
+  Reader(const std::byte* p, std::size_t n, AttachmentSource* source = nullptr)
+      : p_(p), end_(p + n), source_(source) {}
+  /// Receives the next attachment (n bytes) into dst.
+  void attached(void* dst, std::size_t n) {
+    if (source_ == nullptr)
+      throw Error("ranks: a value's data was sent apart from a message that cannot carry it");
+    source_->receive(dst, n);
+  }
   void raw(void* out, std::size_t n) { std::memcpy(out, take(n), n); }
   const std::byte* take(std::size_t n) {
     if (static_cast<std::size_t>(end_ - p_) < n)
@@ -102,6 +154,7 @@ class Reader {
  private:
   const std::byte* p_ = nullptr;
   const std::byte* end_ = nullptr;
+  AttachmentSource* source_ = nullptr;
 };
 
 template <class T>
@@ -221,8 +274,13 @@ void encode(Writer& w, const T& v) {
   } else if constexpr (std::is_empty_v<T> && std::is_default_constructible_v<T>) {
     // nothing to send
   } else if constexpr (is_string<T>::value || vector_kind<T>::raw) {
-    encode_size(w, v.size());
-    w.raw(v.data(), v.size() * sizeof(typename T::value_type));
+    const std::size_t bytes = v.size() * sizeof(typename T::value_type);
+    if (w.attach(v.data(), bytes)) {
+      encode_size(w, v.size() | kAttached);
+    } else {
+      encode_size(w, v.size());
+      w.raw(v.data(), bytes);
+    }
   } else if constexpr (vector_kind<T>::other) {
     encode_size(w, v.size());
     for (const auto& e : v) encode(w, e);
@@ -245,10 +303,22 @@ void decode(Reader& r, T& v) {
     r.raw(&v, sizeof(T));
   } else if constexpr (std::is_empty_v<T> && std::is_default_constructible_v<T>) {
   } else if constexpr (is_string<T>::value || vector_kind<T>::raw) {
-    const std::size_t n = decode_size(r);
-    const std::byte* p = r.take(n * sizeof(typename T::value_type));
-    v.resize(n);
-    if (n) std::memcpy(v.data(), p, n * sizeof(typename T::value_type));
+    using E = typename T::value_type;
+    const std::uint64_t field = decode_size(r);
+    if (field & kAttached) {
+      const std::size_t n = field & ~kAttached;
+      if (n > v.max_size()) throw Error("ranks: a received length is impossible (corrupt message)");
+      v.clear();
+      v.reserve(n);
+      prefer_huge_pages(v.data(), n * sizeof(E));
+      v.resize(n);
+      r.attached(v.data(), n * sizeof(E));
+    } else {
+      const std::size_t n = field;
+      const std::byte* p = r.take(n * sizeof(E));
+      v.resize(n);
+      if (n) std::memcpy(v.data(), p, n * sizeof(E));
+    }
   } else if constexpr (vector_kind<T>::other) {
     const std::size_t n = decode_size(r);
     v.clear();

@@ -44,12 +44,68 @@ Bytes make_message(const F& f, std::uint64_t count, Payload&& payload) {
 template <class F, class... Args>
 using ApplyTaskFor = ApplyTask<F, wire_t<Args>...>;
 
-/// The message of f(args...). The arguments are encoded at once, so no copy of them is kept.
+/// The message of f(args...) with every argument in its bytes: for control messages, which are
+/// copied per target, broadcast or joined to their items.
 template <class F, class... Args>
-Bytes apply_message(const F& f, const Args&... args) {
+Bytes apply_bytes(const F& f, const Args&... args) {
   return make_message<ApplyTaskFor<F, Args...>>(
       f, 0, [&](Writer& w) { (encode(w, wire_value(args)), ...); });
 }
+
+/// The message of f(args...), reading large contiguous arguments (vectors, strings) in place
+/// as attachments: the arguments must outlive the send (see Borrowed).
+template <class F, class... Args>
+Message apply_message(const F& f, const Args&... args) {
+  Message m;
+  Writer w(m.bytes, &m.attachments);
+  TaskHeader h;
+  h.invoker = invoker_id<ApplyTaskFor<F, Args...>>();
+  const std::size_t at = begin_header(w, h);
+  encode_callable(w, h, f);
+  (encode(w, wire_value(args)), ...);
+  std::memcpy(w.at(at), &h, sizeof h);
+  seal(m.bytes);
+  return m;
+}
+
+/// The message of f(args...) for a call that returns before it is sent: arguments with large
+/// attachments are kept with the message, moved in where the caller gave them up.
+template <class F, class... Args>
+Message apply_message_owned(const F& f, Args&&... args) {
+  Message m = apply_message(f, args...);
+  if (m.attachments.empty()) return m;  // everything is in the message's bytes already
+  auto held = std::make_shared<const std::tuple<wire_t<Args>...>>(std::forward<Args>(args)...);
+  m = std::apply([&](const auto&... a) { return apply_message(f, a...); }, *held);
+  m.keep = std::move(held);
+  return m;
+}
+
+/// Lends a caller's arguments to a message: the destructor waits until MPI no longer reads them
+/// (at once, in practice: the reply that the caller waited for came after they were received).
+class Borrowed {
+ public:
+  Borrowed() = default;
+  Borrowed(const Borrowed&) = delete;
+  Borrowed& operator=(const Borrowed&) = delete;
+  ~Borrowed() {
+    if (!token_) return;
+    std::weak_ptr<const void> gone = token_;
+    token_.reset();
+    try {
+      wait_until([&gone] { return gone.expired(); });
+    } catch (...) {  // no controller left: nothing is sending
+    }
+  }
+  /// Ties msg's attachments to this loan (a message without attachments needs none).
+  void lend(Message& msg) {
+    if (msg.attachments.empty()) return;
+    token_ = std::make_shared<int>(0);
+    msg.keep = token_;
+  }
+
+ private:
+  std::shared_ptr<const void> token_;
+};
 
 /// Decodes a reply into a state: the value, or the remote failure.
 template <class R>
@@ -109,13 +165,13 @@ class Attempts {
 template <class R>
 class SingleJob final : public DynamicJob {
  public:
-  SingleJob(Bytes msg, std::shared_ptr<State<R>> state, int retries = 0)
+  SingleJob(Message msg, std::shared_ptr<State<R>> state, int retries = 0)
       : msg_(std::move(msg)), state_(std::move(state)), tries_(retries) {}
   [[nodiscard]] bool has_next() const override { return !sent_; }
   [[nodiscard]] bool wants(int engine, int workers) const override {
     return tries_.allows(engine, workers);
   }
-  std::uint64_t next(Bytes& msg, int, int, int) override {
+  std::uint64_t next(Message& msg, int, int, int) override {
     sent_ = true;
     if (tries_.can_retry()) {
       msg = msg_;  // kept for a retry
@@ -135,7 +191,7 @@ class SingleJob final : public DynamicJob {
   void cancel(std::exception_ptr why) override { state_->fail(why); }
 
  private:
-  Bytes msg_;
+  Message msg_;
   std::shared_ptr<State<R>> state_;
   Attempts tries_;
   bool sent_ = false;
@@ -307,12 +363,12 @@ class DynamicMapJob final : public DynamicJob {
       return parts_[key].tries.allows(engine, workers);
     });
   }
-  std::uint64_t next(Bytes& msg, int workers, int depth, int engine) override {
+  std::uint64_t next(Message& msg, int workers, int depth, int engine) override {
     for (auto it = again_.begin(); it != again_.end(); ++it) {
       if (!parts_[*it].tries.allows(engine, workers)) continue;
       const std::uint64_t key = *it;
       again_.erase(it);
-      encode_part(msg, parts_[key].start, parts_[key].len);
+      encode_part(msg.bytes, parts_[key].start, parts_[key].len);
       return key;
     }
     const std::size_t left = items_.view.size() - cursor_;
@@ -323,7 +379,7 @@ class DynamicMapJob final : public DynamicJob {
       len = (left + ways - 1) / ways;
     }
     len = std::min(std::max<std::size_t>(len, 1), left);
-    encode_part(msg, cursor_, len);
+    encode_part(msg.bytes, cursor_, len);
     const std::uint64_t key = parts_.size();
     parts_.push_back(Part{cursor_, len, Attempts(retries_)});
     cursor_ += len;

@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
@@ -26,6 +27,7 @@ struct InvokeContext {
   Writer& out;             // the encoded result
   const void* fn;          // the plain function, already checked, for function-pointer tasks
   std::int64_t item = -1;  // the chunk item running now, to name a failure
+  std::shared_ptr<const void> keep;  // what `out`'s attachments point into, until it is sent
 };
 
 using InvokeFn = void (*)(InvokeContext&);
@@ -114,9 +116,24 @@ struct ApplyTask {
     std::tuple<Args...> args;
     decode(ctx.in, args);
     if constexpr (std::is_void_v<Result>) {
-      std::apply(f, args);
+      call(f, args);
     } else {
-      encode(ctx.out, std::apply(f, args));
+      Result r = call(f, args);
+      const std::size_t attached = ctx.out.attachment_count();
+      encode(ctx.out, r);
+      // The attachments point into r's heap blocks, which stay where they are when r moves.
+      if (ctx.out.attachment_count() != attached) ctx.keep = std::make_shared<Result>(std::move(r));
+    }
+  }
+
+ private:
+  // The arguments are not needed after the call: a function that takes them by value gets them
+  // moved (no copy of a large vector); one that takes them by non-const reference gets lvalues.
+  static decltype(auto) call(F& f, std::tuple<Args...>& args) {
+    if constexpr (std::is_invocable_v<F&, Args&&...>) {
+      return std::apply(f, std::move(args));
+    } else {
+      return std::apply(f, args);
     }
   }
 };
@@ -155,10 +172,16 @@ struct MapTask {
         std::memcpy(ctx.out.at(at + i * sizeof(Result)), &r, sizeof(Result));
       }
     } else {
+      // Kept until encoded, and after that while attachments point into them.
+      auto results = std::make_shared<std::vector<Result>>();
+      results->reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
         ctx.item = static_cast<std::int64_t>(i);
-        encode(ctx.out, call(f, items[i]));
+        results->push_back(call(f, items[i]));
       }
+      const std::size_t attached = ctx.out.attachment_count();
+      for (const auto& r : *results) encode(ctx.out, r);
+      if (ctx.out.attachment_count() != attached) ctx.keep = std::move(results);
     }
     ctx.item = -1;
   }

@@ -64,7 +64,7 @@ class DynamicJob : public Job {
   /// Whether the next part may go to `engine` (a retry avoids the engine where it failed).
   [[nodiscard]] virtual bool wants(int /*engine*/, int /*workers*/) const { return true; }
   /// Encodes the next part for `engine` into msg (a whole message) and returns its key.
-  virtual std::uint64_t next(Bytes& msg, int workers, int depth, int engine) = 0;
+  virtual std::uint64_t next(Message& msg, int workers, int depth, int engine) = 0;
 };
 
 /// Work partitioned once over a group: one slot per engine (MPI scatter/gather where it can).
@@ -93,7 +93,7 @@ std::shared_ptr<Group> default_group();
 /// Queues a dynamic job on a group; engines take its parts as they free up.
 void submit(Group& g, std::shared_ptr<DynamicJob> job);
 /// Sends a whole message to one engine at once (key is echoed to job->deliver).
-void submit_to(int engine, Bytes msg, std::shared_ptr<Job> job, std::uint64_t key);
+void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key);
 /// Runs a static job over the group's engines, slot i on the group's i-th engine.
 void submit_static(Group& g, std::shared_ptr<StaticJob> job);
 /// Drops the group's queued jobs (each is cancelled with why).

@@ -4,7 +4,10 @@
 // that transport can split one larger than an MPI count into parts and join them again.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ranks/detail/codec.hpp"
 
@@ -56,6 +59,16 @@ struct StaticStatus {
   std::int64_t failed_item = -2;  // -2: ok; else the item that threw (-1: before any item)
   std::int64_t started_ns = 0;    // system clock of the engine, since the epoch
   std::int64_t completed_ns = 0;
+};
+
+/// A message as it leaves: its bytes, the blocks that follow it as attachments, and what keeps
+/// those blocks alive until MPI is done with them.
+struct Message {
+  Message() = default;
+  explicit Message(Bytes b) : bytes(std::move(b)) {}
+  Bytes bytes;
+  std::vector<Attachment> attachments;
+  std::shared_ptr<const void> keep;
 };
 
 /// What a failed task reports back.
