@@ -34,11 +34,12 @@ std::string Namespace::type_name(const std::string& name) const {
   return detail::demangle(find(name).type);
 }
 
-void Namespace::set_encoded(const std::string& name, const char* type, detail::Bytes bytes) {
-  values_.insert_or_assign(name, Value{type, std::move(bytes)});
+void Namespace::put(const std::string& name, const char* type, std::shared_ptr<const void> object) {
+  values_.insert_or_assign(name, Value{type, std::move(object)});
 }
 
-const detail::Bytes& Namespace::encoded(const std::string& name, const char* type) const {
+const std::shared_ptr<const void>& Namespace::checked(const std::string& name,
+                                                      const char* type) const {
   if (!contains(name))
     throw Error("ranks: no name '" + name + "' (read as a " + detail::demangle(type) + ") in " +
                 where() + " (" + listing(names()) + "); push it or set it first");
@@ -47,7 +48,7 @@ const detail::Bytes& Namespace::encoded(const std::string& name, const char* typ
   if (v.type != type && std::strcmp(v.type, type) != 0)
     throw Error("ranks: '" + name + "' in " + where() + " holds a " + detail::demangle(v.type) +
                 ", not a " + detail::demangle(type) + "; read it as " + detail::demangle(v.type));
-  return v.bytes;
+  return v.object;
 }
 
 const Namespace::Value& Namespace::find(const std::string& name) const {

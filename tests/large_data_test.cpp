@@ -4,6 +4,7 @@
 // engine ready for the next task.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <ranks/ranks.hpp>
@@ -142,6 +143,19 @@ TEST(LargeData, views_carry_large_values) {
   EXPECT_EQ(e0.apply(sum, v).get(), sum(v));
   e0.push("v", v).get();
   EXPECT_EQ(e0.pull<std::vector<double>>("v").get(), v);
+  auto w = v;
+  auto pushed = e0.push("w", w);
+  std::fill(w.begin(), w.end(), 0.0);  // push took its copy when it returned
+  auto moved = e0.push("m", std::move(w));
+  pushed.get();
+  moved.get();
+  EXPECT_EQ(e0.pull<std::vector<double>>("w").get(), v);
+  EXPECT_EQ(e0.pull<std::vector<double>>("m").get(), std::vector<double>(v.size(), 0.0));
+  // A pull's data is read in place: replacing the value right after must not change the reply.
+  auto before = e0.pull<std::vector<double>>("v");
+  e0.push("v", std::vector<double>{1.0}).get();
+  EXPECT_EQ(before.get(), v);
+  EXPECT_EQ(e0.pull<std::vector<double>>("v").get(), std::vector<double>{1.0});
   auto lview = rc.load_balanced_view();
   lview.set_retries(1);
   auto r = lview.apply(fails_on_engine_0, v);

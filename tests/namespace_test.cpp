@@ -29,6 +29,20 @@ TEST(Namespace, set_get_contains_erase_names) {
   EXPECT_TRUE(ns.names().empty());
 }
 
+TEST(Namespace, values_are_moved_in_and_shared_out) {
+  ranks::Namespace ns;
+  std::vector<double> big(1000, 2.0);
+  const double* data = big.data();
+  ns.set("big", std::move(big));
+  auto shared = ns.share<std::vector<double>>("big");
+  EXPECT_EQ(shared->data(), data);  // moved in, not copied
+  ns.erase("big");
+  EXPECT_EQ(shared->size(), 1000u);  // a shared value outlives its name
+  ns.set("s", "text");               // a C string is stored as a std::string
+  EXPECT_EQ(ns.get<std::string>("s"), "text");
+  EXPECT_THROW((void)ns.share<int>("s"), ranks::Error);
+}
+
 TEST(Namespace, reading_as_another_type_names_the_name_and_both_types) {
   ranks::Namespace ns;
   ns.set("a", 1);

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <typeinfo>
+#include <utility>
 #include <vector>
 
 #include "ranks/detail/codec.hpp"
@@ -24,20 +27,24 @@ std::string demangle(const char* name);
 /// @endcode
 class Namespace {
  public:
-  /// Stores value under name (replacing what was there, whatever its type).
+  /// Stores value under name (replacing what was there, whatever its type); moved in when given
+  /// as an rvalue. A C string is stored as a std::string.
   template <class T>
-  void set(const std::string& name, const T& value) {
-    detail::Bytes bytes;
-    detail::Writer w(bytes);
-    detail::encode(w, value);
-    set_encoded(name, typeid(T).name(), std::move(bytes));
+  void set(const std::string& name, T&& value) {
+    using V = detail::wire_t<std::remove_cvref_t<T>>;
+    put(name, typeid(V).name(), std::make_shared<V>(std::forward<T>(value)));
   }
-  /// The value stored under name. Throws ranks::Error if there is none, or if it is not a T.
+  /// A copy of the value stored under name. Throws ranks::Error if there is none, or if it is
+  /// not a T.
   template <class T>
   [[nodiscard]] T get(const std::string& name) const {
-    const detail::Bytes& bytes = encoded(name, typeid(T).name());
-    detail::Reader r(bytes.data(), bytes.size());
-    return detail::decode_value<T>(r);
+    return *share<T>(name);
+  }
+  /// The value stored under name, shared rather than copied: it stays valid after the name is
+  /// erased or set again. Throws as get() does.
+  template <class T>
+  [[nodiscard]] std::shared_ptr<const T> share(const std::string& name) const {
+    return std::static_pointer_cast<const T>(checked(name, typeid(T).name()));
   }
   /// Whether name holds a value.
   [[nodiscard]] bool contains(const std::string& name) const { return values_.count(name) != 0; }
@@ -50,16 +57,15 @@ class Namespace {
   /// Removes every name.
   void clear() { values_.clear(); }
 
-  /// Stores a value already encoded by detail::encode; `type` is its typeid(T).name().
-  void set_encoded(const std::string& name, const char* type, detail::Bytes bytes);
-  /// The encoded value under name, checked to be of `type` (a typeid(T).name()).
-  [[nodiscard]] const detail::Bytes& encoded(const std::string& name, const char* type) const;
-
  private:
   struct Value {
     const char* type;  // typeid(T).name(): static storage, equal across ranks of one binary
-    detail::Bytes bytes;
+    std::shared_ptr<const void> object;
   };
+  void put(const std::string& name, const char* type, std::shared_ptr<const void> object);
+  /// The value under name, checked to be of `type` (a typeid(T).name()).
+  [[nodiscard]] const std::shared_ptr<const void>& checked(const std::string& name,
+                                                           const char* type) const;
   const Value& find(const std::string& name) const;
   std::map<std::string, Value> values_;
 };

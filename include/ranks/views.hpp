@@ -185,9 +185,15 @@ class EngineView {
   AsyncResult<void> execute(F f) {
     return view_.execute(f);
   }
+  /// Stores value under name in the engine's namespace; returns at once. Large data travels
+  /// apart from the message, with no copy when the value is given as an rvalue.
   template <class T>
-  AsyncResult<void> push(const std::string& name, const T& value) {
-    return view_.push(name, value);
+  AsyncResult<void> push(const std::string& name, T&& value) {
+    using V = detail::wire_t<std::remove_cvref_t<T>>;
+    return one<void>([&] {
+      return detail::task_message_owned<detail::StoreTask<V>>(detail::Nothing{}, name,
+                                                              std::forward<T>(value));
+    });
   }
   template <class T>
   AsyncResult<void> push(const std::map<std::string, T>& values) {
@@ -197,20 +203,15 @@ class EngineView {
   /// not a T.
   template <class T>
   AsyncResult<T> pull(const std::string& name) {
-    return view_.each<T, T>(DirectView::named<detail::PullTask<T>>(name), {},
-                            &detail::only_target<T>);
+    return one<T>(
+        [&] { return detail::task_message<detail::PullTask<T>>(detail::Nothing{}, name); });
   }
   /// f(args...) on the engine.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
-    // One message to one engine, so large arguments and results travel as attachments.
-    auto state = std::make_shared<detail::State<R>>();
-    detail::submit_to(view_.targets().front(),
-                      detail::apply_message_owned(f, std::forward<Args>(args)...),
-                      std::make_shared<detail::SingleJob<R>>(detail::Message(), state), 0);
-    return AsyncResult<R>(state);
+    return one<R>([&] { return detail::apply_message_owned(f, std::forward<Args>(args)...); });
   }
   /// f over every item, on this engine; results in input order.
   template <class F, class Range>
@@ -224,6 +225,15 @@ class EngineView {
  private:
   friend class Client;
   explicit EngineView(std::shared_ptr<detail::Group> group) : view_(std::move(group)) {}
+
+  // One message to this engine alone, so large arguments and results travel as attachments.
+  template <class R, class Make>
+  AsyncResult<R> one(Make make) {
+    auto state = std::make_shared<detail::State<R>>();
+    detail::submit_to(id(), make(),
+                      std::make_shared<detail::SingleJob<R>>(detail::Message(), state), 0);
+    return AsyncResult<R>(state);
+  }
   DirectView view_;
 };
 

@@ -21,27 +21,43 @@ struct ExecuteTask {
   }
 };
 
-/// push: items are a count, then (name, size, encoded T) per value, stored as they came.
+/// push: items are a count, then (name, size, encoded T) per value.
 template <class T>
 struct PushTask {
   static void invoke(InvokeContext& ctx) {
     const std::size_t n = decode_size(ctx.items);
     for (std::size_t i = 0; i < n; ++i) {
-      const auto name = decode_value<std::string>(ctx.items);
+      auto name = decode_value<std::string>(ctx.items);
       const std::size_t len = decode_size(ctx.items);
-      const std::byte* p = ctx.items.take(len);
-      engine_namespace().set_encoded(name, typeid(T).name(), Bytes(p, p + len));
+      Reader value(ctx.items.take(len), len);
+      engine_namespace().set(name, decode_value<T>(value));
     }
   }
 };
 
-/// pull<T>(name): the stored bytes, which are the encoded T.
+/// Sends a stored value back: large data is read in place while the reply keeps the value.
+template <class T>
+void encode_stored(InvokeContext& ctx, const std::string& name) {
+  auto value = engine_namespace().share<T>(name);
+  const std::size_t attached = ctx.out.attachment_count();
+  encode(ctx.out, *value);
+  if (ctx.out.attachment_count() != attached) ctx.keep = std::move(value);
+}
+
+/// pull<T>(name): the stored T.
 template <class T>
 struct PullTask {
   static void invoke(InvokeContext& ctx) {
-    const auto name = decode_value<std::string>(ctx.in);
-    const Bytes& b = engine_namespace().encoded(name, typeid(T).name());
-    ctx.out.raw(b.data(), b.size());
+    encode_stored<T>(ctx, decode_value<std::string>(ctx.in));
+  }
+};
+
+/// push(name, value) to one engine, the value in the message (its large data attached).
+template <class T>
+struct StoreTask {
+  static void invoke(InvokeContext& ctx) {
+    auto name = decode_value<std::string>(ctx.in);
+    engine_namespace().set(name, decode_value<T>(ctx.in));
   }
 };
 
@@ -56,17 +72,15 @@ struct ScatterTask {
     } else {
       for (auto& v : chunk) decode(ctx.items, v);
     }
-    engine_namespace().set(name, chunk);
+    engine_namespace().set(name, std::move(chunk));
   }
 };
 
-/// gather<T>(name): the stored std::vector<T>, encoded.
+/// gather<T>(name): the stored std::vector<T>.
 template <class T>
 struct GatherTask {
   static void invoke(InvokeContext& ctx) {
-    const auto name = decode_value<std::string>(ctx.in);
-    const Bytes& b = engine_namespace().encoded(name, typeid(std::vector<T>).name());
-    ctx.out.raw(b.data(), b.size());
+    encode_stored<std::vector<T>>(ctx, decode_value<std::string>(ctx.in));
   }
 };
 
