@@ -298,6 +298,17 @@ class Bench {
         auto back = one.apply(identity, v);
         return 2.0 * static_cast<double>(bytes) / seconds_since(t0) / 1e9;
       });
+    if (use("static")) {
+      // The direct view's way: store it in an engine's namespace, then read it back.
+      ranks::Client rc;
+      auto e0 = rc[one.engines().front()];
+      measure("bandwidth", "push-pull", "static", 1, "GB/s", [&] {
+        const auto t0 = Clock::now();
+        e0.push("v", v).get();
+        auto back = e0.pull<std::vector<double>>("v").get();
+        return 2.0 * static_cast<double>(bytes) / seconds_since(t0) / 1e9;
+      });
+    }
     if (use("mpi-raw"))
       measure("bandwidth", "send-recv", "mpi-raw", 1, "GB/s", [&] {
         return with_raw(raw::kBandwidth, static_cast<int>(bytes / sizeof(double)), 1,
