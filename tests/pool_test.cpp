@@ -73,6 +73,14 @@ TEST(Pool, map_of_many_tiny_tasks_with_automatic_chunks) {
   const auto out = pool.map([](long long x) { return x * x; }, in);
   ASSERT_EQ(out.size(), in.size());
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] * in[i]);
+  // Once the time per item is known, parts are no shorter than a round trip is worth: a few
+  // dozen parts, not hundreds of crumbs.
+  auto r = pool.map_async([](long long x) { return x * x; }, in);
+  ASSERT_EQ(r.get().size(), in.size());
+  EXPECT_LE(r.metadata().size(), 100u);
+  std::size_t covered = 0;
+  for (const auto& m : r.metadata()) covered += m.count;
+  EXPECT_EQ(covered, in.size());
 }
 
 TEST(Pool, map_with_fixed_chunksizes) {

@@ -410,9 +410,17 @@ class DynamicMapJob final : public DynamicJob {
     const std::size_t left = items_.view.size() - cursor_;
     std::size_t len = chunksize_;
     if (len == 0) {
-      const std::size_t ways = 2 * static_cast<std::size_t>(std::max(1, workers)) *
-                               static_cast<std::size_t>(std::max(1, depth));
+      const auto w = static_cast<std::size_t>(std::max(1, workers));
+      const std::size_t ways = 2 * w * static_cast<std::size_t>(std::max(1, depth));
       len = (left + ways - 1) / ways;
+      // Once the time per item is known, no part is shorter than kMinPartNs (its round trip
+      // would cost more than its work), up to an even share of what is left: tiny items go in
+      // a few large parts, long ones still one by one at the end.
+      if (item_ns_ > 0) {
+        const auto floor = static_cast<std::size_t>(kMinPartNs / item_ns_) + 1;
+        len = std::max(len, std::min(floor, (left + w - 1) / w));
+        if (left - std::min(len, left) < floor / 4) len = left;  // no tail of crumbs
+      }
     }
     len = std::min(std::max<std::size_t>(len, 1), left);
     encode_part(msg.bytes, cursor_, len);
@@ -423,6 +431,10 @@ class DynamicMapJob final : public DynamicJob {
   }
   void deliver(std::uint64_t key, Reply& r) override {
     Part& p = parts_[key];
+    if (r.ok && p.len > 0) {
+      const double ns = static_cast<double>(r.busy_ns) / static_cast<double>(p.len);
+      item_ns_ = item_ns_ == 0 ? ns : 0.75 * item_ns_ + 0.25 * ns;
+    }
     const int attempt = p.tries.used();
     if (!r.ok && p.tries.failed(r.engine)) {
       state_->metadata_.push_back(metadata_of(r, p.start, p.len, attempt));
@@ -450,12 +462,15 @@ class DynamicMapJob final : public DynamicJob {
     seal(msg);
   }
 
+  static constexpr double kMinPartNs = 100'000;
+
   Items<T> items_;
   std::size_t chunksize_;
   std::shared_ptr<MapState<R>> state_;
   int retries_;
   TaskHeader header_;
   Bytes fstate_;
+  double item_ns_ = 0;  // measured time per item on an engine (moving average)
   std::size_t cursor_ = 0;
   std::vector<Part> parts_;
   std::deque<std::uint64_t> again_;  // failed parts waiting for a retry
