@@ -79,7 +79,7 @@ case "$what" in
     ;;
   bench)
     # The Python tools ranks is compared with, and gnuplot for the plots.
-    install_missing python3-mpi4py python3-ipyparallel python3-distributed gnuplot-nox
+    install_missing python3-mpi4py python3-ipyparallel python3-distributed python3-numpy gnuplot-nox
     shift
     exec apps/bench/run_all.sh "$@"
     ;;

@@ -65,8 +65,10 @@ def targets(rows):
     thr = v("imbalance", "efficiency", "threads")
     if eff is not None and thr is not None:
         checks.append(("imbalance: threads - dynamic", thr - eff, 0.02, thr - eff <= 0.02))
-    ratio("bandwidth: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"),
-          v("bandwidth", "send-recv", "mpi-raw"), 0.70)
+    raw_bw = v("bandwidth", "send-recv", "mpi-raw")
+    ratio("bandwidth apply: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"), raw_bw, 0.70)
+    ratio("bandwidth push-pull: static / mpi-raw", v("bandwidth", "push-pull", "static"), raw_bw,
+          0.70)
     ratio("startup under mpirun: ranks / bare MPI", v("startup", "mpirun", "dynamic"),
           v("startup", "mpirun", "mpi-raw"), 1.5, higher=False)
     idle = v("idle", "sleep", "dynamic")
@@ -84,16 +86,20 @@ def plot(rows, out):
     for workload, variant, unit, log in [("tiny", "auto-chunk", "tasks/s", True),
                                          ("tiny", "chunksize-1", "tasks/s", True),
                                          ("latency", "apply", "us", True),
+                                         ("bandwidth", "apply", "GB/s", True),
                                          ("imbalance", "efficiency", "ideal/wall", False)]:
         data = [r for r in rows if r["workload"] == workload and r["variant"] == variant]
         if workload == "latency":
             data += [r for r in rows if r["workload"] == "latency" and r["variant"] == "ping-pong"]
+        if workload == "bandwidth":
+            data = [r for r in rows if r["workload"] == "bandwidth"]
         if not data:
             continue
         dat = os.path.join(out, f"{workload}-{variant}.dat")
         with open(dat, "w") as f:
             for r in sorted(data, key=lambda r: r["median"]):
-                f.write(f"\"{r['backend']}\" {r['median']} {r['min']} {r['max']}\n")
+                label = r["backend"] if workload != "bandwidth" else f"{r['backend']} {r['variant']}"
+                f.write(f"\"{label}\" {r['median']} {r['min']} {r['max']}\n")
         png = os.path.join(out, f"{workload}-{variant}.png")
         script = f"""
 set terminal png size 900,500

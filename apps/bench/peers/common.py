@@ -11,6 +11,7 @@ import time
 TINY_N = 100_000
 LATENCY_N = 2000
 IMBALANCE_N = 400
+BANDWIDTH_BYTES = 64 << 20
 
 
 def square(x):
@@ -23,6 +24,25 @@ def spin(ms):
     while time.perf_counter() < end:
         pass
     return ms
+
+
+def identity(x):
+    return x
+
+
+def payload(quick):
+    """The bandwidth workload's data: 64 MiB of doubles (1 MiB with --quick), as numpy holds it."""
+    import numpy
+    return numpy.full((1 << 20 if quick else BANDWIDTH_BYTES) // 8, 1.5)
+
+
+def round_trip_gbs(data, fn):
+    """GB/s of a round trip of data: 2 x bytes / seconds."""
+    t0 = time.perf_counter()
+    back = fn(data)
+    seconds = time.perf_counter() - t0
+    assert len(back) == len(data)
+    return 2.0 * data.nbytes / seconds / 1e9
 
 
 def task_ms(i):

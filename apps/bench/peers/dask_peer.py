@@ -3,8 +3,8 @@ import math
 
 from dask.distributed import Client, LocalCluster, wait
 
-from common import (IMBALANCE_N, args, efficiency, emit, imbalance_tasks, per_call_us, rate,
-                    repeat, spin, square)
+from common import (IMBALANCE_N, args, efficiency, emit, identity, imbalance_tasks, payload,
+                    per_call_us, rate, repeat, round_trip_gbs, spin, square)
 
 B = "dask"
 
@@ -33,6 +33,10 @@ def main():
 
         emit("imbalance", "efficiency", B, w, "ideal/wall",
              repeat(r, lambda: efficiency(tasks, w, run_tasks)))
+        data = payload(a.quick)
+        emit("bandwidth", "apply", B, 1, "GB/s",
+             repeat(r, lambda: round_trip_gbs(
+                 data, lambda d: client.submit(identity, d, pure=False).result())))
 
 
 if __name__ == "__main__":

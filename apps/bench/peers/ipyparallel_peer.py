@@ -4,8 +4,8 @@ import time
 
 import ipyparallel as ipp
 
-from common import (IMBALANCE_N, TINY_N, args, efficiency, emit, imbalance_tasks, log,
-                    per_call_us, rate, repeat, spin, square)
+from common import (IMBALANCE_N, TINY_N, args, efficiency, emit, identity, imbalance_tasks, log,
+                    payload, per_call_us, rate, repeat, round_trip_gbs, spin, square)
 
 B = "ipyparallel"
 
@@ -35,6 +35,17 @@ def main():
              repeat(r, lambda: efficiency(tasks, w, lambda: lview.map_sync(spin, tasks))))
         emit("imbalance", "efficiency", B + "-direct", w, "ideal/wall",
              repeat(r, lambda: efficiency(tasks, w, lambda: dview.map_sync(spin, tasks))))
+        data = payload(a.quick)
+        e0 = rc[0]
+        emit("bandwidth", "apply", B, 1, "GB/s",
+             repeat(r, lambda: round_trip_gbs(data, lambda d: e0.apply_sync(identity, d))))
+
+        def push_pull(d):
+            e0.push({"v": d}, block=True)
+            return e0.pull("v", block=True)
+
+        emit("bandwidth", "push-pull", B + "-direct", 1, "GB/s",
+             repeat(r, lambda: round_trip_gbs(data, push_pull)))
     finally:
         rc.close()
         cluster.stop_cluster_sync()

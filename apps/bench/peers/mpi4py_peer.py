@@ -6,8 +6,9 @@ import math
 
 from mpi4py.futures import MPIPoolExecutor
 
-from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, imbalance_tasks,
-                    per_call_us, rate, repeat, spin, square)
+from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, identity,
+                    imbalance_tasks, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
+                    square)
 
 B = "mpi4py.futures"
 
@@ -29,6 +30,9 @@ def main():
         tasks = imbalance_tasks()[: 40 if a.quick else IMBALANCE_N]
         emit("imbalance", "efficiency", B, w, "ideal/wall",
              repeat(r, lambda: efficiency(tasks, w, lambda: list(ex.map(spin, tasks)))))
+        data = payload(a.quick)
+        emit("bandwidth", "apply", B, 1, "GB/s",
+             repeat(r, lambda: round_trip_gbs(data, lambda d: ex.submit(identity, d).result())))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 import math
 import multiprocessing as mp
 
-from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, imbalance_tasks,
-                    per_call_us, rate, repeat, spin, square)
+from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, identity,
+                    imbalance_tasks, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
+                    square)
 
 B = "multiprocessing"
 
@@ -25,6 +26,9 @@ def main():
              repeat(r, lambda: efficiency(tasks, w, lambda: pool.map(spin, tasks))))
         emit("imbalance", "efficiency-chunksize-1", B, w, "ideal/wall",
              repeat(r, lambda: efficiency(tasks, w, lambda: pool.map(spin, tasks, chunksize=1))))
+        data = payload(a.quick)
+        emit("bandwidth", "apply", B, 1, "GB/s",
+             repeat(r, lambda: round_trip_gbs(data, lambda d: pool.apply(identity, (d,)))))
 
 
 if __name__ == "__main__":
