@@ -127,8 +127,19 @@ class Bench {
                int workers, const std::string& unit, const std::function<double()>& fn,
                int repeat = 0) {
     Measurement m{workload, variant, backend, workers, unit, {}};
-    for (int i = 0; i < (repeat ? repeat : o_.repeat); ++i) m.samples.push_back(fn());
+    m.samples = sample(repeat ? repeat : o_.repeat, fn, workload != "idle");
     report_.add(std::move(m));
+  }
+
+  // n timed runs of fn, after a pause and one untimed run: every backend starts on a quiet
+  // machine (OpenMP's idle threads spin for milliseconds after a parallel region; engines idle
+  // since the last backend have backed off into sleep) with warm caches and pages.
+  static std::vector<double> sample(int n, const std::function<double()>& fn, bool warm = true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (warm) (void)fn();
+    std::vector<double> out;
+    for (int i = 0; i < n; ++i) out.push_back(fn());
+    return out;
   }
 
   // Runs the raw protocol's controller side while the engines serve it.
@@ -232,11 +243,8 @@ class Bench {
     const double ideal_s = sum(ms) / 1000.0 / workers_;
     auto efficiency = [&](const std::string& backend, const std::function<double()>& wall) {
       Measurement m{"imbalance", "efficiency", backend, workers_, "ideal/wall", {}};
-      std::vector<double> walls;
-      for (int i = 0; i < o_.repeat; ++i) {
-        walls.push_back(wall());
-        m.samples.push_back(ideal_s / walls.back());
-      }
+      const std::vector<double> walls = sample(o_.repeat, wall);
+      for (double w : walls) m.samples.push_back(ideal_s / w);
       m.extra["ideal_s"] = ideal_s;
       m.extra["wall_s"] = walls;
       report_.add(std::move(m));
@@ -359,11 +367,11 @@ class Bench {
         auto speedup = [&, items = items, base = base](const std::string& backend,
                                                        const std::function<void()>& run) {
           Measurement m{"scaling", variant, backend, w, "speedup", {}};
-          for (int i = 0; i < std::min(o_.repeat, 3); ++i) {
+          m.samples = sample(std::min(o_.repeat, 3), [&] {
             const auto t0 = Clock::now();
             run();
-            m.samples.push_back(base / seconds_since(t0));
-          }
+            return base / seconds_since(t0);
+          });
           m.extra["efficiency"] = m.median() / w;
           report_.add(std::move(m));
           (void)items;
@@ -395,11 +403,11 @@ class Bench {
       const std::string variant = std::to_string(static_cast<int>(ms * 1000)) + "us";
       auto efficiency = [&](const std::string& backend, const std::function<void()>& run) {
         Measurement m{"task-length", variant, backend, workers_, "ideal/wall", {}};
-        for (int i = 0; i < std::min(o_.repeat, 3); ++i) {
+        m.samples = sample(std::min(o_.repeat, 3), [&] {
           const auto t0 = Clock::now();
           run();
-          m.samples.push_back(ideal_s / seconds_since(t0));
-        }
+          return ideal_s / seconds_since(t0);
+        });
         m.extra["task_ms"] = ms;
         report_.add(std::move(m));
       };
