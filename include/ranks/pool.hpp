@@ -271,14 +271,15 @@ class ImapRange {
       } else {
         detail::wait_until([s, pos] { return items_arrived(*s) > pos || s->cancelled_ready(); });
         auto lk = detail::lock();
-        std::size_t seen = 0;
-        for (auto [start, len] : s->arrived_) {
-          if (pos < seen + len) {
+        // pos only grows: resume the walk over the arrived chunks where the last one ended.
+        for (; scan_ < s->arrived_.size(); ++scan_) {
+          const auto [start, len] = s->arrived_[scan_];
+          if (pos < seen_ + len) {
             rethrow_chunk_failure(start);
-            index_ = start + (pos - seen);
+            index_ = start + (pos - seen_);
             return;
           }
-          seen += len;
+          seen_ += len;
         }
       }
     }
@@ -286,8 +287,7 @@ class ImapRange {
       auto it = s_->failed_chunks_.upper_bound(pos);
       if (it != s_->failed_chunks_.begin()) {
         --it;
-        if (s_->chunks_.count(it->first) && pos < it->first + s_->chunks_.at(it->first))
-          std::rethrow_exception(it->second);
+        if (pos < it->first + it->second.first) std::rethrow_exception(it->second.second);
       }
       if (s_->prefix_.load() <= pos && s_->cancelled_) std::rethrow_exception(s_->cancelled_);
     }
@@ -299,6 +299,8 @@ class ImapRange {
     bool ordered_ = true;
     std::size_t pos_ = 0;
     std::size_t index_ = 0;
+    std::size_t scan_ = 0;  // unordered: the arrived chunk holding pos_
+    std::size_t seen_ = 0;  // items in the arrived chunks before it
   };
 
   iterator begin() { return iterator(state_.get(), ordered_, 0); }

@@ -248,12 +248,18 @@ class MapState : public State<std::vector<R>> {
   void chunk_done(std::size_t start, std::size_t len) {
     if (len > 0) {
       arrived_.emplace_back(start, len);
-      chunks_[start] = len;
-    }
-    while (true) {
-      auto it = chunks_.find(prefix_.load(std::memory_order_relaxed));
-      if (it == chunks_.end()) break;
-      prefix_.store(it->first + it->second, std::memory_order_release);
+      // Chunks past the complete prefix wait in `ahead_` until the gap before them closes.
+      std::size_t prefix = prefix_.load(std::memory_order_relaxed);
+      if (start == prefix) {
+        prefix += len;
+        for (auto it = ahead_.begin(); it != ahead_.end() && it->first == prefix;) {
+          prefix += it->second;
+          it = ahead_.erase(it);
+        }
+        prefix_.store(prefix, std::memory_order_release);
+      } else {
+        ahead_.emplace(start, len);
+      }
     }
     done_ += len;
     items_done_.store(done_, std::memory_order_release);
@@ -262,7 +268,7 @@ class MapState : public State<std::vector<R>> {
   }
   void chunk_failed(std::size_t start, std::size_t len, std::size_t index, std::exception_ptr e) {
     failures_.emplace(index, std::move(e));
-    failed_chunks_[start] = failures_.find(index)->second;
+    failed_chunks_[start] = {len, failures_.find(index)->second};
     chunk_done(start, len);
   }
   void cancel(std::exception_ptr why) {
@@ -277,9 +283,9 @@ class MapState : public State<std::vector<R>> {
   std::size_t n_;
   std::vector<R> out_;
   // imap's view; readable without the lock once the atomics say so
-  std::vector<std::pair<std::size_t, std::size_t>> arrived_;
-  std::map<std::size_t, std::size_t> chunks_;
-  std::map<std::size_t, std::exception_ptr> failed_chunks_;
+  std::vector<std::pair<std::size_t, std::size_t>> arrived_;  // (start, length)
+  std::map<std::size_t, std::size_t> ahead_;                  // start -> length
+  std::map<std::size_t, std::pair<std::size_t, std::exception_ptr>> failed_chunks_;
   std::atomic<std::size_t> prefix_{0};
   std::atomic<std::size_t> items_done_{0};
   std::atomic<bool> cancelled_flag_{false};
@@ -453,6 +459,8 @@ class DynamicMapJob final : public DynamicJob {
   };
   void encode_part(Bytes& msg, std::size_t start, std::size_t len) const {
     msg.clear();
+    // Room for the header, the callable, raw items and transport's trailer: no regrowth.
+    msg.reserve(sizeof(TaskHeader) + fstate_.size() + len * sizeof(T) + 64);
     Writer w(msg);
     TaskHeader h = header_;
     h.count = len;
