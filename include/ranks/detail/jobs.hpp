@@ -84,7 +84,7 @@ wire_t<std::remove_cvref_t<T>> kept(T&& v) {
       out.assign(v.begin(), v.end());
       return out;
     } else {
-      return V(std::move(v));
+      return V(std::forward<T>(v));
     }
   } else {
     return V(std::forward<T>(v));
