@@ -101,10 +101,12 @@ def plot(rows, out):
                 label = r["backend"] if workload != "bandwidth" else f"{r['backend']} {r['variant']}"
                 f.write(f"\"{label}\" {r['median']} {r['min']} {r['max']}\n")
         png = os.path.join(out, f"{workload}-{variant}.png")
+        title = (f"{workload} ({variant}), {data[0]['workers']} workers" if workload != "bandwidth"
+                 else "bandwidth: a 64 MiB vector to one engine and back")
         script = f"""
 set terminal png size 900,500
 set output '{png}'
-set title '{workload} ({variant}), {data[0]['workers']} workers: median, min-max'
+set title '{title}: median, min-max'
 set ylabel '{unit}'
 set style data histogram
 set style fill solid 0.6
