@@ -355,7 +355,7 @@ void Controller::handle(Batch& b, transport::Incoming& in) {
     return;
   }
   auto it = inflight_.find(h.id);
-  if (it == inflight_.end()) return;  // (its attachments are dropped by the next receive)
+  if (it == inflight_.end()) return;
   Inflight f = std::move(it->second);
   inflight_.erase(it);
   --engines_[static_cast<std::size_t>(f.engine)].inflight;
@@ -373,7 +373,6 @@ void Controller::handle(Batch& b, transport::Incoming& in) {
                      in.attachments());
   f.job->note_busy(h.busy_ns);
   f.job->deliver(f.key, r);
-  in.drain();
   requeue(f);
 }
 

@@ -172,7 +172,6 @@ Message run_task(const TaskHeader& h, transport::Incoming& msg, int engine) {
   rh.engine = engine;
   begin_header(w, rh);
   const Outcome o = execute(h, in, in, w, reply.keep);
-  msg.drain();
   rh.ok = o.ok;
   rh.failed_item = o.failed_item;
   rh.busy_ns = o.busy_ns;

@@ -94,10 +94,10 @@ void Outbox::progress() {
         "MPI_Testsome");
   if (count <= 0) return;  // none finished (MPI_UNDEFINED cannot happen: none is null here)
   for (int i = 0; i < count; ++i) {
-    Pending& p = slots_[owner_[static_cast<std::size_t>(done_[static_cast<std::size_t>(i)])]];
-    if (--p.left == 0) {
-      p.msg = Message();
-      free_.push_back(owner_[static_cast<std::size_t>(done_[static_cast<std::size_t>(i)])]);
+    const std::size_t slot = owner_[static_cast<std::size_t>(done_[static_cast<std::size_t>(i)])];
+    if (--slots_[slot].left == 0) {
+      slots_[slot].msg = Message();
+      free_.push_back(slot);
     }
   }
   std::size_t kept = 0;
@@ -132,15 +132,11 @@ void Incoming::receive(void* dst, std::size_t n) {
 void Incoming::drain() {
   Bytes scratch;
   for (; next_ < sizes_.size(); ++next_) {
+    // Part by part, as they were sent, into one part's worth of scratch.
     const std::size_t n = sizes_[next_];
     scratch.resize(std::min(n, kMaxPart));
-    std::size_t off = 0;
-    do {
-      const int len = static_cast<int>(std::min(kMaxPart, n - off));
-      check(MPI_Recv(scratch.data(), len, MPI_BYTE, source, kDataTag, comm_, MPI_STATUS_IGNORE),
-            "MPI_Recv");
-      off += static_cast<std::size_t>(len);
-    } while (off < n);
+    for (std::size_t off = 0; off < n; off += kMaxPart)
+      recv_parts(comm_, source, kDataTag, scratch.data(), std::min(kMaxPart, n - off));
   }
 }
 

@@ -50,20 +50,19 @@ class Outbox {
 };
 
 /// A message received whole, and its attachments, which stay in MPI until a decoder asks for
-/// them (straight into their destination) or `drain` discards them.
+/// them (straight into their destination). Those nobody read (a failed task, a cancelled job)
+/// are dropped by the next try_recv, so that every message starts clean.
 class Incoming final : public AttachmentSource {
  public:
   int source = -1;
   Bytes data;
 
   void receive(void* dst, std::size_t n) override;
-  /// Receives and drops the attachments nobody read (a failed task, a cancelled job), so that
-  /// the next message from this source starts clean.
-  void drain();
   [[nodiscard]] AttachmentSource* attachments() { return this; }
 
  private:
   friend bool try_recv(MPI_Comm comm, int source, Incoming& out);
+  void drain();
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::vector<std::uint64_t> sizes_;
   std::size_t next_ = 0;

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <vector>
 
+#include "test_types.hpp"
+
 namespace {
 
 using ranks::detail::Bytes;
@@ -32,16 +34,6 @@ struct Pod {
   int a;
   double b;
   bool operator==(const Pod&) const = default;
-};
-
-struct WithSerialize {
-  std::string s;
-  std::vector<int> v;
-  template <class Archive>
-  void serialize(Archive& ar, unsigned) {
-    ar& s& v;
-  }
-  bool operator==(const WithSerialize&) const = default;
 };
 
 int square(int x) { return x * x; }
@@ -70,7 +62,7 @@ TEST(Wire, strings_containers_and_user_types) {
   EXPECT_EQ(round_trip(t), t);
   EXPECT_EQ(round_trip(std::optional<std::string>("o")), std::optional<std::string>("o"));
   EXPECT_EQ(round_trip(std::optional<int>()), std::optional<int>());
-  const WithSerialize w{"name", {1, 2, 3}};
+  const ranks_test::Person w{"name", {1, 2, 3}};
   EXPECT_EQ(round_trip(w), w);
   EXPECT_EQ(round_trip(std::vector<bool>{true, false, true}),
             (std::vector<bool>{true, false, true}));

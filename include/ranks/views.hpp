@@ -190,10 +190,8 @@ class EngineView {
   template <class T>
   AsyncResult<void> push(const std::string& name, T&& value) {
     using V = detail::wire_t<std::remove_cvref_t<T>>;
-    return one<void>([&] {
-      return detail::task_message_owned<detail::StoreTask<V>>(detail::Nothing{}, name,
-                                                              std::forward<T>(value));
-    });
+    return one<void>(detail::task_message_owned<detail::StoreTask<V>>(detail::Nothing{}, name,
+                                                                      std::forward<T>(value)));
   }
   template <class T>
   AsyncResult<void> push(const std::map<std::string, T>& values) {
@@ -203,15 +201,14 @@ class EngineView {
   /// not a T.
   template <class T>
   AsyncResult<T> pull(const std::string& name) {
-    return one<T>(
-        [&] { return detail::task_message<detail::PullTask<T>>(detail::Nothing{}, name); });
+    return one<T>(detail::task_message<detail::PullTask<T>>(detail::Nothing{}, name));
   }
   /// f(args...) on the engine.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
-    return one<R>([&] { return detail::apply_message_owned(f, std::forward<Args>(args)...); });
+    return one<R>(detail::apply_message_owned(f, std::forward<Args>(args)...));
   }
   /// f over every item, on this engine; results in input order.
   template <class F, class Range>
@@ -227,10 +224,10 @@ class EngineView {
   explicit EngineView(std::shared_ptr<detail::Group> group) : view_(std::move(group)) {}
 
   // One message to this engine alone, so large arguments and results travel as attachments.
-  template <class R, class Make>
-  AsyncResult<R> one(Make make) {
+  template <class R>
+  AsyncResult<R> one(detail::Message msg) {
     auto state = std::make_shared<detail::State<R>>();
-    detail::submit_to(id(), make(),
+    detail::submit_to(id(), std::move(msg),
                       std::make_shared<detail::SingleJob<R>>(detail::Message(), state), 0);
     return AsyncResult<R>(state);
   }

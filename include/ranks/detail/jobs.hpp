@@ -24,11 +24,10 @@
 
 namespace ranks::detail {
 
-/// A task message: header, the callable's state, then whatever `payload` writes.
+/// Writes a task message into w (an empty buffer): header, the callable's state, then whatever
+/// `payload` writes.
 template <class Task, class F, class Payload>
-Bytes make_message(const F& f, std::uint64_t count, Payload&& payload) {
-  Bytes msg;
-  Writer w(msg);
+void write_message(Writer& w, const F& f, std::uint64_t count, Payload&& payload) {
   TaskHeader h;
   h.invoker = invoker_id<Task>();
   h.count = count;
@@ -36,7 +35,15 @@ Bytes make_message(const F& f, std::uint64_t count, Payload&& payload) {
   encode_callable(w, h, f);
   payload(w);
   std::memcpy(w.at(at), &h, sizeof h);
-  seal(msg);
+  seal(w.buffer());
+}
+
+/// A task message with everything in its bytes.
+template <class Task, class F, class Payload>
+Bytes make_message(const F& f, std::uint64_t count, Payload&& payload) {
+  Bytes msg;
+  Writer w(msg);
+  write_message<Task>(w, f, count, std::forward<Payload>(payload));
   return msg;
 }
 
@@ -59,13 +66,7 @@ template <class Task, class F, class... Args>
 Message task_message(const F& f, const Args&... args) {
   Message m;
   Writer w(m.bytes, &m.attachments);
-  TaskHeader h;
-  h.invoker = invoker_id<Task>();
-  const std::size_t at = begin_header(w, h);
-  encode_callable(w, h, f);
-  (encode(w, wire_value(args)), ...);
-  std::memcpy(w.at(at), &h, sizeof h);
-  seal(m.bytes);
+  write_message<Task>(w, f, 0, [&](Writer& out) { (encode(out, wire_value(args)), ...); });
   return m;
 }
 
