@@ -225,7 +225,7 @@ class EngineView {
 
   // One message to this engine alone, so large arguments and results travel as attachments.
   template <class R>
-  AsyncResult<R> one(detail::Message msg) {
+  AsyncResult<R> one(detail::Message&& msg) {
     auto state = std::make_shared<detail::State<R>>();
     detail::submit_to(id(), std::move(msg),
                       std::make_shared<detail::SingleJob<R>>(detail::Message(), state), 0);
