@@ -12,23 +12,15 @@
 #include <cstring>
 #include <iostream>
 
+#include "log.hpp"
+#include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
 #include "ranks/error.hpp"
+#include "ranks/run.hpp"
 #include "registry_table.hpp"
 #include "transport.hpp"
-#include "wire_internal.hpp"
 
-namespace ranks {
-
-namespace {
-int g_engine_id = -1;
-}
-
-int engine_id() noexcept { return g_engine_id; }
-
-namespace detail {
-
-void set_engine_id(int id) { g_engine_id = id; }
+namespace ranks::detail {
 
 namespace {
 
@@ -46,13 +38,14 @@ void say(const char* s) {
 // that mpirun (or the spawning controller's runtime) ends the job.
 void on_fatal_signal(int sig) {
   char num[16];
-  int n = g_engine_id, i = sizeof num - 1;
+  int n = engine_id(), i = sizeof num - 1;
   num[i] = 0;
   do {
     num[--i] = static_cast<char>('0' + n % 10);
     n /= 10;
   } while (n > 0 && i > 0);
-  say("ranks: engine ");
+  say(kPrefix.data());  // a literal: it ends in a NUL
+  say("engine ");
   say(num + i);
   say(" died of ");
   say(strsignal(sig));
@@ -97,24 +90,18 @@ void keep_large_blocks() {
   mallopt(M_TRIM_THRESHOLD, kKeep);
 }
 
-struct Outcome {
-  bool ok = true;
-  std::int64_t failed_item = -1;
-  std::uint64_t busy_ns = 0;
-  std::int64_t started_ns = 0;
-  std::int64_t completed_ns = 0;
-};
-
 std::int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// Runs one invoker; the result (or the error report) goes to out.
+// Runs one invoker; the result (or the error report) goes to out, and how it went to the
+// outcome, the one record of it that travels.
 Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
                 std::shared_ptr<const void>& keep) {
   Outcome o;
+  o.engine = engine_id();
   o.started_ns = wall_ns();
   const auto t0 = Clock::now();
   const std::size_t mark = out.size();
@@ -123,13 +110,13 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
   try {
     InvokeFn fn = find_invoker(h.invoker);
     if (fn == nullptr)
-      throw Error("ranks: the engine does not know task id " + std::to_string(h.invoker) +
+      throw Error("the engine does not know task id " + std::to_string(h.invoker) +
                   " (controller and engine differ?)");
     const void* f = nullptr;
     if (h.fn.valid) {
       f = resolve_function(h.fn);
       if (f == nullptr)
-        throw Error("ranks: the engine could not verify the function it was sent; refusing it");
+        throw Error("the engine could not verify the function it was sent; refusing it");
     }
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
@@ -148,9 +135,10 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
     out.truncate(mark, attached);
     keep.reset();
     encode_error(out, e);
-    o.ok = false;
+    o.ok = 0;
     o.failed_item = item;
   }
+  o.result_bytes = out.size() - mark;
   o.busy_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
   o.completed_ns = wall_ns();
@@ -161,24 +149,17 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
 
 // Runs a task message; its attached arguments are received by the decoder straight into them,
 // and a large result is sent from where it lies (the reply keeps it alive).
-Message run_task(const TaskHeader& h, transport::Incoming& msg, int engine) {
+Message run_task(const TaskHeader& h, transport::Incoming& msg) {
   Reader in(msg.data.data() + sizeof(TaskHeader), msg.data.size() - sizeof(TaskHeader),
             msg.attachments());
   Message reply;
   reply.bytes.reserve(256);
   Writer w(reply.bytes, &reply.attachments);
+  w.skip(sizeof(ReplyHeader));  // written once the task has run
   ReplyHeader rh;
   rh.id = h.id;
-  rh.engine = engine;
-  begin_header(w, rh);
-  const Outcome o = execute(h, in, in, w, reply.keep);
-  rh.ok = o.ok;
-  rh.failed_item = o.failed_item;
-  rh.busy_ns = o.busy_ns;
-  rh.started_ns = o.started_ns;
-  rh.completed_ns = o.completed_ns;
-  patch_header(reply.bytes, rh);
-  seal(reply.bytes);
+  rh.outcome = execute(h, in, in, w, reply.keep);
+  place_header(reply.bytes, rh);
   return reply;
 }
 
@@ -195,16 +176,13 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   Writer w(result);
   std::shared_ptr<const void> keep;
   const Outcome o = execute(h, in, items, w, keep);
-  StaticStatus st{static_cast<std::int64_t>(result.size()), o.ok ? -2 : o.failed_item, o.started_ns,
-                  o.completed_ns};
-  transport::gather_send(comm, &st, sizeof st);
+  transport::gather_send(comm, &o, sizeof o);
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
 
 }  // namespace
 
-int serve(MPI_Comm comm, int engine) {
-  set_engine_id(engine);
+int serve(MPI_Comm comm) {
   install_crash_handlers();
   keep_large_blocks();
   transport::Outbox outbox;
@@ -220,7 +198,7 @@ int serve(MPI_Comm comm, int engine) {
     const auto h = read_header<TaskHeader>(in.data);
     switch (h.kind) {
       case Kind::kTask:
-        outbox.send(comm, 0, run_task(h, in, engine));
+        outbox.send(comm, 0, run_task(h, in));
         break;
       case Kind::kStaticMap:
       case Kind::kStaticBcast:
@@ -228,21 +206,20 @@ int serve(MPI_Comm comm, int engine) {
         break;
       case Kind::kStop: {
         outbox.drain();
-        Bytes bye(sizeof(ReplyHeader));
         ReplyHeader rh;
         rh.kind = Kind::kStopped;
-        rh.engine = engine;
-        patch_header(bye, rh);
-        seal(bye);
-        transport::send_now(comm, 0, bye);
+        rh.outcome.engine = engine_id();
+        Bytes bye;
+        Writer w(bye);
+        write_header(w, rh);
+        transport::send_now(comm, 0, std::move(bye));
         return static_cast<int>(h.aux);
       }
       default:
-        std::cerr << "ranks: engine " << engine << " got a message of unknown kind "
-                  << static_cast<unsigned>(h.kind) << "; ignoring it" << std::endl;
+        log_line("engine " + std::to_string(engine_id()) + " got a message of unknown kind " +
+                 std::to_string(static_cast<unsigned>(h.kind)) + "; ignoring it");
     }
   }
 }
 
-}  // namespace detail
-}  // namespace ranks
+}  // namespace ranks::detail

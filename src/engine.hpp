@@ -5,9 +5,7 @@
 namespace ranks::detail {
 
 /// An engine's life: runs what the controller (rank 0 of comm) sends until it says stop.
-/// Returns the exit code the controller chose.
-int serve(MPI_Comm comm, int engine_id);
-/// The id engine_id() reports inside tasks.
-void set_engine_id(int id);
+/// Returns the exit code the controller chose. ranks::engine_id() must be set already.
+int serve(MPI_Comm comm);
 
 }  // namespace ranks::detail

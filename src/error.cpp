@@ -15,9 +15,16 @@ std::string describe(const std::string& type, const std::string& message, int en
 
 }  // namespace
 
+MpiError::MpiError(std::string routine, int code, int error_class, const std::string& description)
+    : Error(routine + " failed: " + description + " (MPI error class " +
+            std::to_string(error_class) + ", code " + std::to_string(code) + ")"),
+      routine_(std::move(routine)),
+      code_(code),
+      class_(error_class) {}
+
 RemoteError::RemoteError(std::string type_name, std::string message, int engine_id,
                          std::ptrdiff_t index)
-    : Error(describe(type_name, message, engine_id, index)),
+    : Error(Verbatim{}, describe(type_name, message, engine_id, index)),
       type_name_(std::move(type_name)),
       message_(std::move(message)),
       engine_id_(engine_id),

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
 #include "ranks/run.hpp"
 
@@ -41,12 +42,12 @@ void Namespace::put(const std::string& name, const char* type, std::shared_ptr<c
 const std::shared_ptr<const void>& Namespace::checked(const std::string& name,
                                                       const char* type) const {
   if (!contains(name))
-    throw Error("ranks: no name '" + name + "' (read as a " + detail::demangle(type) + ") in " +
-                where() + " (" + listing(names()) + "); push it or set it first");
+    throw Error("no name '" + name + "' (read as a " + detail::demangle(type) + ") in " + where() +
+                " (" + listing(names()) + "); push it or set it first");
   const Value& v = find(name);
   // Names of one binary's type_info may still differ in address across shared objects.
   if (v.type != type && std::strcmp(v.type, type) != 0)
-    throw Error("ranks: '" + name + "' in " + where() + " holds a " + detail::demangle(v.type) +
+    throw Error("'" + name + "' in " + where() + " holds a " + detail::demangle(v.type) +
                 ", not a " + detail::demangle(type) + "; read it as " + detail::demangle(v.type));
   return v.object;
 }
@@ -54,7 +55,7 @@ const std::shared_ptr<const void>& Namespace::checked(const std::string& name,
 const Namespace::Value& Namespace::find(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end())
-    throw Error("ranks: no name '" + name + "' in " + where() + " (" + listing(names()) +
+    throw Error("no name '" + name + "' in " + where() + " (" + listing(names()) +
                 "); push it or set it first");
   return it->second;
 }

@@ -1,6 +1,8 @@
 #include "ranks/process.hpp"
 
-#include <iostream>
+#include "log.hpp"
+#include "ranks/detail/jobs.hpp"
+#include "ranks/detail/runtime.hpp"
 
 namespace ranks::detail {
 
@@ -13,7 +15,7 @@ ProcessHandle::~ProcessHandle() {
 }
 
 void ProcessHandle::launch(Bytes msg) {
-  if (state_) throw Error("ranks: Process::start() called twice; a process can be started once");
+  if (state_) throw Error("Process::start() called twice; a process can be started once");
   auto group = default_group();
   auto state = std::make_shared<State<void>>();
   auto job = std::make_shared<SingleJob<void>>(Message(std::move(msg)), state);
@@ -22,7 +24,7 @@ void ProcessHandle::launch(Bytes msg) {
 }
 
 void ProcessHandle::join() const {
-  if (!state_) throw Error("ranks: Process::join() called before start()");
+  if (!state_) throw Error("Process::join() called before start()");
   auto* s = state_.get();
   if (!s->is_ready()) wait_until([s] { return s->is_ready(); });
   if (auto e = s->error()) {
@@ -32,14 +34,14 @@ void ProcessHandle::join() const {
       // Like Python, a failed run() is reported, not raised; exitcode() says 1.
       if (!reported_) {
         reported_ = true;
-        std::cerr << "ranks: Process failed: " << ex.what() << std::endl;
+        log_line(std::string("Process failed: ") + ex.what());
       }
     }
   }
 }
 
 bool ProcessHandle::wait_for(std::chrono::nanoseconds timeout) const {
-  if (!state_) throw Error("ranks: Process::join() called before start()");
+  if (!state_) throw Error("Process::join() called before start()");
   auto* s = state_.get();
   if (s->is_ready() ||
       wait_until([s] { return s->is_ready(); }, std::chrono::steady_clock::now() + timeout)) {

@@ -1,12 +1,23 @@
+#include "ranks/detail/progress.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
-#include "ranks/detail/runtime.hpp"
+#include "controller.hpp"
 
 namespace ranks::detail {
+
+bool wait_until(const std::function<bool()>& done,
+                std::optional<std::chrono::steady_clock::time_point> deadline) {
+  return the_controller("waiting for a result").wait_until(done, deadline);
+}
+
+std::unique_lock<std::mutex> lock() { return the_controller("ranks").lock(); }
+
+void post(std::function<void()> fn) { controller()->post(std::move(fn)); }
 
 void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
                    bool last) {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
-#include "wire_internal.hpp"
 
 namespace ranks::detail {
 
@@ -82,13 +82,13 @@ int collect_module(dl_phdr_info* info, std::size_t, void* data) {
   return 0;
 }
 
+}  // namespace
+
 std::string self_exe() {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
-
-}  // namespace
 
 std::uint32_t register_invoker(const char* name, InvokeFn fn) {
   auto& t = table();
@@ -123,15 +123,15 @@ std::uint32_t wire_id(std::uint32_t token) {
   auto& t = table();
   if (!t.frozen)
     throw Error(
-        "ranks: work was submitted outside ranks::run; wrap your program's body in "
+        "work was submitted outside ranks::run; wrap your program's body in "
         "ranks::run(argc, argv, body)");
   if (token >= t.wire_of.size())
     throw Error(
-        "ranks: a task type was registered after start-up (a library loaded with "
+        "a task type was registered after start-up (a library loaded with "
         "dlopen?); link the code that defines tasks into the program");
   const auto& e = t.entries[token];
   if (e.ambiguous)
-    throw Error(std::string("ranks: two different task types share the name '") + e.name +
+    throw Error(std::string("two different task types share the name '") + e.name +
                 "' (lambdas in same-named functions of two files?); move one into a named "
                 "function or functor");
   return t.wire_of[token];
@@ -159,7 +159,7 @@ FunctionRef function_ref(const void* fn) {
     }
   }
   throw Error(
-      "ranks: a function passed as a task is not in the program or a library it was "
+      "a function passed as a task is not in the program or a library it was "
       "linked with (loaded later with dlopen?); engines could not find it");
 }
 

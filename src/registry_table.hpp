@@ -27,5 +27,7 @@ struct Identity {
   std::int32_t pid = 0;
 };
 Identity identity();
+/// The path of this program's binary.
+std::string self_exe();
 
 }  // namespace ranks::detail

@@ -9,12 +9,14 @@
 
 namespace ranks::detail::transport {
 
-void check(int rc, const char* what) {
+void check(int rc, const char* routine) {
   if (rc == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
   MPI_Error_string(rc, text, &len);
-  throw Error(std::string("ranks: ") + what + " failed: " + std::string(text, len));
+  int error_class = rc;
+  MPI_Error_class(rc, &error_class);
+  throw MpiError(routine, rc, error_class, std::string(text, static_cast<std::size_t>(len)));
 }
 
 int rank(MPI_Comm comm) {
@@ -123,8 +125,8 @@ void Outbox::drain() {
 void Incoming::receive(void* dst, std::size_t n) {
   if (next_ >= sizes_.size() || sizes_[next_] != n)
     throw Error(
-        "ranks: a message's attached data does not match what its decoder expects "
-        "(corrupt or mismatched payload)");
+        "a message's attached data does not match what its decoder expects (corrupt or "
+        "mismatched payload)");
   ++next_;
   recv_parts(comm_, source, kDataTag, static_cast<std::byte*>(dst), n);
 }
@@ -165,7 +167,7 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out) {
   const std::size_t size = out.data.size();
   if (size >= sizeof k) std::memcpy(&k, out.data.data() + size - sizeof k, sizeof k);
   if (size < sizeof k || k > (size - sizeof k) / sizeof k)
-    throw Error("ranks: a message without its trailer arrived (mismatched binaries?)");
+    throw Error("a message without its trailer arrived (mismatched binaries?)");
   const std::size_t body = size - (k + 1) * sizeof k;
   out.sizes_.resize(k);
   if (k) std::memcpy(out.sizes_.data(), out.data.data() + body, k * sizeof k);

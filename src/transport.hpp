@@ -22,8 +22,9 @@ inline constexpr int kDataTag = 4243;
 /// Largest single MPI message; bigger ones travel as several (count is an int).
 inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
 
-/// Throws ranks::Error naming the MPI call when rc is not MPI_SUCCESS.
-void check(int rc, const char* what);
+/// Throws ranks::MpiError (the routine, MPI's code, its class and description) when rc is not
+/// MPI_SUCCESS.
+void check(int rc, const char* routine);
 
 /// Sends that complete in the background; buffers (and what the message keeps alive) live
 /// until MPI is done with them. A message's attachments follow it on kDataTag, and a trailer
@@ -92,7 +93,7 @@ struct Spawned {
   MPI_Comm inter = MPI_COMM_NULL;
   MPI_Comm merged = MPI_COMM_NULL;
 };
-/// Spawns n copies of the executable; throws ranks::Error with MPI's reason on failure.
+/// Spawns n copies of the executable; throws ranks::MpiError with MPI's reason on failure.
 Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args);
 /// On a spawned engine: the communicator with its controller (rank 0), or MPI_COMM_NULL.
 MPI_Comm join_parent();

@@ -41,7 +41,7 @@ class AsyncResult {
     } else {
       if (state_.use_count() == 1) {
         rethrow_if_failed();
-        return std::move(*state_->value_);
+        return state_->take();
       }
       return value();
     }
@@ -50,7 +50,7 @@ class AsyncResult {
   template <class Rep, class Period>
   decltype(auto) get(std::chrono::duration<Rep, Period> timeout) const {
     if (!wait(timeout))
-      throw TimeoutError("ranks: AsyncResult::get timed out after " + describe(timeout) +
+      throw TimeoutError("AsyncResult::get timed out after " + describe(timeout) +
                          "; the work is still running: wait longer, or check ready() first");
     return value();
   }
@@ -74,9 +74,9 @@ class AsyncResult {
     const auto& s = checked();
     const auto t0 = std::chrono::steady_clock::now();
     while (!wait(interval))
-      detail::show_progress(s.units_done_.load(std::memory_order_acquire), s.units_total_,
-                            std::chrono::steady_clock::now() - t0, false);
-    detail::show_progress(s.units_total_, s.units_total_, std::chrono::steady_clock::now() - t0,
+      detail::show_progress(s.units_done(), s.units_total(), std::chrono::steady_clock::now() - t0,
+                            false);
+    detail::show_progress(s.units_total(), s.units_total(), std::chrono::steady_clock::now() - t0,
                           true);
   }
   /// What is known about each task so far, in the order they reported back: engine, submitted,
@@ -84,7 +84,7 @@ class AsyncResult {
   [[nodiscard]] std::vector<TaskMetadata> metadata() const {
     const auto& s = checked();
     auto lk = detail::lock();
-    return s.metadata_;
+    return s.metadata();
   }
 
   /// Whether the work has finished (successfully or not). Never blocks.
@@ -93,7 +93,7 @@ class AsyncResult {
   [[nodiscard]] bool successful() const {
     if (!ready())
       throw Error(
-          "ranks: AsyncResult::successful() called before the result is ready; call "
+          "AsyncResult::successful() called before the result is ready; call "
           "wait() or check ready() first");
     return !state_->error();
   }
@@ -117,7 +117,7 @@ class AsyncResult {
       } else if constexpr (std::is_void_v<T>) {
         on_value();
       } else {
-        on_value(*s->value_);
+        on_value(s->value());
       }
     });
     return *this;
@@ -130,8 +130,7 @@ class AsyncResult {
 
  private:
   const detail::State<T>& checked() const {
-    if (!state_)
-      throw Error("ranks: this AsyncResult holds no work (default-constructed or moved from)");
+    if (!state_) throw Error("this AsyncResult holds no work (default-constructed or moved from)");
     return *state_;
   }
   void rethrow_if_failed() const {
@@ -139,7 +138,7 @@ class AsyncResult {
   }
   decltype(auto) value() const {
     rethrow_if_failed();
-    if constexpr (!std::is_void_v<T>) return static_cast<const T&>(*state_->value_);
+    if constexpr (!std::is_void_v<T>) return state_->value();
   }
   template <class Rep, class Period>
   static std::string describe(std::chrono::duration<Rep, Period> d) {

@@ -41,7 +41,7 @@ class Client {
   /// direct_view("all"): every engine. Throws ranks::Error for any other word.
   [[nodiscard]] DirectView direct_view(std::string_view targets) const {
     if (targets != "all")
-      throw Error("ranks: Client::direct_view(\"" + std::string(targets) +
+      throw Error("Client::direct_view(\"" + std::string(targets) +
                   "\"): the only word is \"all\"; for some engines use rc[std::vector<int>{...}]");
     return direct_view();
   }
@@ -56,18 +56,18 @@ class Client {
   int checked(int id) const {
     const int n = static_cast<int>(ids_.size());
     if (id < 0 || id >= n)
-      throw Error("ranks: engine " + std::to_string(id) + " does not exist; ids are 0.." +
+      throw Error("engine " + std::to_string(id) + " does not exist; ids are 0.." +
                   std::to_string(n - 1));
     return id;
   }
   std::shared_ptr<detail::Group> subset(const std::vector<int>& ids, const char* who) const {
     if (ids.empty())
-      throw Error(std::string("ranks: ") + who + ": no engine ids given; ids are 0.." +
+      throw Error(std::string(who) + ": no engine ids given; ids are 0.." +
                   std::to_string(static_cast<int>(ids_.size()) - 1));
     std::vector<bool> seen(ids_.size());
     for (int id : ids) {
       if (seen[static_cast<std::size_t>(checked(id))])
-        throw Error(std::string("ranks: ") + who + ": engine " + std::to_string(id) +
+        throw Error(std::string(who) + ": engine " + std::to_string(id) +
                     " is named twice; name each engine once");
       seen[static_cast<std::size_t>(id)] = true;
     }

@@ -3,19 +3,52 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace ranks {
 
-/// Base of every error ranks throws. `what()` is one line: what went wrong and what to do.
+namespace detail {
+/// How every message of ranks begins, thrown or written on stderr.
+inline constexpr std::string_view kPrefix = "ranks: ";
+}  // namespace detail
+
+/// Base of every error ranks throws. `what()` is one line: "ranks: ", what went wrong and what
+/// to do.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  /// `message` says what went wrong and what to do; what() puts "ranks: " before it.
+  explicit Error(const std::string& message)
+      : std::runtime_error(std::string(detail::kPrefix) + message) {}
+
+ protected:
+  struct Verbatim {};
+  /// what() is exactly `what` (for errors that come from elsewhere, as a task's does).
+  Error(Verbatim, const std::string& what) : std::runtime_error(what) {}
 };
 
 /// A wait with a deadline (`AsyncResult::get(timeout)`) that ran out before the result arrived.
 class TimeoutError : public Error {
  public:
   using Error::Error;
+};
+
+/// A call into MPI failed. Keeps the routine, MPI's error code and its class (as
+/// `boost::mpi::exception` does); what() gives them with MPI's own description.
+class MpiError : public Error {
+ public:
+  MpiError(std::string routine, int code, int error_class, const std::string& description);
+
+  /// The MPI routine that failed, e.g. "MPI_Comm_spawn".
+  [[nodiscard]] const std::string& routine() const noexcept { return routine_; }
+  /// The error code MPI returned.
+  [[nodiscard]] int code() const noexcept { return code_; }
+  /// Its class (MPI_Error_class), e.g. MPI_ERR_SPAWN.
+  [[nodiscard]] int error_class() const noexcept { return class_; }
+
+ private:
+  std::string routine_;
+  int code_;
+  int class_;
 };
 
 /// A task threw on an engine. The engine survives and goes on serving.

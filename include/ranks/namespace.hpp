@@ -8,14 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "ranks/detail/codec.hpp"
+#include "ranks/detail/traits.hpp"
+#include "ranks/error.hpp"
 
 namespace ranks {
-
-namespace detail {
-/// A readable type name ("int", "std::vector<double, std::allocator<double> >").
-std::string demangle(const char* name);
-}  // namespace detail
 
 /// Each engine's store of named values, like the namespace an IPython engine keeps. Values keep
 /// their type: reading one as another type throws ranks::Error naming both, and leaves the

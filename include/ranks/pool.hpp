@@ -12,6 +12,7 @@
 
 #include "ranks/async_result.hpp"
 #include "ranks/detail/jobs.hpp"
+#include "ranks/detail/runtime.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks {
@@ -97,7 +98,7 @@ class Pool {
     if (!state->is_ready()) detail::wait_until([&state] { return state->is_ready(); });
     if (auto e = state->error()) std::rethrow_exception(e);
     // Nothing else reads the value (the job only wrote it): moved out, never copied.
-    if constexpr (!std::is_void_v<R>) return std::move(*state->value_);
+    if constexpr (!std::is_void_v<R>) return state->take();
   }
 
   /// f over every item, in input order; returns at once. chunksize 0 chooses chunks itself.
@@ -139,14 +140,13 @@ class Pool {
   /// Drops queued work (its results fail with ranks::Error); work already on an engine finishes.
   void terminate() {
     closed_ = true;
-    auto lk = detail::lock();
-    detail::drop_queued(*group_, std::make_exception_ptr(
-                                     Error("ranks: the pool was terminated before this work ran")));
+    detail::drop_queued(
+        *group_, std::make_exception_ptr(Error("the pool was terminated before this work ran")));
   }
   /// Waits until all the pool's work is done. Call close() or terminate() first.
   void join() {
     if (!closed_)
-      throw Error("ranks: Pool::join() called on an open pool; call close() or terminate() first");
+      throw Error("Pool::join() called on an open pool; call close() or terminate() first");
     auto* g = group_.get();
     detail::wait_until([g] { return detail::outstanding(*g) == 0; });
   }
@@ -163,15 +163,15 @@ class Pool {
 
   static int checked(int processes) {
     if (processes < 1)
-      throw Error("ranks: Pool(" + std::to_string(processes) +
+      throw Error("Pool(" + std::to_string(processes) +
                   "): a pool needs at least one engine; use Pool() for every engine or Pool(n) "
                   "with n >= 1");
     return processes;
   }
   void check_open(const char* what) const {
-    if (!group_) throw Error(std::string("ranks: Pool::") + what + " on a moved-from pool");
+    if (!group_) throw Error(std::string("Pool::") + what + " on a moved-from pool");
     if (closed_)
-      throw Error(std::string("ranks: Pool::") + what +
+      throw Error(std::string("Pool::") + what +
                   " on a closed pool; create a new Pool for more work");
   }
 
@@ -188,9 +188,7 @@ class Pool {
   auto start_map_state(F f, detail::Items<T> items, std::size_t chunksize, bool dynamic_only) {
     using Task = detail::MapTask<F, T, Star>;
     using R = typename Task::Result;
-    static_assert(!std::is_void_v<R>,
-                  "ranks: map needs a function that returns a value; use "
-                  "apply_async in a loop for functions returning void");
+    detail::check_map_result<R>();
     check_open(Star ? "starmap" : "map");
     auto state = std::make_shared<detail::MapState<R>>(items.view.size(), dynamic_only);
     if (schedule_ == Schedule::kStatic && !dynamic_only) {
@@ -215,7 +213,7 @@ class Pool {
     std::vector<AsyncResult<void>> done;
     for (int e : engines()) {
       auto state = std::make_shared<detail::State<void>>();
-      auto msg = detail::make_message<Task>(init, 0, [](detail::Writer&) {});
+      auto msg = detail::make_message<Task>(init, [](detail::Writer&) {});
       detail::submit_to(e, detail::Message(std::move(msg)),
                         std::make_shared<detail::SingleJob<void>>(detail::Message(), state), 0);
       done.emplace_back(state);
@@ -246,53 +244,42 @@ class ImapRange {
         : s_(s), ordered_(ordered), pos_(pos) {
       settle();
     }
-    const R& operator*() const { return s_->out_[index_]; }
+    const R& operator*() const { return s_->result(index_); }
     iterator& operator++() {
       ++pos_;
       settle();
       return *this;
     }
     void operator++(int) { ++*this; }
-    bool operator==(std::default_sentinel_t) const { return s_ == nullptr || pos_ >= s_->n_; }
+    bool operator==(std::default_sentinel_t) const { return s_ == nullptr || pos_ >= s_->size(); }
 
    private:
     // Waits until the pos_-th result is here, and finds where it is.
     void settle() {
-      if (s_ == nullptr || pos_ >= s_->n_) return;
+      if (s_ == nullptr || pos_ >= s_->size()) return;
       auto* s = s_;
       const std::size_t pos = pos_;
       if (ordered_) {
-        detail::wait_until([s, pos] {
-          return s->prefix_.load(std::memory_order_acquire) > pos || s->cancelled_ready();
-        });
+        detail::wait_until([s, pos] { return s->prefix() > pos || s->cancelled(); });
         auto lk = detail::lock();
-        rethrow_chunk_failure(pos);
+        s->rethrow_at(pos);
         index_ = pos;
-      } else {
-        detail::wait_until([s, pos] { return items_arrived(*s) > pos || s->cancelled_ready(); });
-        auto lk = detail::lock();
-        // pos only grows: resume the walk over the arrived chunks where the last one ended.
-        for (; scan_ < s->arrived_.size(); ++scan_) {
-          const auto [start, len] = s->arrived_[scan_];
-          if (pos < seen_ + len) {
-            rethrow_chunk_failure(start);
-            index_ = start + (pos - seen_);
-            return;
-          }
-          seen_ += len;
+        return;
+      }
+      detail::wait_until([s, pos] { return s->units_done() > pos || s->cancelled(); });
+      auto lk = detail::lock();
+      // pos only grows: resume the walk over the arrived chunks where the last one ended.
+      const auto& arrivals = s->arrivals();
+      for (; scan_ < arrivals.size(); ++scan_) {
+        const auto [start, len] = arrivals[scan_];
+        if (pos < seen_ + len) {
+          s->rethrow_at(start);
+          index_ = start + (pos - seen_);
+          return;
         }
+        seen_ += len;
       }
-    }
-    void rethrow_chunk_failure(std::size_t pos) {
-      auto it = s_->failed_chunks_.upper_bound(pos);
-      if (it != s_->failed_chunks_.begin()) {
-        --it;
-        if (pos < it->first + it->second.first) std::rethrow_exception(it->second.second);
-      }
-      if (s_->prefix_.load() <= pos && s_->cancelled_) std::rethrow_exception(s_->cancelled_);
-    }
-    static std::size_t items_arrived(detail::MapState<R>& s) {
-      return s.items_done_.load(std::memory_order_acquire);
+      s->rethrow_at(s->size());  // cancelled before pos arrived
     }
 
     detail::MapState<R>* s_ = nullptr;

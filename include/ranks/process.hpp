@@ -7,7 +7,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "ranks/detail/jobs.hpp"
+#include "ranks/detail/message.hpp"
+#include "ranks/detail/state.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks {
@@ -23,9 +24,6 @@ struct ProcessTask {
     d.run();
   }
 };
-
-/// No callable state: the task type says everything.
-struct NoCallable {};
 
 /// What every Process has: the handle on its run over there.
 class ProcessHandle {
@@ -79,7 +77,7 @@ class Process : public detail::ProcessHandle {
   /// Ships a copy of the object to a free engine, where run() executes. Returns at once.
   void start() {
     auto msg = detail::make_message<detail::ProcessTask<Derived>>(
-        detail::NoCallable{}, 0, [this](detail::Writer& w) {
+        detail::Nothing{}, [this](detail::Writer& w) {
           detail::encode_archive(w, static_cast<const Derived&>(*this));
         });
     launch(std::move(msg));
@@ -96,7 +94,7 @@ class Process<detail::Target<F, A...>> : public detail::ProcessHandle {
   /// Sends target(args...) to a free engine. Returns at once.
   void start() {
     auto msg = detail::make_message<detail::ApplyTask<F, A...>>(
-        f_, 0, [this](detail::Writer& w) { detail::encode(w, args_); });
+        f_, [this](detail::Writer& w) { detail::encode(w, args_); });
     launch(std::move(msg));
   }
 

@@ -11,6 +11,7 @@
 
 #include "ranks/async_result.hpp"
 #include "ranks/detail/jobs.hpp"
+#include "ranks/detail/runtime.hpp"
 #include "ranks/detail/view_tasks.hpp"
 #include "ranks/error.hpp"
 #include "ranks/namespace.hpp"
@@ -19,14 +20,14 @@ namespace ranks {
 
 namespace detail {
 
-// A call over every engine of a group: `control` (header, state, arguments) to each, with
+// A call over every engine of a group: `body` (header, state, arguments) to each, with
 // `payload` to each (offsets empty) or cut at offsets, one part per engine.
 template <class R, class Out>
-AsyncResult<Out> call_each(Group& g, Bytes control, std::vector<std::uint64_t> counts,
+AsyncResult<Out> call_each(Group& g, TaskBody body, std::vector<std::uint64_t> counts,
                            Bytes payload, std::vector<std::size_t> offsets,
                            typename StaticCallJob<R, Out>::Finish finish) {
-  auto state = std::make_shared<State<Out>>();
-  submit_static(g, std::make_shared<StaticCallJob<R, Out>>(std::move(control), std::move(counts),
+  auto state = std::make_shared<State<Out>>(counts.size());
+  submit_static(g, std::make_shared<StaticCallJob<R, Out>>(std::move(body), std::move(counts),
                                                            std::move(payload), std::move(offsets),
                                                            finish, state));
   return AsyncResult<Out>(state);
@@ -54,7 +55,7 @@ class DirectView {
   /// Runs f(ranks::Namespace&) on every target.
   template <class F>
   AsyncResult<void> execute(F f) {
-    return each<detail::Nothing, void>(detail::make_message<detail::ExecuteTask<F>>(f, 0, none), {},
+    return each<detail::Nothing, void>(detail::task_body<detail::ExecuteTask<F>>(f, none), {},
                                        nullptr);
   }
   /// Stores value under name in every target's namespace (one broadcast where it can).
@@ -108,11 +109,11 @@ class DirectView {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     using Out = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
-    auto msg = detail::apply_bytes(f, args...);
+    auto body = detail::apply_body(f, args...);
     if constexpr (std::is_void_v<R>) {
-      return each<detail::Nothing, void>(std::move(msg), {}, nullptr);
+      return each<detail::Nothing, void>(std::move(body), {}, nullptr);
     } else {
-      return each<R, Out>(std::move(msg), {}, &detail::each_target<R>);
+      return each<R, Out>(std::move(body), {}, &detail::each_target<R>);
     }
   }
   /// f over every item, statically partitioned over the targets (one contiguous chunk each, by
@@ -122,7 +123,7 @@ class DirectView {
     using T = detail::item_t<Range>;
     using Task = detail::MapTask<F, T, false>;
     using R = typename Task::Result;
-    static_assert(!std::is_void_v<R>, "ranks: map needs a function that returns a value");
+    detail::check_map_result<R>();
     auto kept = detail::keep_items(std::forward<Range>(items));
     auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false);
     detail::submit_static(*group_, std::make_shared<detail::StaticMapJob<Task, F, T, R>>(
@@ -139,17 +140,17 @@ class DirectView {
   using Bytes = detail::Bytes;
   static void none(detail::Writer&) {}
 
-  // A message with no callable: its task's arguments are `name`.
+  // A task with no callable: its arguments are `name`.
   template <class Task>
-  static Bytes named(const std::string& name) {
-    return detail::make_message<Task>(detail::Nothing{}, 0,
-                                      [&](detail::Writer& w) { detail::encode(w, name); });
+  static detail::TaskBody named(const std::string& name) {
+    return detail::task_body<Task>(detail::Nothing{},
+                                   [&](detail::Writer& w) { detail::encode(w, name); });
   }
   // The same message to every target, no items; the replies (R each) become one Out.
   template <class R, class Out>
-  AsyncResult<Out> each(Bytes control, Bytes payload,
+  AsyncResult<Out> each(detail::TaskBody body, Bytes payload,
                         typename detail::StaticCallJob<R, Out>::Finish finish) {
-    return detail::call_each<R, Out>(*group_, std::move(control),
+    return detail::call_each<R, Out>(*group_, std::move(body),
                                      std::vector<std::uint64_t>(size(), 0), std::move(payload), {},
                                      finish);
   }
@@ -160,7 +161,7 @@ class DirectView {
     detail::Writer w(payload);
     detail::encode_entries<T>(w, entries);
     return each<detail::Nothing, void>(
-        detail::make_message<detail::PushTask<T>>(detail::Nothing{}, 0, none), std::move(payload),
+        detail::task_body<detail::PushTask<T>>(detail::Nothing{}, none), std::move(payload),
         nullptr);
   }
 
@@ -257,7 +258,7 @@ class LoadBalancedView {
   /// How often a failed task is resubmitted (default 0). Throws ranks::Error if n < 0.
   void set_retries(int n) {
     if (n < 0)
-      throw Error("ranks: LoadBalancedView::set_retries(" + std::to_string(n) +
+      throw Error("LoadBalancedView::set_retries(" + std::to_string(n) +
                   "): the number of retries must be 0 or more");
     retries_ = n;
   }
@@ -281,7 +282,7 @@ class LoadBalancedView {
     using T = detail::item_t<Range>;
     using Task = detail::MapTask<F, T, false>;
     using R = typename Task::Result;
-    static_assert(!std::is_void_v<R>, "ranks: map needs a function that returns a value");
+    detail::check_map_result<R>();
     auto kept = detail::keep_items(std::forward<Range>(items));
     auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false, !options.ordered);
     detail::submit(*group_, std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(

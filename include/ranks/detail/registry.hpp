@@ -77,17 +77,37 @@ constexpr void check_callable() {
                 "lambdas and functors with serialize() travel.");
 }
 
+/// Where f's code is, for a plain function (the engine checks it before calling); else nothing.
 template <class F>
-void encode_callable(Writer& w, TaskHeader& h, const F& f) {
+FunctionRef callable_ref(const F& f) {
   check_callable<F>();
   if constexpr (is_plain_function_v<F>) {
-    h.fn = function_ref(reinterpret_cast<const void*>(f));
-  } else if constexpr (is_stateless_v<F>) {
+    return function_ref(reinterpret_cast<const void*>(f));
+  } else {
+    return {};
+  }
+}
+
+/// Writes f's state: nothing for plain functions and stateless lambdas, its bytes for trivially
+/// copyable functors, a Boost archive for the rest.
+template <class F>
+void encode_callable(Writer& w, const F& f) {
+  check_callable<F>();
+  if constexpr (is_plain_function_v<F> || is_stateless_v<F>) {
   } else if constexpr (is_raw_v<F>) {
     w.raw(&f, sizeof(F));
   } else {
     encode_archive(w, f);
   }
+}
+
+/// The header of a task of type Task running f: which invoker, and where f's code is.
+template <class Task, class F>
+TaskHeader task_header(const F& f) {
+  TaskHeader h;
+  h.invoker = invoker_id<Task>();
+  h.fn = callable_ref(f);
+  return h;
 }
 
 template <class F>
@@ -154,11 +174,7 @@ struct MapTask {
     F f = decode_callable<F>(ctx);
     const std::size_t n = ctx.header.count;
     std::vector<T> items(n);
-    if constexpr (is_raw_element_v<T>) {
-      if (n) ctx.items.raw(items.data(), n * sizeof(T));
-    } else {
-      for (auto& it : items) decode(ctx.items, it);
-    }
+    decode_items(ctx.items, items.data(), n);
     if constexpr (std::is_void_v<Result>) {
       for (std::size_t i = 0; i < n; ++i) {
         ctx.item = static_cast<std::int64_t>(i);

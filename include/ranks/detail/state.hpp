@@ -1,16 +1,17 @@
 #pragma once
 
 // The shared state behind an AsyncResult: written by the controller under its lock, read by
-// any thread once `ready` is set (release/acquire).
+// any thread once it is ready (release/acquire).
 
 #include <atomic>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
 
-#include "ranks/detail/runtime.hpp"
+#include "ranks/detail/progress.hpp"
 #include "ranks/metadata.hpp"
 
 namespace ranks::detail {
@@ -18,22 +19,24 @@ namespace ranks::detail {
 class StateBase {
  public:
   virtual ~StateBase() = default;
+  StateBase(const StateBase&) = delete;
+  StateBase& operator=(const StateBase&) = delete;
+
   [[nodiscard]] bool is_ready() const { return ready_.load(std::memory_order_acquire); }
+  /// The failure, once ready (null on success).
   [[nodiscard]] std::exception_ptr error() const { return error_; }
 
-  /// One entry per task that reported back (under the lock).
-  std::vector<TaskMetadata> metadata_;
-  /// Progress in units of work (map items, direct-view targets); total is fixed at creation.
-  std::atomic<std::size_t> units_done_{0};
-  std::size_t units_total_ = 1;
-
-  /// Marks the result final and hands its continuations to the controller (under the lock).
-  void complete() {
-    units_done_.store(units_total_, std::memory_order_release);
-    ready_.store(true, std::memory_order_release);
-    for (auto& c : continuations_) post(std::move(c));
-    continuations_.clear();
+  /// Progress in units of work (map items, direct-view targets): done so far, of units_total().
+  [[nodiscard]] std::size_t units_done() const {
+    return units_done_.load(std::memory_order_acquire);
   }
+  [[nodiscard]] std::size_t units_total() const { return units_total_; }
+
+  /// One entry per task that reported back, in that order (under the lock).
+  [[nodiscard]] const std::vector<TaskMetadata>& metadata() const { return metadata_; }
+  void add_metadata(const TaskMetadata& m) { metadata_.push_back(m); }
+
+  /// Fails the result, unless it is final already (under the lock).
   void fail(std::exception_ptr e) {
     if (is_ready()) return;
     error_ = std::move(e);
@@ -48,26 +51,53 @@ class StateBase {
     }
   }
 
+ protected:
+  explicit StateBase(std::size_t units_total) : units_total_(units_total) {}
+  /// Records progress (under the lock).
+  void set_units_done(std::size_t n) { units_done_.store(n, std::memory_order_release); }
+  /// Marks the result final and hands its continuations to the controller (under the lock).
+  void complete() {
+    set_units_done(units_total_);
+    ready_.store(true, std::memory_order_release);
+    for (auto& c : continuations_) post(std::move(c));
+    continuations_.clear();
+  }
+
  private:
   std::atomic<bool> ready_{false};
   std::exception_ptr error_;
   std::vector<std::function<void()>> continuations_;
+  std::vector<TaskMetadata> metadata_;
+  std::atomic<std::size_t> units_done_{0};
+  std::size_t units_total_;
 };
 
 template <class T>
 class State : public StateBase {
  public:
+  explicit State(std::size_t units_total = 1) : StateBase(units_total) {}
+  /// Sets the value and makes the result final (under the lock).
   void set(T v) {
     value_ = std::move(v);
     complete();
   }
+  /// The value; only once ready and successful.
+  [[nodiscard]] const T& value() const { return *value_; }
+  /// The value, moved out: for the only reader of a ready, successful result.
+  [[nodiscard]] T take() { return std::move(*value_); }
+  /// Records that `done` units of the work are complete (under the lock).
+  void progressed(std::size_t done) { set_units_done(done); }
+
+ private:
   std::optional<T> value_;
 };
 
 template <>
 class State<void> : public StateBase {
  public:
+  explicit State(std::size_t units_total = 1) : StateBase(units_total) {}
   void set() { complete(); }
+  void progressed(std::size_t done) { set_units_done(done); }
 };
 
 }  // namespace ranks::detail

@@ -2,11 +2,13 @@
 
 // The tasks behind the direct view: each runs on an engine against its namespace.
 
+#include <cstring>
+#include <iterator>
 #include <string>
 #include <typeinfo>
 #include <vector>
 
-#include "ranks/detail/jobs.hpp"
+#include "ranks/detail/codec.hpp"
 #include "ranks/detail/registry.hpp"
 #include "ranks/namespace.hpp"
 
@@ -67,11 +69,7 @@ struct ScatterTask {
   static void invoke(InvokeContext& ctx) {
     const auto name = decode_value<std::string>(ctx.in);
     std::vector<T> chunk(ctx.header.count);
-    if constexpr (is_raw_element_v<T>) {
-      if (!chunk.empty()) ctx.items.raw(chunk.data(), chunk.size() * sizeof(T));
-    } else {
-      for (auto& v : chunk) decode(ctx.items, v);
-    }
+    decode_items(ctx.items, chunk.data(), chunk.size());
     engine_namespace().set(name, std::move(chunk));
   }
 };
@@ -102,10 +100,6 @@ void encode_entries(Writer& w, const std::vector<std::pair<const std::string*, c
 template <class R>
 std::vector<R> each_target(std::vector<R>&& v) {
   return std::move(v);
-}
-template <class R>
-R only_target(std::vector<R>&& v) {
-  return std::move(v.front());
 }
 template <class T>
 std::vector<T> joined(std::vector<std::vector<T>>&& parts) {

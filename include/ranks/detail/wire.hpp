@@ -1,15 +1,21 @@
 #pragma once
 
-// The messages between controller and engines. Every message starts with its total length, so
-// that transport can split one larger than an MPI count into parts and join them again.
+// The messages between controller and engines, and who writes each field of their headers:
+//  - total: transport, as it sends (seal);
+//  - kind, invoker, fn, count, aux: the task's builder, once (write_message, write_body_message,
+//    stop_message);
+//  - id: the controller, when it sends the task to an engine (stamp_task_id);
+//  - a reply's outcome: the engine, once the task has run.
 
+#include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "ranks/detail/codec.hpp"
+#include "ranks/detail/bytes.hpp"
+#include "ranks/error.hpp"
 
 namespace ranks::detail {
 
@@ -38,27 +44,28 @@ struct TaskHeader {
   std::uint64_t id = 0;       // chosen by the controller at dispatch, echoed in the reply
   FunctionRef fn;
   std::uint64_t count = 0;  // items in a map chunk
-  std::uint64_t aux = 0;    // kStop: the exit code; kStaticMap: bytes of the scattered chunk
+  std::uint64_t aux = 0;    // kStop: the exit code; kStatic*: bytes of the scattered items
+};
+
+/// How a task went on its engine. The engine writes it once, when the task has run; it travels
+/// as it is to the job that sent the task: in a reply's header (point to point), or gathered
+/// before the results (static collectives).
+struct Outcome {
+  std::int32_t engine = -1;
+  std::uint32_t ok = 1;
+  std::int64_t failed_item = -1;   // within a chunk: the item that threw (-1: before any item)
+  std::uint64_t busy_ns = 0;       // time the engine spent running the task
+  std::int64_t started_ns = 0;     // system clock of the engine, since the epoch
+  std::int64_t completed_ns = 0;   //
+  std::uint64_t result_bytes = 0;  // the encoded result (or error report) that follows
 };
 
 struct ReplyHeader {
   std::uint64_t total = 0;
   Kind kind = Kind::kReply;
-  std::uint32_t ok = 1;
-  std::uint64_t id = 0;
-  std::int64_t engine = -1;
-  std::int64_t failed_item = -1;  // within a chunk: the first item that threw
-  std::uint64_t busy_ns = 0;      // time the engine spent running the task
-  std::int64_t started_ns = 0;    // system clock of the engine, since the epoch
-  std::int64_t completed_ns = 0;
-};
-
-/// What an engine gathers to the controller before its results in a static map.
-struct StaticStatus {
-  std::int64_t bytes = 0;
-  std::int64_t failed_item = -2;  // -2: ok; else the item that threw (-1: before any item)
-  std::int64_t started_ns = 0;    // system clock of the engine, since the epoch
-  std::int64_t completed_ns = 0;
+  std::uint32_t unused = 0;
+  std::uint64_t id = 0;  // the task's
+  Outcome outcome;
 };
 
 /// A message as it leaves: its bytes, the blocks that follow it as attachments, and what keeps
@@ -71,38 +78,66 @@ struct Message {
   std::shared_ptr<const void> keep;
 };
 
-/// What a failed task reports back.
-struct ErrorInfo {
-  std::string type_name;
-  std::string message;
+/// A task before it is cut into messages: the header that each of its messages starts with (its
+/// kind, count and aux set per message), then the callable's state and arguments.
+struct TaskBody {
+  TaskHeader header;
+  Bytes state;
 };
 
-/// Writes a header placeholder; `finish_header` fills in the total once the payload is written.
+/// Appends a header.
 template <class Header>
-std::size_t begin_header(Writer& w, const Header& h) {
-  const std::size_t at = w.skip(sizeof(Header));
-  std::memcpy(w.at(at), &h, sizeof(Header));
-  return at;
+void write_header(Writer& w, const Header& h) {
+  w.raw(&h, sizeof(Header));
+}
+
+/// Writes the header into the room left for it at the start of msg (by Writer::skip).
+template <class Header>
+void place_header(Bytes& msg, const Header& h) {
+  std::memcpy(msg.data(), &h, sizeof(Header));
 }
 
 template <class Header>
 Header read_header(const Bytes& msg) {
   Header h;
   if (msg.size() < sizeof(Header))
-    throw Error("ranks: a message shorter than its header arrived (mismatched binaries?)");
+    throw Error("a message shorter than its header arrived (mismatched binaries?)");
   std::memcpy(&h, msg.data(), sizeof(Header));
   return h;
 }
 
-template <class Header>
-void patch_header(Bytes& msg, const Header& h) {
-  std::memcpy(msg.data(), &h, sizeof(Header));
+/// Starts a message of `body`: its header with this kind, count and aux, then its state. The
+/// caller appends the items.
+inline void write_body_message(Writer& w, const TaskBody& body, Kind kind, std::uint64_t count,
+                               std::uint64_t aux = 0) {
+  TaskHeader h = body.header;
+  h.kind = kind;
+  h.count = count;
+  h.aux = aux;
+  write_header(w, h);
+  w.raw(body.state.data(), body.state.size());
 }
 
-/// Sets the leading total-length field of a finished message.
+/// The controller's mark on a task as it goes to an engine: the id the reply will carry.
+inline void stamp_task_id(Bytes& msg, std::uint64_t id) {
+  std::memcpy(msg.data() + offsetof(TaskHeader, id), &id, sizeof id);
+}
+
+/// Sets the leading total-length field of a finished message (transport, as it sends).
 inline void seal(Bytes& msg) {
   const std::uint64_t n = msg.size();
   std::memcpy(msg.data(), &n, sizeof n);
+}
+
+/// The message that ends an engine's serve loop with `code` as its exit code.
+inline Bytes stop_message(int code) {
+  TaskHeader h;
+  h.kind = Kind::kStop;
+  h.aux = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
+  Bytes msg;
+  Writer w(msg);
+  write_header(w, h);
+  return msg;
 }
 
 }  // namespace ranks::detail

@@ -1,0 +1,77 @@
+#pragma once
+
+// What the codec asks of a type: how it travels. Free of Boost, so that headers which only need
+// a trait (a Namespace stores a C string as a std::string) do not compile the archives.
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace ranks::detail {
+
+/// True where a value travels as its bytes (as boost::mpi's is_mpi_datatype picks MPI types).
+template <class T>
+inline constexpr bool is_raw_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
+                                 !std::is_member_pointer_v<T> && !std::is_empty_v<T>;
+
+template <class T>
+struct is_vector : std::false_type {};
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T>
+struct is_string : std::false_type {};
+template <class C, class Tr, class A>
+struct is_string<std::basic_string<C, Tr, A>> : std::true_type {};
+template <class T>
+struct is_tuple_like : std::false_type {};
+template <class... T>
+struct is_tuple_like<std::tuple<T...>> : std::true_type {};
+template <class A, class B>
+struct is_tuple_like<std::pair<A, B>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_std_array : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
+
+/// True where a std::vector<T> of the type is contiguous raw memory (not std::vector<bool>).
+template <class T>
+inline constexpr bool is_raw_element_v = is_raw_v<T> && !std::is_same_v<T, bool>;
+
+template <class T>
+struct vector_kind {
+  static constexpr bool raw = false;
+  static constexpr bool other = false;
+};
+template <class T, class A>
+struct vector_kind<std::vector<T, A>> {
+  static constexpr bool raw = is_raw_element_v<T>;
+  static constexpr bool other = !raw && !std::is_same_v<T, bool>;
+};
+
+template <class T>
+inline constexpr bool is_c_string_v =
+    std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>;
+
+/// How an argument travels: C strings (and string literals) as std::string, the rest as is.
+template <class T>
+using wire_t = std::conditional_t<is_c_string_v<T>, std::string, std::decay_t<T>>;
+
+template <class T>
+decltype(auto) wire_value(const T& v) {
+  if constexpr (is_c_string_v<T>) {
+    return std::string(v);
+  } else {
+    return (v);
+  }
+}
+
+}  // namespace ranks::detail

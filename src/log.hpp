@@ -1,0 +1,13 @@
+#pragma once
+
+// Lines on stderr: what the job's user must see (a crash, a refused engine, a failed callback).
+
+#include <string_view>
+
+namespace ranks::detail {
+
+/// Writes "ranks: ", text and a newline to stderr in one write, so that lines of several ranks
+/// sharing a terminal do not interleave.
+void log_line(std::string_view text);
+
+}  // namespace ranks::detail

@@ -1,0 +1,46 @@
+// The header-only API's way into the controller of this run (include/ranks/detail/runtime.hpp).
+
+#include "ranks/detail/runtime.hpp"
+
+#include <string>
+
+#include "controller.hpp"
+#include "ranks/error.hpp"
+
+namespace ranks::detail {
+
+void require_controller(const char* what) {
+  if (controller()) return;
+  if (on_engine())
+    throw Error(std::string(what) +
+                " was called inside a task on an engine; engines cannot start work of their "
+                "own: return the data and call it from the controller");
+  throw Error(std::string(what) +
+              " was called outside ranks::run; wrap your program's body in "
+              "ranks::run(argc, argv, body)");
+}
+
+std::shared_ptr<Group> make_group(int n, const char* who) {
+  return the_controller(who).make_group(n, who);
+}
+std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who) {
+  return the_controller(who).group_of(engines, who);
+}
+std::shared_ptr<Group> default_group() { return the_controller("ranks::Process").default_group(); }
+int group_size(const Group& g) { return static_cast<int>(g.engines.size()); }
+std::vector<int> group_engines(const Group& g) { return g.engines; }
+void submit(Group& g, std::shared_ptr<DynamicJob> job) {
+  the_controller("submitting work").submit(g, std::move(job));
+}
+void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key) {
+  the_controller("submitting work").submit_to(engine, std::move(msg), std::move(job), key);
+}
+void submit_static(Group& g, std::shared_ptr<StaticJob> job) {
+  the_controller("submitting work").submit_static(g, std::move(job));
+}
+void drop_queued(Group& g, const std::exception_ptr& why) {
+  the_controller("Pool::terminate").drop_queued(g, why);
+}
+std::size_t outstanding(const Group& g) { return the_controller("waiting").outstanding(g); }
+
+}  // namespace ranks::detail
