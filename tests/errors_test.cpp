@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "throws.hpp"
+
+using ranks_test::thrown;
+
 namespace {
 
 int square(int x) { return x * x; }
@@ -26,19 +30,17 @@ int nested_pool(int) {
 
 TEST(Errors, remote_error_names_type_message_and_engine) {
   ranks::Pool pool;
-  try {
-    pool.apply([](int) -> int { throw std::runtime_error("boom"); }, 1);
-    FAIL() << "no exception";
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.type_name(), "std::runtime_error");
-    EXPECT_EQ(e.message(), "boom");
-    EXPECT_GE(e.engine_id(), 0);
-    EXPECT_LT(e.engine_id(), ranks::engine_count());
-    const std::string what = e.what();
-    EXPECT_NE(what.find("std::runtime_error"), std::string::npos);
-    EXPECT_NE(what.find("boom"), std::string::npos);
-    EXPECT_NE(what.find("engine " + std::to_string(e.engine_id())), std::string::npos);
-  }
+  auto e = thrown<ranks::RemoteError>(
+      [&] { pool.apply([](int) -> int { throw std::runtime_error("boom"); }, 1); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type_name(), "std::runtime_error");
+  EXPECT_EQ(e->message(), "boom");
+  EXPECT_GE(e->engine_id(), 0);
+  EXPECT_LT(e->engine_id(), ranks::engine_count());
+  const std::string what = e->what();
+  EXPECT_NE(what.find("std::runtime_error"), std::string::npos);
+  EXPECT_NE(what.find("boom"), std::string::npos);
+  EXPECT_NE(what.find("engine " + std::to_string(e->engine_id())), std::string::npos);
 }
 
 TEST(Errors, engine_serves_on_after_a_failure) {
@@ -65,53 +67,38 @@ TEST(Errors, map_throws_the_failure_of_the_lowest_index) {
   std::vector<int> in(20);
   for (int i = 0; i < 20; ++i) in[i] = i;
   for (std::size_t chunk : {0u, 1u, 4u}) {
-    try {
-      pool.map(fail_on_odd_multiples_of, in, chunk);
-      FAIL() << "no exception";
-    } catch (const ranks::RemoteError& e) {
-      EXPECT_EQ(e.message(), "bad 3") << "chunksize " << chunk;
-      EXPECT_EQ(e.index(), 3);
-      EXPECT_EQ(e.type_name(), "std::invalid_argument");
-    }
+    auto e = thrown<ranks::RemoteError>([&] { pool.map(fail_on_odd_multiples_of, in, chunk); });
+    ASSERT_TRUE(e) << "chunksize " << chunk;
+    EXPECT_EQ(e->message(), "bad 3") << "chunksize " << chunk;
+    EXPECT_EQ(e->index(), 3);
+    EXPECT_EQ(e->type_name(), "std::invalid_argument");
   }
   pool.set_schedule(ranks::Schedule::kStatic);
-  try {
-    pool.map(fail_on_odd_multiples_of, in);
-    FAIL() << "no exception";
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.message(), "bad 3");
-    EXPECT_EQ(e.index(), 3);
-  }
+  auto e = thrown<ranks::RemoteError>([&] { pool.map(fail_on_odd_multiples_of, in); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message(), "bad 3");
+  EXPECT_EQ(e->index(), 3);
 }
 
 TEST(Errors, imap_raises_when_it_reaches_the_failure) {
   ranks::Pool pool;
   std::vector<int> seen;
-  try {
-    for (int v : pool.imap(fail_on_odd_multiples_of, std::vector<int>{0, 1, 2, 3, 4}, 1))
-      seen.push_back(v);
-    FAIL() << "no exception";
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.message(), "bad 3");
-  }
+  EXPECT_THROW_MSG(for (int v
+                        : pool.imap(fail_on_odd_multiples_of, std::vector<int>{0, 1, 2, 3, 4}, 1))
+                       seen.push_back(v),
+                   ranks::RemoteError, "bad 3");
   EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
 }
 
 TEST(Errors, exceptions_of_any_type_come_back) {
   ranks::Pool pool;
-  try {
-    pool.apply(throw_int, 0);
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.type_name(), "int");
-  }
-  try {
-    pool.apply(throw_mine, 0);
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_NE(e.type_name().find("MyError"), std::string::npos);
-    EXPECT_EQ(e.message(), "custom");
-  }
+  auto e = thrown<ranks::RemoteError>([&] { pool.apply(throw_int, 0); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type_name(), "int");
+  e = thrown<ranks::RemoteError>([&] { pool.apply(throw_mine, 0); });
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->type_name().find("MyError"), std::string::npos);
+  EXPECT_EQ(e->message(), "custom");
 }
 
 TEST(Errors, every_library_error_is_a_ranks_error) {
@@ -123,25 +110,13 @@ TEST(Errors, every_library_error_is_a_ranks_error) {
 }
 
 TEST(Errors, pool_of_zero_or_fewer_engines) {
-  for (int n : {0, -3}) {
-    try {
-      ranks::Pool p(n);
-      FAIL();
-    } catch (const ranks::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("at least one engine"), std::string::npos);
-    }
-  }
+  for (int n : {0, -3}) EXPECT_THROW_MSG(ranks::Pool p(n), ranks::Error, "at least one engine");
 }
 
 TEST(Errors, closed_pool_refuses_work) {
   ranks::Pool pool;
   pool.close();
-  try {
-    pool.apply(square, 1);
-    FAIL();
-  } catch (const ranks::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("closed pool"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(pool.apply(square, 1), ranks::Error, "closed pool");
   EXPECT_THROW(pool.map(square, std::vector<int>{1}), ranks::Error);
   EXPECT_THROW(pool.imap(square, std::vector<int>{1}), ranks::Error);
   pool.join();
@@ -154,12 +129,7 @@ TEST(Errors, join_on_an_open_pool) {
 
 TEST(Errors, api_inside_a_task_is_a_remote_error_not_a_hang) {
   ranks::Pool pool;
-  try {
-    pool.apply(nested_pool, 0);
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_NE(e.message().find("inside a task on an engine"), std::string::npos);
-  }
+  EXPECT_THROW_MSG(pool.apply(nested_pool, 0), ranks::RemoteError, "inside a task on an engine");
 }
 
 TEST(Errors, process_misuse) {
@@ -174,15 +144,10 @@ TEST(Errors, process_misuse) {
 TEST(Errors, a_pool_larger_than_can_be_had_says_to_launch_more_ranks) {
   ::setenv("RANKS_SPAWN", "0", 1);
   const int have = ranks::engine_count();
-  try {
-    ranks::Pool too_big(have + 1);
-    FAIL() << "no error";
-  } catch (const ranks::Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("needs " + std::to_string(have + 1) + " engines"), std::string::npos)
-        << what;
-    EXPECT_NE(what.find("mpirun -np " + std::to_string(have + 2)), std::string::npos) << what;
-  }
+  EXPECT_THROW_MSG(ranks::Pool too_big(have + 1), ranks::Error,
+                   "needs " + std::to_string(have + 1) + " engines");
+  EXPECT_THROW_MSG(ranks::Pool too_big(have + 1), ranks::Error,
+                   "mpirun -np " + std::to_string(have + 2));
   ::unsetenv("RANKS_SPAWN");
   EXPECT_EQ(ranks::engine_count(), have);
 }

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "test_types.hpp"
+#include "throws.hpp"
+
+using ranks_test::thrown;
 
 namespace {
 
@@ -81,15 +84,9 @@ TEST(Client, a_missing_engine_id_names_the_valid_ones) {
   const int n = static_cast<int>(rc.ids().size());
   const std::string valid = "ids are 0.." + std::to_string(n - 1);
   for (int bad : {n, n + 5, -1}) {
-    try {
-      (void)rc[bad];
-      FAIL() << "rc[" << bad << "] should throw";
-    } catch (const ranks::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("engine " + std::to_string(bad) + " does not exist"),
-                std::string::npos)
-          << e.what();
-      EXPECT_NE(std::string(e.what()).find(valid), std::string::npos) << e.what();
-    }
+    EXPECT_THROW_MSG((void)rc[bad], ranks::Error,
+                     "engine " + std::to_string(bad) + " does not exist");
+    EXPECT_THROW_MSG((void)rc[bad], ranks::Error, valid);
   }
   EXPECT_THROW((void)rc[(std::vector<int>{0, n})], ranks::Error);
   EXPECT_THROW((void)rc.load_balanced_view({n}), ranks::Error);
@@ -162,30 +159,25 @@ TEST(DirectView, pull_of_a_wrong_type_names_both_types_and_keeps_the_value) {
   ranks::Client rc;
   auto e0 = rc[0];
   e0.push("wt", 5).get();
-  try {
-    (void)e0.pull<std::string>("wt").get();
-    FAIL() << "pull of the wrong type should fail";
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.engine_id(), 0);
-    const std::string m = e.message();
-    EXPECT_NE(m.find("'wt'"), std::string::npos) << m;
-    EXPECT_NE(m.find("int"), std::string::npos) << m;
-    EXPECT_NE(m.find("std::__cxx11::basic_string"), std::string::npos) << m;
-  }
+  auto e = thrown<ranks::RemoteError>([&] { (void)e0.pull<std::string>("wt").get(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->engine_id(), 0);
+  const std::string m = e->message();
+  EXPECT_NE(m.find("'wt'"), std::string::npos) << m;
+  EXPECT_NE(m.find("int"), std::string::npos) << m;
+  EXPECT_NE(m.find("std::__cxx11::basic_string"), std::string::npos) << m;
   EXPECT_EQ(e0.pull<int>("wt").get(), 5);  // still there, unchanged
   EXPECT_THROW((void)rc.direct_view().gather<int>("wt").get(), ranks::RemoteError);
 }
 
 TEST(DirectView, pull_of_a_name_never_set_fails_with_the_name) {
   ranks::Client rc;
-  try {
-    (void)rc.direct_view().pull<int>("never_pushed").get();
-    FAIL() << "pull of a missing name should fail";
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.type_name(), "ranks::Error");
-    EXPECT_NE(e.message().find("'never_pushed'"), std::string::npos) << e.message();
-    EXPECT_EQ(e.engine_id(), 0);  // the first failing target
-  }
+  auto e =
+      thrown<ranks::RemoteError>([&] { (void)rc.direct_view().pull<int>("never_pushed").get(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type_name(), "ranks::Error");
+  EXPECT_NE(e->message().find("'never_pushed'"), std::string::npos) << e->message();
+  EXPECT_EQ(e->engine_id(), 0);  // the first failing target
   EXPECT_EQ(rc.direct_view().apply(square, 3).get(), std::vector<int>(rc.ids().size(), 9));
 }
 
@@ -233,13 +225,10 @@ TEST(DirectView, apply_runs_once_per_target) {
 TEST(DirectView, apply_failure_is_a_remote_error) {
   ranks::Client rc;
   auto r = rc.direct_view().apply([](int) -> int { throw std::runtime_error("boom"); }, 1);
-  try {
-    r.get();
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.type_name(), "std::runtime_error");
-    EXPECT_EQ(e.message(), "boom");
-  }
+  auto e = thrown<ranks::RemoteError>([&] { r.get(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type_name(), "std::runtime_error");
+  EXPECT_EQ(e->message(), "boom");
   EXPECT_EQ(rc.direct_view().apply(square, 4).get(), std::vector<int>(rc.ids().size(), 16));
 }
 
@@ -270,13 +259,10 @@ TEST(DirectView, map_failure_is_the_lowest_failing_index) {
         return x;
       },
       iota(20));
-  try {
-    r.get();
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.index(), 2);
-    EXPECT_EQ(e.message(), "bad 2");
-  }
+  auto e = thrown<ranks::RemoteError>([&] { r.get(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->index(), 2);
+  EXPECT_EQ(e->message(), "bad 2");
 }
 
 TEST(DirectView, calls_to_one_engine_run_in_submission_order) {
@@ -374,13 +360,10 @@ TEST(LoadBalancedView, without_retries_a_failure_reaches_the_caller) {
   EXPECT_EQ(lview.retries(), 0);
   EXPECT_THROW(lview.apply(always_fails, 1).get(), ranks::RemoteError);
   auto r = lview.map(always_fails, std::vector<int>{-1, 1, -1}, {.chunksize = 1});
-  try {
-    r.get();
-    FAIL();
-  } catch (const ranks::RemoteError& e) {
-    EXPECT_EQ(e.index(), 1);
-    EXPECT_EQ(e.type_name(), "std::invalid_argument");
-  }
+  auto e = thrown<ranks::RemoteError>([&] { r.get(); });
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->index(), 1);
+  EXPECT_EQ(e->type_name(), "std::invalid_argument");
   EXPECT_THROW(lview.set_retries(-1), ranks::Error);
 }
 

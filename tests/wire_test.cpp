@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "test_types.hpp"
+#include "throws.hpp"
 
 namespace {
 
@@ -129,12 +130,7 @@ TEST(Wire, a_short_message_is_an_error_not_a_crash) {
 }
 
 TEST(Wire, calling_the_api_outside_run_says_what_to_do) {
-  try {
-    ranks::Pool pool;
-    FAIL() << "no error";
-  } catch (const ranks::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("outside ranks::run"), std::string::npos) << e.what();
-  }
+  EXPECT_THROW_MSG(ranks::Pool pool, ranks::Error, "outside ranks::run");
   ranks::Process p(square, 1);
   EXPECT_THROW(p.start(), ranks::Error);
   EXPECT_EQ(ranks::engine_id(), -1);
