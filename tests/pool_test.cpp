@@ -2,21 +2,28 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <numeric>
 #include <ranks/ranks.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "test_types.hpp"
+#include "throws.hpp"
 
 namespace {
 
 int square(int x) { return x * x; }
 std::string shout(const std::string& s) { return s + "!"; }
 int engine_of(int) { return ranks::engine_id(); }
+int slow_square(int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return x * x;
+}
 
 std::vector<int> iota(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
@@ -278,6 +285,22 @@ TEST(Pool, terminate_drops_queued_work) {
     }
   }
   EXPECT_EQ(ok + dropped, 200);
+}
+
+// CPython's test_terminate, translated: after terminate(), nothing more of a map is sent; only
+// the chunks already on the engine run.
+TEST(Pool, terminate_stops_a_map_whose_chunks_are_queued) {
+  ranks::Pool pool(1);
+  auto r = pool.map_async(slow_square, iota(20), 1);
+  pool.terminate();
+  pool.join();
+  ASSERT_TRUE(r.ready());
+  EXPECT_THROW_MSG(r.get(), ranks::Error, "terminated");
+  // Two chunks are in flight per engine at first (more only for tasks far shorter than these).
+  EXPECT_LE(r.metadata().size(), 4u) << "chunks that ran after terminate()";
+  // The pool's engine is free for other work at once.
+  ranks::Pool other(1);
+  EXPECT_EQ(other.apply(square, 7), 49);
 }
 
 TEST(Pool, pools_share_engines) {

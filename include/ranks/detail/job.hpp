@@ -48,7 +48,7 @@ class Job {
 /// Work cut into parts as engines free up (the dynamic queue).
 class DynamicJob : public Job {
  public:
-  /// Whether a part waits to be sent.
+  /// Whether a part waits to be sent (never, once the job is cancelled).
   [[nodiscard]] virtual bool has_next() const = 0;
   /// Whether the next part may go to `engine` (a retry avoids the engine where it failed).
   [[nodiscard]] virtual bool wants(int /*engine*/, int /*workers*/) const { return true; }

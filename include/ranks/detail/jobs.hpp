@@ -97,19 +97,24 @@ class SingleJob final : public DynamicJob {
   }
   void deliver(std::uint64_t, Reply& r) override {
     state_->add_metadata(metadata_of(r, 0, 1, tries_.used()));
-    if (!r.outcome.ok && tries_.failed(r.outcome.engine)) {
+    if (!r.outcome.ok && !cancelled_ && tries_.failed(r.outcome.engine)) {
       pending_ = true;  // the controller queues the job again
       return;
     }
     settle(*state_, r);
   }
-  void cancel(std::exception_ptr why) override { state_->fail(std::move(why)); }
+  void cancel(std::exception_ptr why) override {
+    cancelled_ = true;
+    pending_ = false;
+    state_->fail(std::move(why));
+  }
 
  private:
   Message msg_;
   std::shared_ptr<State<R>> state_;
   Attempts tries_;
   bool pending_ = true;
+  bool cancelled_ = false;
 };
 
 /// Map through the dynamic queue: chunks cut as engines free up, large first and shrinking
@@ -126,7 +131,7 @@ class DynamicMapJob final : public DynamicJob {
         state_(std::move(state)),
         retries_(retries) {}
   [[nodiscard]] bool has_next() const override {
-    return cursor_ < items_.view.size() || !again_.empty();
+    return !cancelled_ && (cursor_ < items_.view.size() || !again_.empty());
   }
   [[nodiscard]] bool wants(int engine, int workers) const override {
     if (cursor_ < items_.view.size()) return true;
@@ -178,14 +183,20 @@ class DynamicMapJob final : public DynamicJob {
       item_ns_ = item_ns_ == 0 ? ns : 0.75 * item_ns_ + 0.25 * ns;
     }
     const int attempt = p.tries.used();
-    if (!r.outcome.ok && p.tries.failed(r.outcome.engine)) {
+    if (!r.outcome.ok && !cancelled_ && p.tries.failed(r.outcome.engine)) {
       state_->add_metadata(metadata_of(r, p.start, p.len, attempt));
       again_.push_back(key);  // the controller queues the job again
       return;
     }
     state_->settle(p.start, p.len, r, attempt);
   }
-  void cancel(std::exception_ptr why) override { state_->cancel(std::move(why)); }
+  // Sends nothing more: parts already on engines still deliver, the rest are dropped (a reply
+  // must not put a cancelled job back on the queue).
+  void cancel(std::exception_ptr why) override {
+    cancelled_ = true;
+    again_.clear();
+    state_->cancel(std::move(why));
+  }
 
  private:
   struct Part {
@@ -213,6 +224,7 @@ class DynamicMapJob final : public DynamicJob {
   std::size_t cursor_ = 0;
   std::vector<Part> parts_;
   std::deque<std::uint64_t> again_;  // failed parts waiting for a retry
+  bool cancelled_ = false;
 };
 
 /// Sizes of a static partition: contiguous, differing by at most one, the larger ones first.
