@@ -151,7 +151,15 @@ void Controller::dispatch(Group& g) {
     }
     if (best < 0) return;
     Message msg;
-    const std::uint64_t key = job->next(msg, workers, depth, best);
+    std::uint64_t key = 0;
+    try {
+      key = job->next(msg, workers, depth, best);
+    } catch (...) {
+      // A part that cannot be encoded fails its own job; the queue and the pool go on.
+      g.queue.pop_front();
+      job->cancel(std::current_exception());
+      continue;
+    }
     send(best, std::move(msg), job, key, g.shared_from_this());
     if (!job->has_next()) g.queue.pop_front();
   }

@@ -26,6 +26,23 @@ int nested_pool(int) {
   return inner.size();
 }
 
+// An item whose serialize() throws while it is saved: it cannot be sent to an engine.
+struct Unsendable {
+  int v = 0;
+  std::string tag;  // not trivially copyable: it travels by serialize()
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    if (Archive::is_saving::value && v == 13) throw std::runtime_error("13 cannot travel");
+    ar& v& tag;
+  }
+};
+int value_of(const Unsendable& u) { return u.v; }
+std::vector<Unsendable> unsendables(int n) {
+  std::vector<Unsendable> items(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) items[static_cast<std::size_t>(i)].v = i;
+  return items;
+}
+
 }  // namespace
 
 TEST(Errors, remote_error_names_type_message_and_engine) {
@@ -154,4 +171,24 @@ TEST(Errors, a_pool_larger_than_can_be_had_says_to_launch_more_ranks) {
 
 TEST(Errors, ranks_run_inside_ranks_run) {
   EXPECT_THROW(ranks::run(0, nullptr, [] {}), ranks::Error);
+}
+
+TEST(Errors, an_item_that_cannot_be_sent_fails_its_map_alone) {
+  ranks::Pool pool;
+  const auto items = unsendables(20);
+  for (std::size_t chunk : {1u, 4u, 0u}) {
+    SCOPED_TRACE("chunksize " + std::to_string(chunk));
+    EXPECT_THROW_MSG(pool.map(value_of, items, chunk), ranks::Error, "map input 13");
+    EXPECT_THROW_MSG(pool.map(value_of, items, chunk), ranks::Error, "13 cannot travel");
+    // Nothing of the failed map is left behind: the pool serves on.
+    EXPECT_EQ(pool.map(square, std::vector<int>{1, 2, 3}), (std::vector<int>{1, 4, 9}));
+  }
+  pool.set_schedule(ranks::Schedule::kStatic);
+  EXPECT_THROW_MSG(pool.map(value_of, items), ranks::Error, "map input 13");
+  pool.set_schedule(ranks::Schedule::kDynamic);
+  auto r = pool.map_async(value_of, items, 1);
+  EXPECT_THROW_MSG(r.get(), ranks::Error, "map input 13");
+  EXPECT_EQ(pool.apply(square, 5), 25);
+  pool.close();
+  pool.join();  // returns: no work of the failed map waits to be sent
 }

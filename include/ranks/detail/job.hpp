@@ -41,7 +41,8 @@ class Job {
   virtual ~Job() = default;
   /// One part's reply.
   virtual void deliver(std::uint64_t key, Reply& r) = 0;
-  /// The job will get no more replies (terminate, shutdown); fail what is outstanding.
+  /// The job gets no more replies, or sends no more parts (terminate, a part that could not be
+  /// encoded, shutdown): fail what is outstanding.
   virtual void cancel(std::exception_ptr why) = 0;
 };
 
@@ -54,7 +55,8 @@ class DynamicJob : public Job {
   [[nodiscard]] virtual bool wants(int /*engine*/, int /*workers*/) const { return true; }
   /// Parts kept in flight per engine: enough to cover a round trip.
   [[nodiscard]] virtual int depth() const { return 2; }
-  /// Encodes the next part for `engine` into msg (a whole message) and returns its key.
+  /// Encodes the next part for `engine` into msg (a whole message) and returns its key. May
+  /// throw (an input that cannot be encoded): the controller then cancels this job alone.
   virtual std::uint64_t next(Message& msg, int workers, int depth, int engine) = 0;
 };
 

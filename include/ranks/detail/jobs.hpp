@@ -34,6 +34,28 @@ constexpr void check_map_result() {
                 "for functions returning void");
 }
 
+/// Encodes the map inputs items[start, start + len) into w. Where one cannot be encoded (its
+/// serialize() throws), throws ranks::Error naming the first such input and why.
+template <class T>
+void encode_inputs(Writer& w, const T* items, std::size_t start, std::size_t len) {
+  try {
+    encode_items(w, items + start, len);
+  } catch (...) {
+    for (std::size_t i = start; i < start + len; ++i) {
+      try {
+        Bytes scratch;
+        Writer alone(scratch);
+        encode(alone, items[i]);
+      } catch (...) {
+        const ErrorInfo e = current_error();
+        throw Error("map input " + std::to_string(i) + " could not be encoded to send (" +
+                    e.type_name + ": " + e.message + "); the map fails, the pool serves on");
+      }
+    }
+    throw;
+  }
+}
+
 /// Decodes a reply into a state: the value, or the remote failure.
 template <class R>
 void settle(State<R>& s, Reply& r) {
@@ -210,7 +232,7 @@ class DynamicMapJob final : public DynamicJob {
     msg.reserve(sizeof(TaskHeader) + body_.state.size() + len * sizeof(T) + 64);
     Writer w(msg);
     write_body_message(w, body_, Kind::kTask, len);
-    encode_items(w, items_.view.data() + start, len);
+    encode_inputs(w, items_.view.data(), start, len);
   }
 
   static constexpr double kMinPartNs = 100'000;
@@ -251,7 +273,7 @@ class StaticMapJob final : public StaticJob {
       Writer iw(encoded_);
       for (auto [s, len] : slots_) {
         offsets_.push_back(encoded_.size());
-        encode_items(iw, items_.view.data() + s, len);
+        encode_inputs(iw, items_.view.data(), s, len);
       }
       offsets_.push_back(encoded_.size());
     }
