@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | sanitize | lint | bench [run_all.sh options]
+# ./run.sh demo | test | sanitize | lint | format | bench [run_all.sh options]
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
 #   the whole test suite (test); sanitize builds the library and tests with AddressSanitizer and
 #   UndefinedBehaviorSanitizer in ./build-sanitize and runs the MPI suites there; lint runs
-#   clang-tidy on src/ and include/; bench installs the Python peers and runs the whole
-#   benchmark comparison (apps/bench/run_all.sh).
+#   clang-tidy on src/ and include/; format checks every C++ file against .clang-format; bench
+#   installs the Python peers and runs the whole benchmark comparison (apps/bench/run_all.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-demo}
 
 packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
           libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-          clang-tidy iproute2 slurm-wlm munge)  # lint; the multi-host and Slurm tests
+          clang-tidy clang-format iproute2 slurm-wlm munge)  # lint, format; multi-host, Slurm
 # Installs those of the given Debian packages that are missing.
 install_missing() {
   local missing=() p sudo=""
@@ -38,6 +38,14 @@ if [ "$what" = lint ]; then
   files=(src/*.cpp apps/lab6*.cpp)
   printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p build-lint --quiet
   echo "clang-tidy: ${#files[@]} files clean"
+  exit 0
+fi
+
+if [ "$what" = format ]; then
+  # Every C++ file git knows, as .clang-format says; prints what differs.
+  mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
+  clang-format --dry-run -Werror "${files[@]}"
+  echo "clang-format: ${#files[@]} files formatted"
   exit 0
 fi
 
@@ -84,7 +92,7 @@ case "$what" in
     exec apps/bench/run_all.sh "$@"
     ;;
   *)
-    echo "usage: ./run.sh demo | test | sanitize | lint | bench" >&2
+    echo "usage: ./run.sh demo | test | sanitize | lint | format | bench" >&2
     exit 64
     ;;
 esac
