@@ -113,7 +113,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
       throw Error("the engine does not know task id " + std::to_string(h.invoker) +
                   " (controller and engine differ?)");
     const void* f = nullptr;
-    if (h.fn.valid) {
+    if (h.fn.module != 0) {
       f = resolve_function(h.fn);
       if (f == nullptr)
         throw Error("the engine could not verify the function it was sent; refusing it");

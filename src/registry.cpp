@@ -1,14 +1,15 @@
-#include <elf.h>
-#include <link.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "modules.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
@@ -20,69 +21,197 @@ namespace {
 struct Entry {
   const char* name;
   InvokeFn fn;
-  bool ambiguous = false;
 };
 
-struct Segment {
-  std::uintptr_t begin;
-  std::uintptr_t end;
-};
+constexpr std::uint32_t kNone = ~0u;
 
-struct Module {
-  std::string name;
-  std::uintptr_t bias = 0;
-  std::vector<Segment> code;
-};
-
+// The table that wire ids index: the task types of every module (a job, where every rank runs
+// one binary), or of one code module (an engine of a started cluster, serving one program).
 struct Table {
-  std::vector<Entry> entries;           // registration order
-  std::vector<std::uint32_t> wire_of;   // token -> wire id
-  std::vector<std::uint32_t> token_of;  // wire id -> token
-  std::vector<Module> modules;          // index 0: the executable
-  std::vector<std::string> readable;    // wire id -> demangled task type, for crash reports
-  std::string build_id;
+  std::vector<std::uint32_t> token_of;  // wire id -> token, sorted by name
+  std::vector<std::uint32_t> wire_of;   // token -> wire id, or kNone
+  std::vector<bool> ambiguous;          // per wire id
+  std::vector<std::string> readable;    // per wire id: the demangled task type
+};
+
+struct Registry {
+  std::vector<Entry> entries;  // registration order: a token is an index
+  std::vector<Module> modules;
+  std::size_t last_module = 0;  // where the last function was found: tasks repeat
+  Table table;
   bool frozen = false;
 };
 
-Table& table() {
-  static Table t;
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// The table of the entries for which keep(token) holds.
+template <class Keep>
+Table make_table(const Registry& r, Keep keep) {
+  Table t;
+  for (std::uint32_t i = 0; i < r.entries.size(); ++i)
+    if (keep(i)) t.token_of.push_back(i);
+  std::sort(t.token_of.begin(), t.token_of.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::strcmp(r.entries[a].name, r.entries[b].name) < 0;
+  });
+  t.wire_of.assign(r.entries.size(), kNone);
+  t.ambiguous.assign(t.token_of.size(), false);
+  for (std::uint32_t w = 0; w < t.token_of.size(); ++w) {
+    t.wire_of[t.token_of[w]] = w;
+    t.readable.push_back(demangle(r.entries[t.token_of[w]].name));
+    // Two task types with one mangled name (e.g. lambdas in same-named static functions of two
+    // files) cannot be told apart on an engine: neither may travel.
+    if (w > 0) {
+      const Entry& a = r.entries[t.token_of[w - 1]];
+      const Entry& b = r.entries[t.token_of[w]];
+      if (std::strcmp(a.name, b.name) == 0 && a.fn != b.fn)
+        t.ambiguous[w - 1] = t.ambiguous[w] = true;
+    }
+  }
   return t;
 }
 
-std::uint64_t fnv(std::uint64_t h, const void* p, std::size_t n) {
-  const auto* b = static_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
+int module_of_entry(const Registry& r, std::uint32_t token) {
+  return module_of(r.modules, reinterpret_cast<const void*>(r.entries[token].fn));
 }
 
-int collect_module(dl_phdr_info* info, std::size_t, void* data) {
-  auto& t = *static_cast<Table*>(data);
-  Module m;
-  m.name = info->dlpi_name ? info->dlpi_name : "";
-  m.bias = info->dlpi_addr;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const auto& ph = info->dlpi_phdr[i];
-    if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
-      m.code.push_back({m.bias + ph.p_vaddr, m.bias + ph.p_vaddr + ph.p_memsz});
-    if (ph.p_type == PT_NOTE && t.modules.empty()) {
-      // The executable's GNU build id, if the linker wrote one.
-      const auto* p = reinterpret_cast<const unsigned char*>(m.bias + ph.p_vaddr);
-      const auto* end = p + ph.p_memsz;
-      while (p + sizeof(ElfW(Nhdr)) <= end) {
-        const auto* nh = reinterpret_cast<const ElfW(Nhdr)*>(p);
-        const auto* name = p + sizeof(ElfW(Nhdr));
-        const auto* desc = name + ((nh->n_namesz + 3) & ~3u);
-        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0)
-          t.build_id.assign(reinterpret_cast<const char*>(desc), nh->n_descsz);
-        p = desc + ((nh->n_descsz + 3) & ~3u);
-      }
+// The module with this id, looking again at what is loaded if it is not known yet.
+const Module* find_module(std::uint64_t id) {
+  auto& r = registry();
+  if (r.last_module < r.modules.size() && r.modules[r.last_module].id == id)
+    return &r.modules[r.last_module];
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < r.modules.size(); ++i) {
+      if (r.modules[i].id != id) continue;
+      r.last_module = i;
+      return &r.modules[i];
     }
+    if (pass == 0) r.modules = loaded_modules();
   }
-  t.modules.push_back(std::move(m));
-  return 0;
+  return nullptr;
+}
+
+std::string realpath_of(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : path;
 }
 
 }  // namespace
+
+std::uint32_t register_invoker(const char* name, InvokeFn fn) {
+  auto& r = registry();
+  r.entries.push_back({name, fn});
+  return static_cast<std::uint32_t>(r.entries.size() - 1);
+}
+
+void freeze_registry() {
+  auto& r = registry();
+  if (r.frozen) return;
+  r.modules = loaded_modules();
+  r.table = make_table(r, [](std::uint32_t) { return true; });
+  r.frozen = true;
+}
+
+bool use_code_module(const std::string& build_id) {
+  auto& r = registry();
+  r.modules = loaded_modules();
+  int code = -1;
+  for (std::size_t i = 0; i < r.modules.size(); ++i)
+    if (hex(r.modules[i].build_id) == build_id) code = static_cast<int>(i);
+  if (code < 0) return false;
+  r.table = make_table(r, [&](std::uint32_t t) { return module_of_entry(r, t) == code; });
+  return true;
+}
+
+std::uint32_t wire_id(std::uint32_t token) {
+  auto& r = registry();
+  if (!r.frozen)
+    throw Error(
+        "work was submitted outside ranks::run; wrap your program's body in "
+        "ranks::run(argc, argv, body)");
+  if (token >= r.table.wire_of.size() || r.table.wire_of[token] == kNone)
+    throw Error(
+        "a task type was registered after start-up (a library loaded with dlopen?); link the "
+        "code that defines tasks into the program");
+  const std::uint32_t w = r.table.wire_of[token];
+  if (r.table.ambiguous[w])
+    throw Error(std::string("two different task types share the name '") + r.entries[token].name +
+                "' (lambdas in same-named functions of two files?); move one into a named "
+                "function or functor");
+  return w;
+}
+
+const char* task_name(std::uint32_t id) {
+  const auto& t = registry().table;
+  if (id >= t.readable.size()) return "an unknown task";
+  return t.readable[id].c_str();
+}
+
+InvokeFn find_invoker(std::uint32_t id) {
+  const auto& r = registry();
+  if (id >= r.table.token_of.size() || r.table.ambiguous[id]) return nullptr;
+  return r.entries[r.table.token_of[id]].fn;
+}
+
+FunctionRef function_ref(const void* fn) {
+  auto& r = registry();
+  if (r.last_module < r.modules.size() &&
+      r.modules[r.last_module].holds(reinterpret_cast<std::uintptr_t>(fn))) {
+    const Module& mod = r.modules[r.last_module];
+    return {mod.id, reinterpret_cast<std::uintptr_t>(fn) - mod.bias};
+  }
+  int m = module_of(r.modules, fn);
+  if (m < 0) {
+    r.modules = loaded_modules();
+    m = module_of(r.modules, fn);
+  }
+  if (m < 0)
+    throw Error(
+        "a function passed as a task is not in the program or a library it was linked with "
+        "(loaded later with dlopen?); engines could not find it");
+  r.last_module = static_cast<std::size_t>(m);
+  const Module& mod = r.modules[r.last_module];
+  return {mod.id, reinterpret_cast<std::uintptr_t>(fn) - mod.bias};
+}
+
+const void* resolve_function(const FunctionRef& ref) {
+  if (ref.module == 0) return nullptr;
+  const Module* m = find_module(ref.module);
+  if (m == nullptr) return nullptr;
+  const std::uintptr_t addr = m->bias + ref.offset;
+  return m->holds(addr) ? reinterpret_cast<const void*>(addr) : nullptr;
+}
+
+ProgramCode program_code() {
+  auto& r = registry();
+  ProgramCode code;
+  std::vector<int> seen;
+  for (std::uint32_t t : r.table.token_of) {
+    const int m = module_of_entry(r, t);
+    if (std::find(seen.begin(), seen.end(), m) == seen.end()) seen.push_back(m);
+  }
+  if (seen.empty()) return code;  // no task type: nothing to load
+  if (seen.size() > 1 || seen.front() <= 0) {
+    code.problem =
+        seen.size() > 1
+            ? "its task types live in more than one module; build the program with "
+              "ranks_add_executable(...) and link what defines tasks into it"
+            : "its task types are compiled into the executable itself; build it with "
+              "ranks_add_executable(NAME sources...) (CMake, from find_package(ranks)), which "
+              "puts its code in a shared object the engines load";
+    return code;
+  }
+  const Module& m = r.modules[static_cast<std::size_t>(seen.front())];
+  code.path = realpath_of(m.path);
+  code.build_id = hex(m.build_id);
+  if (code.build_id.empty()) {
+    code.path.clear();
+    code.problem = "its code module " + m.path + " has no build id (link with --build-id)";
+  }
+  return code;
+}
 
 std::string self_exe() {
   char buf[4096];
@@ -90,108 +219,41 @@ std::string self_exe() {
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-std::uint32_t register_invoker(const char* name, InvokeFn fn) {
-  auto& t = table();
-  t.entries.push_back({name, fn});
-  return static_cast<std::uint32_t>(t.entries.size() - 1);
-}
-
-void freeze_registry() {
-  auto& t = table();
-  if (t.frozen) return;
-  std::vector<std::uint32_t> order(t.entries.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return std::strcmp(t.entries[a].name, t.entries[b].name) < 0;
-  });
-  // Two task types with one mangled name (e.g. lambdas in same-named static functions of two
-  // files) cannot be told apart on an engine: neither may travel.
-  for (std::size_t i = 1; i < order.size(); ++i) {
-    auto& a = t.entries[order[i - 1]];
-    auto& b = t.entries[order[i]];
-    if (std::strcmp(a.name, b.name) == 0 && a.fn != b.fn) a.ambiguous = b.ambiguous = true;
-  }
-  t.wire_of.assign(order.size(), 0);
-  t.token_of = order;
-  for (std::uint32_t w = 0; w < order.size(); ++w) t.wire_of[order[w]] = w;
-  for (std::uint32_t tok : t.token_of) t.readable.push_back(demangle(t.entries[tok].name));
-  dl_iterate_phdr(collect_module, &t);
-  t.frozen = true;
-}
-
-std::uint32_t wire_id(std::uint32_t token) {
-  auto& t = table();
-  if (!t.frozen)
-    throw Error(
-        "work was submitted outside ranks::run; wrap your program's body in "
-        "ranks::run(argc, argv, body)");
-  if (token >= t.wire_of.size())
-    throw Error(
-        "a task type was registered after start-up (a library loaded with "
-        "dlopen?); link the code that defines tasks into the program");
-  const auto& e = t.entries[token];
-  if (e.ambiguous)
-    throw Error(std::string("two different task types share the name '") + e.name +
-                "' (lambdas in same-named functions of two files?); move one into a named "
-                "function or functor");
-  return t.wire_of[token];
-}
-
-const char* task_name(std::uint32_t id) {
-  auto& t = table();
-  if (id >= t.readable.size()) return "an unknown task";
-  return t.readable[id].c_str();
-}
-
-InvokeFn find_invoker(std::uint32_t id) {
-  auto& t = table();
-  if (id >= t.token_of.size()) return nullptr;
-  const auto& e = t.entries[t.token_of[id]];
-  return e.ambiguous ? nullptr : e.fn;
-}
-
-FunctionRef function_ref(const void* fn) {
-  auto& t = table();
-  const auto addr = reinterpret_cast<std::uintptr_t>(fn);
-  for (std::uint32_t i = 0; i < t.modules.size(); ++i) {
-    for (const auto& s : t.modules[i].code) {
-      if (addr >= s.begin && addr < s.end) return {i, 1, addr - t.modules[i].bias};
+Identity identity(IdentityOf what) {
+  auto& r = registry();
+  Identity id;
+  std::uint64_t h = kFnvBasis;
+  const std::string exe = self_exe();
+  if (what == IdentityOf::kJob) {
+    const std::string& build = r.modules.empty() ? std::string() : r.modules.front().build_id;
+    if (!build.empty()) {
+      h = fnv(h, build.data(), build.size());
+    } else {
+      std::ifstream f(exe, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      h = fnv(h, bytes.data(), bytes.size());
+    }
+    for (const auto& m : r.modules) {
+      const auto slash = m.path.find_last_of('/');
+      const std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+      h = fnv(h, base.data(), base.size());
+    }
+  } else {
+    // The code module's build and ranks' own: the task table's ids and layouts must agree.
+    std::vector<int> code;
+    for (std::uint32_t t : r.table.token_of) code.push_back(module_of_entry(r, t));
+    if (!code.empty() && code.front() >= 0) {
+      const auto& b = r.modules[static_cast<std::size_t>(code.front())].build_id;
+      h = fnv(h, b.data(), b.size());
+    }
+    const int self = module_of(r.modules, reinterpret_cast<const void*>(&register_invoker));
+    if (self >= 0) {
+      const auto& b = r.modules[static_cast<std::size_t>(self)].build_id;
+      h = fnv(h, b.data(), b.size());
     }
   }
-  throw Error(
-      "a function passed as a task is not in the program or a library it was "
-      "linked with (loaded later with dlopen?); engines could not find it");
-}
-
-const void* resolve_function(const FunctionRef& ref) {
-  auto& t = table();
-  if (!ref.valid || ref.module >= t.modules.size()) return nullptr;
-  const auto& m = t.modules[ref.module];
-  const std::uintptr_t addr = m.bias + ref.offset;
-  for (const auto& s : m.code)
-    if (addr >= s.begin && addr < s.end) return reinterpret_cast<const void*>(addr);
-  return nullptr;
-}
-
-Identity identity() {
-  auto& t = table();
-  Identity id;
-  std::uint64_t h = 1469598103934665603ull;
-  const std::string exe = self_exe();
-  if (!t.build_id.empty()) {
-    h = fnv(h, t.build_id.data(), t.build_id.size());
-  } else {
-    std::ifstream f(exe, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    h = fnv(h, bytes.data(), bytes.size());
-  }
-  for (std::uint32_t tok : t.token_of)
-    h = fnv(h, t.entries[tok].name, std::strlen(t.entries[tok].name));
-  for (const auto& m : t.modules) {
-    const auto slash = m.name.find_last_of('/');
-    const std::string base = slash == std::string::npos ? m.name : m.name.substr(slash + 1);
-    h = fnv(h, base.data(), base.size());
-  }
+  for (std::uint32_t tok : r.table.token_of)
+    h = fnv(h, r.entries[tok].name, std::strlen(r.entries[tok].name));
   id.hash = h;
   std::strncpy(id.exe, exe.c_str(), sizeof id.exe - 1);
   gethostname(id.host, sizeof id.host - 1);

@@ -30,10 +30,10 @@ enum class Kind : std::uint32_t {
   kStopped = 17,
 };
 
-/// Where a plain function lives: which loaded module, and the offset of its entry in it.
+/// Where a plain function lives: which module (by build, so that another process that loaded
+/// the same build finds it) and the offset of its entry in it. module 0: no function.
 struct FunctionRef {
-  std::uint32_t module = 0;
-  std::uint32_t valid = 0;
+  std::uint64_t module = 0;
   std::uint64_t offset = 0;
 };
 
