@@ -18,6 +18,11 @@ function(ranks_add_executable NAME)
   add_library(${NAME}_code SHARED ${ARGN})
   target_link_libraries(${NAME}_code PUBLIC ranks::ranks)
   target_link_options(${NAME}_code PRIVATE LINKER:--no-undefined LINKER:--build-id LINKER:-z,now)
+  # An engine loads several programs' code side by side: each must keep its own template
+  # statics (the registration of its task types), which GCC would otherwise merge across them.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${NAME}_code PRIVATE -fno-gnu-unique)
+  endif()
   set(stub ${CMAKE_CURRENT_BINARY_DIR}/ranks_add_executable/${NAME}.cpp)
   if(NOT EXISTS ${stub})
     file(WRITE ${stub}

@@ -56,6 +56,24 @@ bool Controller::adopt_world() {
   return true;
 }
 
+bool Controller::attach(std::unique_ptr<cluster::Attachment> cluster) {
+  const std::string port = cluster->enter();
+  auto lk = lock();
+  if (!roster_.attach(port, cluster->name())) {
+    cluster->leave();
+    return false;
+  }
+  cluster_ = std::move(cluster);
+  fit_roster();
+  return true;
+}
+
+std::optional<std::string> Controller::cluster() {
+  auto lk = lock();
+  if (!cluster_) return std::nullopt;
+  return cluster_->name();
+}
+
 void Controller::fit_roster() {
   load_.resize(static_cast<std::size_t>(roster_.size()), 0);
   while (statics_.size() < roster_.links().size())
@@ -69,12 +87,16 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   const int have = roster_.size();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int want = n < 0 ? (have > 0 ? have : cores) : n;
+  if (want > have && !roster_.cluster().empty())
+    throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but cluster '" +
+                roster_.cluster() + "' has " + std::to_string(have) +
+                "; start it with more (ranks cluster stop, then ranks cluster start -n " +
+                std::to_string(want) + ")");
   if (want > have) {
     try {
       roster_.spawn(want - have);
     } catch (const Error& e) {
-      std::string why = e.what();
-      if (why.starts_with(kPrefix)) why.erase(0, kPrefix.size());
+      const std::string why(unprefixed(e.what()));
       throw Error(std::string(who) + " needs " + std::to_string(want) +
                   " engines but the job has " + std::to_string(have) + ", and spawning " +
                   std::to_string(want - have) + " more failed (" + why +
@@ -145,7 +167,7 @@ void Controller::dispatch(Group& g) {
     const int depth = job->depth();
     int best = -1;
     for (int e : g.engines) {
-      if (!job->wants(e, workers)) continue;
+      if (!roster_.member(e).alive || !job->wants(e, workers)) continue;
       const int load = load_[static_cast<std::size_t>(e)];
       if (load < depth && (best < 0 || load < load_[static_cast<std::size_t>(best)])) best = e;
     }
@@ -191,6 +213,8 @@ void Controller::submit_to(int engine, Message msg, std::shared_ptr<Job> job, st
   if (engine < 0 || engine >= roster_.size())
     throw Error("engine " + std::to_string(engine) + " does not exist; ids are 0.." +
                 std::to_string(roster_.size() - 1));
+  if (!roster_.member(engine).alive)
+    throw Error("engine " + std::to_string(engine) + " is gone (it died); its namespace with it");
   send(engine, std::move(msg), std::move(job), key, nullptr);
   wake_progress();
 }
@@ -236,6 +260,9 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
   auto lk = lock();
   auto group = g.shared_from_this();
   const std::size_t w = g.engines.size();
+  for (int e : g.engines)
+    if (!roster_.member(e).alive)
+      throw Error("engine " + std::to_string(e) + " of this view is gone (it died)");
   const int link = roster_.member(g.engines.front()).link;
   const Link& l = roster_.links()[static_cast<std::size_t>(link)];
   if (!fits_collective(*job, g.engines, l)) {
@@ -287,12 +314,76 @@ bool Controller::busy() const {
                      [](const StaticQueue& q) { return !q.empty(); });
 }
 
+std::string Controller::tasks_on(int engine) const {
+  std::string tasks;
+  for (const auto& [id, f] : inflight_)
+    if (f.engine == engine) tasks += std::string(tasks.empty() ? "" : ", ") + task_name(f.invoker);
+  return tasks;
+}
+
+void Controller::hear_cluster() {
+  const auto now = Clock::now();
+  if (now - last_heard_ < std::chrono::milliseconds(200)) return;
+  last_heard_ = now;
+  for (const auto& ev : cluster_->events()) {
+    const std::string what = ev.value("event", "");
+    if (what == "engine_lost") {
+      const int e = ev.value("engine", -1);
+      if (e < 0 || e >= roster_.size()) continue;
+      const std::string tasks = tasks_on(e);
+      const std::string msg = "engine " + std::to_string(e) + " of cluster '" + cluster_->name() +
+                              "' (pid " + std::to_string(ev.value("pid", 0)) + " on " +
+                              ev.value("host", std::string("?")) + ") died" +
+                              (tasks.empty() ? "" : " while running a task of type " + tasks) +
+                              "; its work fails (ranks cluster status shows the engines left)";
+      log_line(msg);
+      lose_engine(e, std::make_exception_ptr(Error(msg)));
+    } else if (what == "stopping") {
+      const std::string msg = "cluster '" + cluster_->name() + "' was stopped; work on it fails";
+      log_line(msg);
+      for (int e = 0; e < roster_.size(); ++e) lose_engine(e, std::make_exception_ptr(Error(msg)));
+    }
+  }
+}
+
+void Controller::lose_engine(int engine, const std::exception_ptr& why) {
+  if (!roster_.member(engine).alive) return;
+  roster_.lose(engine);
+  for (auto it = inflight_.begin(); it != inflight_.end();) {
+    if (it->second.engine != engine) {
+      ++it;
+      continue;
+    }
+    Inflight f = std::move(it->second);
+    it = inflight_.erase(it);
+    --load_[static_cast<std::size_t>(engine)];
+    if (f.group) --f.group->inflight;
+    f.job->cancel(why);
+  }
+  statics_[static_cast<std::size_t>(roster_.member(engine).link)].abandon(
+      [&](StaticJob& job, Group& group) {
+        for (int e : group.engines) --load_[static_cast<std::size_t>(e)];
+        group.inflight -= group.engines.size();
+        job.cancel(why);
+      });
+  // Queued work that no engine left can take fails now rather than wait for ever.
+  for (auto& weak : groups_) {
+    auto g = weak.lock();
+    if (!g) continue;
+    const bool any = std::any_of(g->engines.begin(), g->engines.end(),
+                                 [&](int e) { return roster_.member(e).alive; });
+    if (!any) {
+      for (auto& job : g->queue) job->cancel(why);
+      g->queue.clear();
+    }
+  }
+}
+
 void Controller::watch_engines() {
   if (stopping_) return;
+  if (cluster_) return hear_cluster();
   for (int e : roster_.newly_dead()) {
-    std::string tasks;
-    for (const auto& [id, f] : inflight_)
-      if (f.engine == e) tasks += std::string(tasks.empty() ? "" : ", ") + task_name(f.invoker);
+    const std::string tasks = tasks_on(e);
     log_line("engine " + std::to_string(e) + " (pid " + std::to_string(roster_.member(e).pid) +
              ") died " + (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
              " (killed, out of memory, or crashed); ending the job");
@@ -421,24 +512,42 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
   auto lk = lock();
   callbacks_.clear();
   for (int e = 0; e < roster_.size(); ++e)
-    outbox_.send(roster_.link_of(e).comm, roster_.member(e).rank, Message(stop_message(code)));
+    if (roster_.member(e).alive)
+      outbox_.send(roster_.link_of(e).comm, roster_.member(e).rank, Message(stop_message(code)));
   const auto deadline = Clock::now() + grace;
   transport::Backoff backoff(std::chrono::microseconds(2000));
-  while (stopped_ < roster_.size()) {
+  bool left_busy = false;
+  while (stopped_ < roster_.alive_count()) {
     if (poll()) {
       backoff.reset();
-    } else {
-      if (grace.count() > 0 && Clock::now() > deadline) {
-        log_line(std::to_string(roster_.size() - stopped_) + " engine(s) still busy " +
-                 std::to_string(grace.count()) +
-                 " ms after the controller ended; aborting the job");
+      continue;
+    }
+    if (cluster_) {
+      last_heard_ = {};
+      hear_cluster();
+    }
+    if (grace.count() > 0 && Clock::now() > deadline) {
+      const std::string busy = std::to_string(roster_.alive_count() - stopped_) +
+                               " engine(s) still busy " + std::to_string(grace.count()) +
+                               " ms after the controller ended; ";
+      if (!cluster_) {
+        log_line(busy + "aborting the job");
         transport::abort(code);
       }
-      backoff.pause();
+      // A cluster's engines are not this program's to end: they finish into nothing.
+      log_line(busy + "leaving them to cluster '" + cluster_->name() + "'");
+      left_busy = true;
+      break;
     }
+    backoff.pause();
   }
-  outbox_.drain();
-  roster_.release();
+  if (left_busy) {
+    outbox_.abandon();
+  } else {
+    outbox_.drain();
+  }
+  roster_.release(left_busy);
+  if (cluster_) cluster_->leave();
   callbacks_.clear();
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "attach.hpp"
 #include "ranks/detail/job.hpp"
 #include "roster.hpp"
 #include "static_op.hpp"
@@ -44,6 +45,11 @@ class Controller {
 
   /// Admits the engines started with the controller; false if they run another binary.
   bool adopt_world();
+  /// Attaches to the engines of a started cluster; false (having said why) if they cannot run
+  /// this program. Throws ranks::Error if the cluster refuses it.
+  bool attach(std::unique_ptr<cluster::Attachment> cluster);
+  /// The started cluster whose engines these are, if they are.
+  [[nodiscard]] std::optional<std::string> cluster();
 
   std::shared_ptr<Group> make_group(int n, const char* who);
   std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
@@ -85,8 +91,16 @@ class Controller {
   void handle(transport::Incoming& in);
   void requeue(const Inflight& f);
   void deliver_static(StaticJob& job, Group& group, std::size_t slot, Reply& r);
-  /// Ends the job, naming the engine and its tasks, if an engine on this host has died.
+  /// Ends the job, naming the engine and its tasks, if an engine on this host has died; an
+  /// attached program hears of a cluster's dead engine from its hub instead.
   void watch_engines();
+  /// What the cluster's hub said: an engine lost, the cluster stopping (at most every 200 ms).
+  void hear_cluster();
+  /// An engine of an attached cluster is gone: the work it held and every static job over its
+  /// link fail with why; queued work no engine can take fails too.
+  void lose_engine(int engine, const std::exception_ptr& why);
+  /// The names of the tasks engine e runs now, for a message.
+  std::string tasks_on(int engine) const;
   void run_callbacks();
   /// Wakes the progress thread if it sleeps deeply (call under the lock).
   void wake_progress() {
@@ -100,6 +114,8 @@ class Controller {
   Roster roster_;
   std::vector<int> load_;            // parts in flight per engine
   std::deque<StaticQueue> statics_;  // per link of the roster
+  std::unique_ptr<cluster::Attachment> cluster_;
+  std::chrono::steady_clock::time_point last_heard_{};
   std::unordered_map<std::uint64_t, Inflight> inflight_;
   std::vector<std::weak_ptr<Group>> groups_;
   std::shared_ptr<Group> default_group_;

@@ -16,11 +16,17 @@
 #include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
 #include "ranks/error.hpp"
-#include "ranks/run.hpp"
 #include "registry_table.hpp"
 #include "transport.hpp"
 
 namespace ranks::detail {
+
+namespace {
+int g_engine_id = -1;
+}  // namespace
+
+void set_engine_id(int id) { g_engine_id = id; }
+int current_engine_id() noexcept { return g_engine_id; }
 
 namespace {
 
@@ -38,7 +44,7 @@ void say(const char* s) {
 // that mpirun (or the spawning controller's runtime) ends the job.
 void on_fatal_signal(int sig) {
   char num[16];
-  int n = engine_id(), i = sizeof num - 1;
+  int n = g_engine_id, i = sizeof num - 1;
   num[i] = 0;
   do {
     num[--i] = static_cast<char>('0' + n % 10);
@@ -101,7 +107,7 @@ std::int64_t wall_ns() {
 Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
                 std::shared_ptr<const void>& keep) {
   Outcome o;
-  o.engine = engine_id();
+  o.engine = g_engine_id;
   o.started_ns = wall_ns();
   const auto t0 = Clock::now();
   const std::size_t mark = out.size();
@@ -180,17 +186,13 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
 
-}  // namespace
-
-int serve(MPI_Comm comm) {
-  install_crash_handlers();
-  keep_large_blocks();
-  transport::Outbox outbox;
+int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks) {
   transport::Backoff backoff(std::chrono::microseconds(2000));
   transport::Incoming in;
   while (true) {
     if (!transport::try_recv(comm, 0, in)) {
       outbox.progress();
+      transport::poll_interrupt();
       backoff.pause();
       continue;
     }
@@ -199,16 +201,18 @@ int serve(MPI_Comm comm) {
     switch (h.kind) {
       case Kind::kTask:
         outbox.send(comm, 0, run_task(h, in));
+        if (tasks) ++*tasks;
         break;
       case Kind::kStaticMap:
       case Kind::kStaticBcast:
         run_static(comm, h, in.data);
+        if (tasks) ++*tasks;
         break;
       case Kind::kStop: {
         outbox.drain();
         ReplyHeader rh;
         rh.kind = Kind::kStopped;
-        rh.outcome.engine = engine_id();
+        rh.outcome.engine = g_engine_id;
         Bytes bye;
         Writer w(bye);
         write_header(w, rh);
@@ -216,9 +220,23 @@ int serve(MPI_Comm comm) {
         return static_cast<int>(h.aux);
       }
       default:
-        log_line("engine " + std::to_string(engine_id()) + " got a message of unknown kind " +
+        log_line("engine " + std::to_string(g_engine_id) + " got a message of unknown kind " +
                  std::to_string(static_cast<unsigned>(h.kind)) + "; ignoring it");
     }
+  }
+}
+
+}  // namespace
+
+int serve(MPI_Comm comm, std::uint64_t* tasks) {
+  install_crash_handlers();
+  keep_large_blocks();
+  transport::Outbox outbox;
+  try {
+    return serve_loop(comm, outbox, tasks);
+  } catch (const transport::Interrupted&) {
+    outbox.abandon();
+    throw;
   }
 }
 

@@ -2,10 +2,18 @@
 
 #include <mpi.h>
 
+#include <cstdint>
+
 namespace ranks::detail {
 
 /// An engine's life: runs what the controller (rank 0 of comm) sends until it says stop.
-/// Returns the exit code the controller chose. ranks::engine_id() must be set already.
-int serve(MPI_Comm comm);
+/// Returns the exit code the controller chose; counts the tasks it ran into *tasks if given.
+/// ranks::engine_id() must be set already. Throws transport::Interrupted, having let go of its
+/// sends, when the interrupt check says to give up (a started cluster's client is gone).
+int serve(MPI_Comm comm, std::uint64_t* tasks = nullptr);
+
+/// The id ranks::engine_id() reports inside tasks (-1: not an engine).
+void set_engine_id(int id);
+[[nodiscard]] int current_engine_id() noexcept;
 
 }  // namespace ranks::detail

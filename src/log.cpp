@@ -8,7 +8,12 @@
 
 namespace ranks::detail {
 
+std::string_view unprefixed(std::string_view text) {
+  return text.substr(0, kPrefix.size()) == kPrefix ? text.substr(kPrefix.size()) : text;
+}
+
 void log_line(std::string_view text) {
+  text = unprefixed(text);
   std::string line;
   line.reserve(kPrefix.size() + text.size() + 1);
   line.append(kPrefix).append(text).push_back('\n');

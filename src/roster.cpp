@@ -1,10 +1,11 @@
 #include "roster.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
+#include "host.hpp"
 #include "log.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
@@ -13,23 +14,23 @@ namespace ranks::detail {
 
 namespace {
 
-// What each side says at start-up: who it is (binary, host, pid); the controller adds the id
-// of the first engine of the communicator. The controller broadcasts its Hello, gathers the
-// engines', then broadcasts whether it admits them.
+// What each side says at start-up. The controller broadcasts its Hello (who it is, the id of
+// the first engine of the communicator and, to a started cluster, where its code is), gathers
+// the engines' (who they are, and what kept them from loading that code), then broadcasts
+// whether it admits them.
 struct Hello {
   Identity id;
   std::int32_t first = -1;
+  std::int32_t attach = 0;  // 1: the engines are a started cluster's and load code_path
+  char code_path[1024] = {};
+  char code_build[96] = {};
+  char problem[512] = {};  // from an engine: why it cannot serve this program
 };
 
-// Whether a process of this host still runs (a zombie has died: its parent has yet to reap it).
-bool alive(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  const auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return true;
-  const char state = line[close + 2];
-  return state != 'Z' && state != 'X';
+template <std::size_t N>
+void copy_to(char (&dst)[N], const std::string& s) {
+  std::strncpy(dst, s.c_str(), N - 1);
+  dst[N - 1] = 0;
 }
 
 }  // namespace
@@ -52,27 +53,57 @@ void Roster::spawn(int n) {
   }
 }
 
+bool Roster::attach(const std::string& port, const std::string& cluster) {
+  transport::Spawned link = transport::connect(port);
+  cluster_ = cluster;
+  if (adopt(link.merged, Origin::kAttached, link)) return true;
+  transport::release(link);
+  return false;
+}
+
 bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned) {
-  Hello mine{identity(), static_cast<std::int32_t>(members_.size())};
+  Hello mine;
+  mine.first = static_cast<std::int32_t>(members_.size());
+  if (origin == Origin::kAttached) {
+    const ProgramCode code = program_code();
+    mine.id = identity(IdentityOf::kCode);
+    mine.attach = 1;
+    copy_to(mine.code_path, code.path);
+    copy_to(mine.code_build, code.build_id);
+  } else {
+    mine.id = identity(IdentityOf::kJob);
+  }
   transport::bcast(comm, &mine, sizeof mine);
   const int n = transport::size(comm);
   std::vector<Hello> seen(static_cast<std::size_t>(n));
   transport::gather(comm, &mine, sizeof mine, seen.data());
   std::int32_t admitted = 1;
   for (int r = 1; r < n; ++r) {
-    if (seen[r].id.hash == mine.id.hash) continue;
+    const Hello& h = seen[static_cast<std::size_t>(r)];
+    if (h.problem[0] == 0 && h.id.hash == mine.id.hash) continue;
     admitted = 0;
-    log_line("engine rank " + std::to_string(r) + " runs '" + seen[r].id.exe +
-             "', which is not the controller's binary '" + mine.id.exe +
-             "' (or was built differently); every rank must run the same executable: check the "
-             "mpirun command line or hostfile");
+    if (origin != Origin::kAttached) {
+      log_line("engine rank " + std::to_string(r) + " runs '" + h.id.exe +
+               "', which is not the controller's binary '" + mine.id.exe +
+               "' (or was built differently); every rank must run the same executable: check "
+               "the mpirun command line or hostfile");
+    } else if (h.problem[0] != 0) {
+      log_line("engine " + std::to_string(r - 1) + " of cluster '" + cluster_ + "' (host " +
+               h.id.host + ") cannot run this program: " + h.problem);
+    } else {
+      log_line("engine " + std::to_string(r - 1) + " of cluster '" + cluster_ + "' (host " +
+               h.id.host +
+               ") loaded this program's code but its tasks differ (another build "
+               "of ranks on that host?); rebuild the program against the ranks the cluster "
+               "runs, or restart the cluster with this one");
+    }
   }
   transport::bcast(comm, &admitted, sizeof admitted);
   if (!admitted) return false;
   links_.push_back(Link{comm, origin, spawned, mine.first, n - 1});
   const int link = static_cast<int>(links_.size()) - 1;
   for (int r = 1; r < n; ++r) {
-    const Identity& id = seen[r].id;
+    const Identity& id = seen[static_cast<std::size_t>(r)].id;
     const bool local = std::strncmp(id.host, mine.id.host, sizeof id.host) == 0;
     members_.push_back(Member{link, r, id.host, id.pid, local, true});
   }
@@ -86,26 +117,59 @@ std::vector<int> Roster::newly_dead() {
   last_look_ = now;
   for (std::size_t e = 0; e < members_.size(); ++e) {
     Member& m = members_[e];
-    if (!m.alive || !m.local || alive(m.pid)) continue;
+    if (!m.alive || !m.local || process_alive(m.pid)) continue;
     m.alive = false;
     dead.push_back(static_cast<int>(e));
   }
   return dead;
 }
 
-void Roster::release() {
-  for (auto& l : links_)
-    if (l.origin == Origin::kSpawned) transport::release(l.spawned);
+int Roster::alive_count() const {
+  int n = 0;
+  for (const auto& m : members_) n += m.alive ? 1 : 0;
+  return n;
 }
 
-int join_controller(MPI_Comm comm) {
+void Roster::release(bool give_up) {
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    Link& l = links_[i];
+    if (l.origin == Origin::kWorld) continue;
+    const bool lost = std::any_of(members_.begin(), members_.end(), [&](const Member& m) {
+      return m.link == static_cast<int>(i) && !m.alive;
+    });
+    if (l.origin == Origin::kAttached && (give_up || lost)) {
+      transport::abandon(l.spawned);  // disconnecting waits for every engine, gone ones too
+    } else {
+      transport::release(l.spawned);
+    }
+  }
+}
+
+int join_controller(MPI_Comm comm, CodeLoader load) {
   Hello theirs;
   transport::bcast(comm, &theirs, sizeof theirs);
-  const Hello mine{identity(), -1};
+  Hello mine;
+  if (theirs.attach && load != nullptr) {
+    const std::string problem = load(theirs.code_path, theirs.code_build);
+    copy_to(mine.problem, problem);
+    mine.id = problem.empty() ? identity(IdentityOf::kCode) : identity(IdentityOf::kJob);
+  } else {
+    mine.id = identity(IdentityOf::kJob);
+  }
   transport::gather(comm, &mine, sizeof mine, nullptr);
   std::int32_t admitted = 0;
   transport::bcast(comm, &admitted, sizeof admitted);
   return admitted ? theirs.first + transport::rank(comm) - 1 : -1;
+}
+
+void refuse_engines(MPI_Comm comm) {
+  Hello mine;
+  mine.id = identity(IdentityOf::kJob);
+  transport::bcast(comm, &mine, sizeof mine);
+  std::vector<Hello> seen(static_cast<std::size_t>(transport::size(comm)));
+  transport::gather(comm, &mine, sizeof mine, seen.data());
+  std::int32_t admitted = 0;
+  transport::bcast(comm, &admitted, sizeof admitted);
 }
 
 }  // namespace ranks::detail

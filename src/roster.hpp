@@ -17,8 +17,9 @@ namespace ranks::detail {
 
 /// How a set of engines came to the controller.
 enum class Origin {
-  kWorld,    // ranks 1.. of the job the controller was started in (mpirun, srun)
-  kSpawned,  // started by the controller (MPI_Comm_spawn)
+  kWorld,     // ranks 1.. of the job the controller was started in (mpirun, srun)
+  kSpawned,   // started by the controller (MPI_Comm_spawn)
+  kAttached,  // a started cluster's, connected to (MPI_Comm_connect)
 };
 
 /// A communicator that reaches engines: the controller is its rank 0, and engines
@@ -26,7 +27,7 @@ enum class Origin {
 struct Link {
   MPI_Comm comm = MPI_COMM_NULL;
   Origin origin = Origin::kWorld;
-  transport::Spawned spawned;  // kSpawned: what release() lets go of
+  transport::Spawned spawned;  // kSpawned, kAttached: what release() lets go of
   int first = 0;
   int count = 0;
 };
@@ -54,6 +55,11 @@ class Roster {
   /// Spawns n engines of this binary and admits them. Throws ranks::Error when spawning is
   /// turned off (RANKS_SPAWN=0) or fails, with the reason.
   void spawn(int n);
+  /// Connects to the engines of a started cluster, waiting at `port`, and admits them once they
+  /// have loaded this program's code; false (having said why) if they cannot.
+  bool attach(const std::string& port, const std::string& cluster);
+  /// The started cluster whose engines these are, if they are.
+  [[nodiscard]] const std::string& cluster() const { return cluster_; }
 
   [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
   [[nodiscard]] const Member& member(int engine) const {
@@ -68,8 +74,13 @@ class Roster {
   /// looks at most every 200 ms.
   std::vector<int> newly_dead();
 
-  /// Lets go of spawned engines; call once they have stopped.
-  void release();
+  /// Marks an engine dead (its host or its cluster said so).
+  void lose(int engine) { members_[static_cast<std::size_t>(engine)].alive = false; }
+  [[nodiscard]] int alive_count() const;
+
+  /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still
+  /// run (a started cluster's, left to finish into nothing): let go without waiting for them.
+  void release(bool give_up = false);
 
  private:
   bool adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned);
@@ -78,10 +89,19 @@ class Roster {
   std::deque<Link> links_;
   std::vector<Member> members_;
   std::chrono::steady_clock::time_point last_look_{};
+  std::string cluster_;
 };
 
+/// Loads the program code at path with build id build; returns "" or why it cannot.
+using CodeLoader = std::string (*)(const std::string& path, const std::string& build);
+
 /// The engine's half of the handshake, on rank `transport::rank(comm)` of the controller's
-/// communicator: this engine's id, or -1 when the controller refused the job.
-int join_controller(MPI_Comm comm);
+/// communicator: this engine's id, or -1 when the controller refused the job. An engine of a
+/// started cluster passes `load`, to load the attaching program's code first.
+int join_controller(MPI_Comm comm, CodeLoader load = nullptr);
+
+/// The controller's half of the handshake, turning every engine of comm away (a started
+/// cluster's hub, standing in for a client that vanished after it was let in).
+void refuse_engines(MPI_Comm comm);
 
 }  // namespace ranks::detail

@@ -6,6 +6,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "attach.hpp"
 #include "controller.hpp"
 #include "engine.hpp"
 #include "log.hpp"
@@ -17,11 +18,7 @@
 
 namespace ranks {
 
-namespace {
-int g_engine_id = -1;
-}  // namespace
-
-int engine_id() noexcept { return g_engine_id; }
+int engine_id() noexcept { return detail::current_engine_id(); }
 
 int engine_count() { return detail::the_controller("ranks::engine_count").engine_count(); }
 
@@ -33,8 +30,9 @@ int engine_main(MPI_Comm comm, bool spawned) {
   set_on_engine(true);
   int code = 1;
   try {
-    g_engine_id = join_controller(comm);
-    if (g_engine_id >= 0) code = serve(comm);
+    const int id = join_controller(comm);
+    set_engine_id(id);
+    if (id >= 0) code = serve(comm);
   } catch (const std::exception& e) {
     log_line(std::string("engine failed: ") + e.what());
     transport::abort(1);
@@ -45,15 +43,20 @@ int engine_main(MPI_Comm comm, bool spawned) {
     transport::Spawned s{parent, comm};
     transport::release(s);
   }
-  g_engine_id = -1;
+  set_engine_id(-1);
   set_on_engine(false);
   return code;
 }
 
-int controller_main(const std::function<int()>& body, int argc, char** argv) {
+int controller_main(const std::function<int()>& body, int argc, char** argv,
+                    std::unique_ptr<cluster::Attachment> attachment) {
   Controller c(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
-  if (!c.adopt_world()) {
-    return 2;  // the engines were told too; nobody serves
+  try {
+    if (attachment ? !c.attach(std::move(attachment)) : !c.adopt_world())
+      return 2;  // the engines were told too; nobody serves
+  } catch (const Error& e) {
+    log_line(e.what());
+    return 2;
   }
   set_controller(&c);
   int code = 0;
@@ -85,11 +88,22 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   if (controller() || on_engine())
     throw Error("ranks::run was called inside ranks::run; call it once, from main");
   freeze_registry();
+  // Where the engines come from is decided before MPI starts: attaching to a started cluster
+  // sets what MPI needs to reach it.
+  std::unique_ptr<cluster::Attachment> attachment;
+  try {
+    const cluster::Source source = cluster::engines_source();
+    if (source.kind == cluster::Source::Kind::kCluster)
+      attachment = std::make_unique<cluster::Attachment>(source.cluster);
+  } catch (const Error& e) {
+    log_line(e.what());
+    return 2;
+  }
   boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);
   if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL)
     return engine_main(parent, true);
   if (transport::rank(MPI_COMM_WORLD) != 0) return engine_main(MPI_COMM_WORLD, false);
-  return controller_main(body, argc, argv);
+  return controller_main(body, argc, argv, std::move(attachment));
 }
 
 }  // namespace detail

@@ -42,5 +42,8 @@ void drop_queued(Group& g, const std::exception_ptr& why) {
   the_controller("Pool::terminate").drop_queued(g, why);
 }
 std::size_t outstanding(const Group& g) { return the_controller("waiting").outstanding(g); }
+std::optional<std::string> attached_cluster() {
+  return the_controller("ranks::Client::cluster").cluster();
+}
 
 }  // namespace ranks::detail

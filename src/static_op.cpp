@@ -89,6 +89,12 @@ void StaticQueue::start() {
   op.stage = 1;
 }
 
+void StaticQueue::abandon(const std::function<void(StaticJob& job, Group& group)>& fail) {
+  auto ops = std::move(ops_);
+  ops_.clear();
+  for (auto& op : ops) fail(*op->job, *op->group);  // their requests are left to MPI
+}
+
 bool StaticQueue::progress(const Deliver& deliver) {
   if (ops_.empty()) return false;
   Op& op = *ops_.front();

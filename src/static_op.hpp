@@ -48,6 +48,9 @@ class StaticQueue {
   /// True if anything moved.
   bool progress(const Deliver& deliver);
   [[nodiscard]] bool empty() const { return ops_.empty(); }
+  /// Gives up every job queued (an engine of the link is gone: their collectives cannot end):
+  /// each is handed to `fail` with its group, and the queue is emptied.
+  void abandon(const std::function<void(StaticJob& job, Group& group)>& fail);
 
  private:
   struct Op;

@@ -113,6 +113,15 @@ void Outbox::progress() {
   owner_.resize(kept);
 }
 
+void Outbox::abandon() {
+  for (auto& r : requests_)
+    if (r != MPI_REQUEST_NULL) MPI_Request_free(&r);
+  requests_.clear();
+  owner_.clear();
+  slots_.clear();
+  free_.clear();
+}
+
 void Outbox::drain() {
   check(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
         "MPI_Waitall");
@@ -234,6 +243,38 @@ MPI_Comm join_parent() {
   return merged;
 }
 
+Spawned connect(const std::string& port) {
+  Spawned s;
+  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+  check(MPI_Comm_connect(port.c_str(), MPI_INFO_NULL, 0, MPI_COMM_SELF, &s.inter),
+        "MPI_Comm_connect");
+  MPI_Comm_set_errhandler(s.inter, MPI_ERRORS_RETURN);
+  check(MPI_Intercomm_merge(s.inter, 0, &s.merged), "MPI_Intercomm_merge");
+  MPI_Comm_set_errhandler(s.merged, MPI_ERRORS_RETURN);
+  return s;
+}
+
+Spawned accept(const std::string& port, MPI_Comm comm, int root) {
+  Spawned s;
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  check(MPI_Comm_accept(port.c_str(), MPI_INFO_NULL, root, comm, &s.inter), "MPI_Comm_accept");
+  MPI_Comm_set_errhandler(s.inter, MPI_ERRORS_RETURN);
+  check(MPI_Intercomm_merge(s.inter, 1, &s.merged), "MPI_Intercomm_merge");
+  MPI_Comm_set_errhandler(s.merged, MPI_ERRORS_RETURN);
+  return s;
+}
+
+void abandon(Spawned& s) {
+  if (s.merged != MPI_COMM_NULL) MPI_Comm_free(&s.merged);
+  if (s.inter != MPI_COMM_NULL) MPI_Comm_free(&s.inter);
+}
+
+std::string open_port() {
+  char port[MPI_MAX_PORT_NAME] = {};
+  check(MPI_Open_port(MPI_INFO_NULL, port), "MPI_Open_port");
+  return port;
+}
+
 void release(Spawned& s) {
   // Freeing the merged communicator and disconnecting the intercommunicator (not disconnecting
   // both) is what lets Open MPI end spawned jobs cleanly.
@@ -281,6 +322,10 @@ bool test_all(std::vector<MPI_Request>& requests) {
 }
 
 namespace {
+
+bool (*g_interrupt)() = nullptr;
+std::chrono::steady_clock::time_point g_last_interrupt_check{};
+
 // Nonblocking collectives match only nonblocking ones: the root posts I-versions, so engines do
 // too, and wait by testing with backoff rather than spinning inside MPI.
 void wait(MPI_Request r, const char* what) {
@@ -289,10 +334,22 @@ void wait(MPI_Request r, const char* what) {
   while (true) {
     check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), what);
     if (done) return;
+    poll_interrupt();
     backoff.pause();
   }
 }
+
 }  // namespace
+
+void set_interrupt(bool (*check)()) { g_interrupt = check; }
+
+void poll_interrupt() {
+  if (g_interrupt == nullptr) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - g_last_interrupt_check < std::chrono::milliseconds(1)) return;
+  g_last_interrupt_check = now;
+  if (g_interrupt()) throw Interrupted{};
+}
 
 void scatterv_recv(MPI_Comm comm, std::byte* buf, int n) {
   MPI_Request r;
@@ -321,11 +378,15 @@ void gatherv_send(MPI_Comm comm, const std::byte* data, int n) {
 }
 
 void bcast(MPI_Comm comm, void* data, int n) {
-  check(MPI_Bcast(data, n, MPI_BYTE, 0, comm), "MPI_Bcast");
+  MPI_Request r;
+  check(MPI_Ibcast(data, n, MPI_BYTE, 0, comm, &r), "MPI_Ibcast");
+  wait(r, "MPI_Ibcast");
 }
 
 void gather(MPI_Comm comm, const void* data, int n, void* recv) {
-  check(MPI_Gather(data, n, MPI_BYTE, recv, n, MPI_BYTE, 0, comm), "MPI_Gather");
+  MPI_Request r;
+  check(MPI_Igather(data, n, MPI_BYTE, recv, n, MPI_BYTE, 0, comm, &r), "MPI_Igather");
+  wait(r, "MPI_Igather");
 }
 
 void abort(int code, MPI_Comm comm) {

@@ -36,6 +36,8 @@ class Outbox {
   void progress();
   /// Waits for every send to finish.
   void drain();
+  /// Gives up on the sends not finished (their receiver is gone): MPI frees them when it can.
+  void abandon();
   [[nodiscard]] bool empty() const { return requests_.empty(); }
 
  private:
@@ -99,6 +101,25 @@ Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& arg
 MPI_Comm join_parent();
 /// Lets go of a spawned set of engines (both sides call it).
 void release(Spawned& s);
+/// A client's side of connecting to engines that accept at `port`: the intercommunicator and
+/// its merge, the client rank 0. Errors on them return rather than abort.
+Spawned connect(const std::string& port);
+/// The engines' side (collective over comm, whose rank `root` opened the port): the client is
+/// rank 0 of the merge.
+Spawned accept(const std::string& port, MPI_Comm comm, int root = 0);
+/// Lets go of a connection whose other side is gone, without waiting for it.
+void abandon(Spawned& s);
+/// Opens a port for accept.
+std::string open_port();
+
+/// Thrown from transport's waits when the interrupt check says to give up (an engine of a
+/// started cluster whose client died).
+struct Interrupted {};
+/// What transport's waits ask, at most every millisecond, to know whether to give up; none by
+/// default.
+void set_interrupt(bool (*check)());
+/// Asks the interrupt check (at most every millisecond); throws Interrupted if it says so.
+void poll_interrupt();
 
 [[nodiscard]] int rank(MPI_Comm comm);
 [[nodiscard]] int size(MPI_Comm comm);
@@ -121,6 +142,8 @@ void scatterv_recv(MPI_Comm comm, std::byte* buf, int n);
 void bcast_recv(MPI_Comm comm, std::byte* buf, int n);
 void gather_send(MPI_Comm comm, const void* data, int n);
 void gatherv_send(MPI_Comm comm, const std::byte* data, int n);
+/// Broadcasts n bytes from root 0 (nonblocking underneath: it waits with backoff, and can be
+/// interrupted).
 void bcast(MPI_Comm comm, void* data, int n);
 /// Gathers n bytes from every rank to root 0 (recv: n * size bytes on the root).
 void gather(MPI_Comm comm, const void* data, int n, void* recv);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ class Client {
 
   /// The engine ids: {0, 1, ..., n-1}.
   [[nodiscard]] const std::vector<int>& ids() const { return ids_; }
+  /// The started cluster (its profile's name) whose engines these are, when the program
+  /// attached to one (ranks cluster start); empty under mpirun, srun or spawning.
+  [[nodiscard]] std::optional<std::string> cluster() const { return detail::attached_cluster(); }
   /// One engine. Throws ranks::Error if it does not exist.
   [[nodiscard]] EngineView operator[](int id) const {
     return EngineView(detail::group_of({checked(id)}, "ranks::Client[]"));

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "ranks/detail/job.hpp"
@@ -40,5 +42,7 @@ void drop_queued(Group& g, const std::exception_ptr& why);
 
 /// Throws ranks::Error unless this is the controller inside ranks::run. `what` names the call.
 void require_controller(const char* what);
+/// The started cluster whose engines the program uses, if it attached to one.
+[[nodiscard]] std::optional<std::string> attached_cluster();
 
 }  // namespace ranks::detail

@@ -1,0 +1,25 @@
+#pragma once
+
+// `ranks cluster start | stop | status | list`: what ipcluster does for IPython, for ranks.
+
+#include <string>
+#include <vector>
+
+namespace ranks::cli {
+
+struct StartOptions {
+  std::string profile = "default";
+  int engines = -1;  // not given: one per core
+  std::string hostfile;
+  std::vector<std::string> mpirun_args;
+  double timeout_s = 60;
+};
+
+/// Each returns the command's exit code, having said what happened (or what to do) on stdout
+/// or stderr.
+int start(const StartOptions& o);
+int stop(const std::string& profile);
+int status(const std::string& profile, bool as_json);
+int list();
+
+}  // namespace ranks::cli

@@ -1,0 +1,69 @@
+// The ranks command: start a cluster of engines once, then run programs that attach to it.
+//
+//   ranks cluster start [-n N] [--hostfile F] [--profile NAME] [--mpirun-args "..."]
+//   ranks cluster status | stop [--profile NAME]
+//   ranks cluster list
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cluster.hpp"
+#include "cluster_commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ranks: Python's multiprocessing and IPython parallel for C++, over MPI"};
+  app.require_subcommand(1);
+  auto* cluster = app.add_subcommand("cluster", "start engines once; programs then attach to them");
+  cluster->require_subcommand(1);
+
+  ranks::cli::StartOptions start;
+  std::string extra;
+  auto* cstart = cluster->add_subcommand(
+      "start", "start the engines (and what they need) in the background; return once they wait");
+  cstart->add_option("-n,--engines", start.engines, "how many engines (default: one per core)");
+  cstart->add_option("--hostfile", start.hostfile, "an Open MPI hostfile: engines across hosts")
+      ->check(CLI::ExistingFile);
+  cstart->add_option("--profile", start.profile, "the cluster's name (default: default)");
+  cstart->add_option("--mpirun-args", extra, "more arguments for mpirun, in one string");
+  cstart->add_option("--timeout", start.timeout_s, "seconds to wait for the engines (default 60)");
+
+  std::string profile = "default";
+  bool as_json = false;
+  auto* cstop = cluster->add_subcommand("stop", "end every process that start started");
+  cstop->add_option("--profile", profile, "the cluster's name (default: default)");
+  auto* cstatus = cluster->add_subcommand("status", "engines, uptime, the attached program");
+  cstatus->add_option("--profile", profile, "the cluster's name (default: default)");
+  cstatus->add_flag("--json", as_json, "print the hub's answer as JSON");
+  auto* clist = cluster->add_subcommand("list", "the profiles, and whether each cluster runs");
+
+  // What mpirun runs on each rank of a started cluster (not for users).
+  std::string dir, door_host;
+  auto* cserve = cluster->add_subcommand("serve", "");
+  cserve->group("");
+  cserve->add_option("--profile-dir", dir)->required();
+  cserve->add_option("--door-host", door_host)->required();
+  cserve->allow_extras();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*cserve) return ranks::detail::cluster::serve_cluster(argc, argv, dir, door_host);
+  try {
+    if (*cstart) {
+      if (!extra.empty()) {
+        std::istringstream words(extra);
+        for (std::string w; words >> w;) start.mpirun_args.push_back(w);
+      }
+      return ranks::cli::start(start);
+    }
+    if (*cstop) return ranks::cli::stop(profile);
+    if (*cstatus) return ranks::cli::status(profile, as_json);
+    if (*clist) return ranks::cli::list();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << std::endl;
+    return 1;
+  }
+  return 64;
+}

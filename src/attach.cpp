@@ -1,0 +1,121 @@
+#include "attach.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "host.hpp"
+#include "log.hpp"
+#include "ranks/error.hpp"
+#include "registry_table.hpp"
+
+namespace ranks::detail::cluster {
+
+namespace {
+
+bool under_launcher() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+// Whether the profile's hub answers at its door, within a short wait.
+bool answers(const Profile& p) {
+  if (p.door.empty() || p.state != "ready") return false;
+  try {
+    DoorClient door(p.door, p.key, std::chrono::milliseconds(500));
+    return door.request({{"op", "ping"}}, std::chrono::milliseconds(1000)).value("ok", false);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Source engines_source() {
+  if (under_launcher()) return {Source::Kind::kJob, {}};
+  const char* chosen = std::getenv("RANKS_CLUSTER");
+  if (chosen && std::string(chosen) == "none") return {Source::Kind::kSpawn, {}};
+  if (chosen && *chosen) {
+    const auto p = load_profile(chosen);
+    if (!p)
+      throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but there is no such cluster (" +
+                  profile_dir(chosen) + "); start it with ranks cluster start --profile " + chosen +
+                  ", or unset RANKS_CLUSTER");
+    if (!answers(*p))
+      throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but cluster '" + chosen +
+                  "' does not answer at " + p->door + "; ranks cluster status --profile " + chosen +
+                  " says more");
+    return {Source::Kind::kCluster, chosen};
+  }
+  if (const auto p = load_profile("default"); p && answers(*p))
+    return {Source::Kind::kCluster, "default"};
+  return {Source::Kind::kSpawn, {}};
+}
+
+Attachment::Attachment(const std::string& cluster) {
+  auto p = load_profile(cluster);
+  if (!p) throw Error("there is no cluster '" + cluster + "'");
+  profile_ = std::move(*p);
+  // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
+  // ompi-server; MPI reads this when it starts.
+  if (!profile_.ompi_server_uri.empty())
+    ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
+}
+
+std::string Attachment::enter() {
+  const ProgramCode code = program_code();
+  if (!code.problem.empty())
+    throw Error("this program cannot run on the engines of cluster '" + profile_.name +
+                "': " + code.problem);
+  door_ = std::make_unique<DoorClient>(profile_.door, profile_.key, std::chrono::seconds(5));
+  json reply = door_->request({{"op", "attach"},
+                               {"program", self_exe()},
+                               {"pid", static_cast<int>(::getpid())},
+                               {"host", host_name()}},
+                              std::chrono::seconds(10));
+  bool said = false;
+  while (reply.value("ok", false) && reply.value("wait", false)) {
+    if (!said) {
+      const json by = reply.value("attached", json::object());
+      const std::string who = by.value("program", "another program") + " (pid " +
+                              std::to_string(by.value("pid", 0)) + " on " + by.value("host", "?") +
+                              ")";
+      log_line("cluster '" + profile_.name + "' " +
+               (reply.value("gone", false)
+                    ? "finishes the running tasks of " + who + ", which died; waiting for them"
+                    : "serves " + who + "; waiting for it to finish"));
+      said = true;
+    }
+    std::optional<json> next;
+    while (!next) next = door_->poll(std::chrono::seconds(1));
+    reply = *next;
+  }
+  if (!reply.value("ok", false))
+    throw Error("cluster '" + profile_.name +
+                "' refused this program: " + reply.value("error", std::string("no reason given")));
+  return reply.value("port", "");
+}
+
+std::vector<json> Attachment::events() {
+  std::vector<json> out;
+  if (!door_) return out;
+  try {
+    while (auto f = door_->poll(std::chrono::milliseconds(0))) out.push_back(*f);
+  } catch (const Error&) {
+    out.push_back({{"event", "stopping"}});  // the hub is gone
+    door_.reset();
+  }
+  return out;
+}
+
+void Attachment::leave() {
+  if (!door_) return;
+  try {
+    door_->send({{"op", "detach"}});
+  } catch (const Error&) {
+  }
+  door_.reset();
+}
+
+}  // namespace ranks::detail::cluster

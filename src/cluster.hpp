@@ -1,0 +1,14 @@
+#pragma once
+
+// What `ranks cluster start` runs under mpirun: rank 0 becomes the hub, the others engines.
+
+#include <string>
+
+namespace ranks::detail::cluster {
+
+/// Serves the started cluster whose profile is in profile_dir until it is stopped. door_host:
+/// the address clients reach the hub at ("127.0.0.1" when the cluster is on this host only).
+int serve_cluster(int argc, char** argv, const std::string& profile_dir,
+                  const std::string& door_host);
+
+}  // namespace ranks::detail::cluster

@@ -1,0 +1,158 @@
+#include "cluster_engine.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "code.hpp"
+#include "controller.hpp"
+#include "door.hpp"
+#include "engine.hpp"
+#include "host.hpp"
+#include "log.hpp"
+#include "ranks/error.hpp"
+#include "registry_table.hpp"
+#include "roster.hpp"
+#include "transport.hpp"
+
+namespace ranks::detail::cluster {
+
+namespace {
+
+// What the interrupt check and the code loader need (they are plain functions).
+DoorClient* g_hub = nullptr;
+std::string g_copies;
+int g_session = -1;
+bool g_exit = false;
+std::deque<json> g_later;  // commands read while serving, for after
+
+// Asked by transport while the engine serves or waits: has the hub said to give the client up?
+bool hub_says_stop() {
+  try {
+    while (auto f = g_hub->poll(std::chrono::milliseconds(0))) {
+      const std::string op = f->value("op", "");
+      if (op == "abandon" && f->value("session", -1) == g_session) return true;
+      if (op == "exit") {
+        g_exit = true;
+        return true;
+      }
+      if (op != "abandon") g_later.push_back(*f);
+    }
+  } catch (const Error&) {  // the hub is gone: so is the cluster
+    g_exit = true;
+    return true;
+  }
+  return false;
+}
+
+std::string load_program(const std::string& path, const std::string& build) {
+  if (std::string problem = load_code(path, build, g_copies); !problem.empty()) return problem;
+  if (!use_code_module(build))
+    return "loaded " + path + " but found no module with its build id " + build;
+  return {};
+}
+
+// The communicator of the engines that serve a session, made once per set of live engines.
+class Engines {
+ public:
+  explicit Engines(MPI_Comm world) : world_(world) {}
+  MPI_Comm of(const std::vector<int>& ranks) {
+    if (ranks == ranks_ && comm_ != MPI_COMM_NULL) return comm_;
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+    MPI_Group world_group = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
+    MPI_Comm_group(world_, &world_group);
+    MPI_Group_incl(world_group, static_cast<int>(ranks.size()), ranks.data(), &group);
+    transport::check(MPI_Comm_create_group(world_, group, 4244, &comm_), "MPI_Comm_create_group");
+    MPI_Group_free(&group);
+    MPI_Group_free(&world_group);
+    ranks_ = ranks;
+    return comm_;
+  }
+
+ private:
+  MPI_Comm world_;
+  std::vector<int> ranks_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
+// One client, from MPI_Comm_accept to letting go of it. Returns the tasks it ran.
+std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string& port) {
+  std::uint64_t tasks = 0;
+  transport::Spawned link = transport::accept(port, engines, 0);
+  hub.send({{"op", "accepted"}, {"session", g_session}});
+  try {
+    const int id = join_controller(link.merged, load_program);
+    if (id >= 0) {
+      set_engine_id(id);
+      serve(link.merged, &tasks);
+      set_engine_id(-1);
+    }
+    transport::release(link);
+  } catch (const transport::Interrupted&) {
+    set_engine_id(-1);
+    transport::abandon(link);
+  } catch (const Error& e) {
+    set_engine_id(-1);
+    log_line(std::string("engine lost its client: ") + e.what());
+    transport::abandon(link);
+  }
+  return tasks;
+}
+
+}  // namespace
+
+int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
+  g_copies = copies_dir;
+  set_on_engine(true);
+  char door[256] = {};
+  char key[80] = {};
+  transport::bcast(world, door, sizeof door);
+  transport::bcast(world, key, sizeof key);
+  const std::string port = transport::open_port();
+  DoorClient hub(door, key, std::chrono::seconds(10));
+  g_hub = &hub;
+  const int rank = transport::rank(world);
+  hub.send({{"role", "engine"},
+            {"rank", rank},
+            {"host", host_name()},
+            {"pid", static_cast<int>(::getpid())},
+            {"port", port}});
+  Engines engines(world);
+  std::uint64_t tasks = 0;
+  while (!g_exit) {
+    std::optional<json> f;
+    if (!g_later.empty()) {
+      f = g_later.front();
+      g_later.pop_front();
+    } else {
+      try {
+        f = hub.poll(std::chrono::seconds(1));
+      } catch (const Error&) {
+        break;  // the hub is gone: so is the cluster
+      }
+    }
+    if (!f) continue;
+    const std::string op = f->value("op", "");
+    if (op == "exit") break;
+    if (op != "accept") continue;
+    g_session = f->value("session", -1);
+    const auto live = f->value("live", std::vector<int>{});
+    if (std::find(live.begin(), live.end(), rank) == live.end()) continue;
+    transport::set_interrupt(hub_says_stop);
+    tasks += serve_client(hub, engines.of(live), port);
+    transport::set_interrupt(nullptr);
+    try {
+      hub.send({{"op", "idle"}, {"session", g_session}, {"tasks", tasks}});
+    } catch (const Error&) {
+      break;
+    }
+  }
+  g_hub = nullptr;
+  set_on_engine(false);
+  return 0;
+}
+
+}  // namespace ranks::detail::cluster

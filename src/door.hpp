@@ -1,0 +1,90 @@
+#pragma once
+
+// The door of a started cluster: a TCP socket on its hub. Every connection opens with a greeting
+// (a magic word and the profile's 256-bit key); then both sides send frames, a 32-bit length and
+// that many bytes of JSON. A connection that does not greet correctly within a second is closed.
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace ranks::detail::cluster {
+
+using nlohmann::json;
+
+inline constexpr char kMagic[8] = {'R', 'A', 'N', 'K', 'S', 'D', '0', '1'};
+inline constexpr std::size_t kKeyBytes = 32;
+inline constexpr std::size_t kGreeting = sizeof kMagic + kKeyBytes;
+inline constexpr std::uint32_t kMaxFrame = 1u << 20;
+
+/// A socket, closed when it goes.
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Socket& operator=(Socket&& o) noexcept;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket();
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] bool open() const { return fd_ >= 0; }
+  void close();
+
+ private:
+  int fd_ = -1;
+};
+
+/// Listens on bind_host (an address, "0.0.0.0" for every interface) at an ephemeral port;
+/// port is set to it. Throws ranks::Error.
+Socket listen_on(const std::string& bind_host, int& port);
+/// Connects to "HOST:PORT" within timeout. Throws ranks::Error saying why.
+Socket connect_to(const std::string& door, std::chrono::milliseconds timeout);
+
+/// The greeting for a key of 64 hexadecimal digits.
+std::string greeting(const std::string& key_hex);
+/// Whether a received greeting (kGreeting bytes) carries this key; constant time.
+bool greeting_matches(const std::string& got, const std::string& key_hex);
+
+/// Sends one frame (blocking, at most timeout). Throws ranks::Error.
+void send_frame(int fd, const json& message,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+/// Bytes as they arrive on a non-blocking socket, cut into the greeting and frames.
+class Inbox {
+ public:
+  /// Reads what is there; false once the peer has closed (or the stream is broken).
+  bool fill(int fd);
+  /// The greeting, once kGreeting bytes are in.
+  std::optional<std::string> take_greeting();
+  /// The next whole frame, parsed. Throws ranks::Error on a frame too long or not JSON.
+  std::optional<json> take_frame();
+
+ private:
+  std::string buf_;
+};
+
+/// Reads one frame, waiting at most timeout; nullopt if the peer closed. Throws ranks::Error
+/// on a timeout.
+std::optional<json> receive_frame(int fd, Inbox& inbox, std::chrono::milliseconds timeout);
+
+/// A connection to a door, greeted: for clients, engines and the ranks command.
+class DoorClient {
+ public:
+  DoorClient(const std::string& door, const std::string& key, std::chrono::milliseconds timeout);
+  /// Sends a request and waits at most timeout for the answer.
+  json request(const json& message, std::chrono::milliseconds timeout);
+  /// The next frame from the hub, waiting at most timeout (0: only what is there already);
+  /// nullopt if none came. Throws ranks::Error when the hub has closed the connection.
+  std::optional<json> poll(std::chrono::milliseconds timeout);
+  void send(const json& message) { send_frame(socket_.fd(), message); }
+  [[nodiscard]] int fd() const { return socket_.fd(); }
+
+ private:
+  Socket socket_;
+  Inbox inbox_;
+};
+
+}  // namespace ranks::detail::cluster

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# run.sh CASE BUILD_DIR: one check of a started cluster (ranks cluster ...), in a profile folder
+# of its own; whatever happens, the cluster it started is stopped and the folder removed.
+set -uo pipefail
+case=$1
+build=$(cd "$2" && pwd)
+ranks=$build/apps/ranks/ranks
+client=$build/tests/cluster_client
+client2=$build/tests/cluster_client2
+plain=$build/tests/cluster_client_plain
+labs=$build/apps
+here=$(cd "$(dirname "$0")" && pwd)
+export RANKS_PROFILE_DIR
+RANKS_PROFILE_DIR=$(mktemp -d /tmp/ranks-cluster-test.XXXXXX)
+unset RANKS_CLUSTER
+cleanup() {
+  for p in "$RANKS_PROFILE_DIR"/*/; do
+    [ -f "$p/cluster.json" ] && "$ranks" cluster stop --profile "$(basename "$p")" >/dev/null 2>&1
+  done
+  pkill -9 -f "cluster serve --profile-dir $RANKS_PROFILE_DIR" 2>/dev/null
+  rm -rf "$RANKS_PROFILE_DIR"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+expect() {  # expect REGEX TEXT: TEXT matches REGEX
+  grep -Eq -- "$1" <<<"$2" || fail "expected /$1/ in:
+$2"
+}
+# The hub and engines a profile's cluster runs on this host, by their command lines (mpirun's
+# holds the same words, after its own name).
+cluster_processes() { pgrep -f "^$ranks cluster serve --profile-dir $RANKS_PROFILE_DIR/$1 " | wc -l; }
+json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$3"; }
+
+case $case in
+  start_status_stop)
+    out=$("$ranks" cluster start -n 3) || fail "start: $out"
+    expect "cluster 'default' started in [0-9.]+ s: 3 engines waiting" "$out"
+    profile=$RANKS_PROFILE_DIR/default/cluster.json
+    [ "$(stat -c %a "$profile")" = 600 ] || fail "the profile is not mode 0600"
+    key=$(json_field "$profile" "d['key']" "$profile")
+    [ ${#key} -eq 64 ] || fail "the key is not 256 bits: $key"
+    expect '"door": "127.0.0.1:[0-9]+"' "$(cat "$profile")"
+    status=$("$ranks" cluster status) || fail "status: $status"
+    expect "3 engines on" "$status"
+    expect "attached: none" "$status"
+    [ "$(cluster_processes default)" -eq 4 ] || fail "expected a hub and 3 engines"
+    mpirun_pid=$(json_field "$profile" "d['pids']['mpirun']" "$profile")
+    server_pid=$(json_field "$profile" "d['pids']['ompi_server']" "$profile")
+    out=$("$ranks" cluster stop) || fail "stop: $out"
+    expect "stopped in" "$out"
+    sleep 0.2
+    [ "$(cluster_processes default)" -eq 0 ] || fail "stop left cluster processes: $(pgrep -af "cluster serve")"
+    for pid in $mpirun_pid $server_pid; do
+      state=$(awk '{print $3}' /proc/$pid/stat 2>/dev/null || echo gone)
+      [ "$state" = gone ] || [ "$state" = Z ] || fail "stop left pid $pid ($state)"
+    done
+    [ ! -f "$profile" ] || fail "stop left the profile"
+    out=$("$ranks" cluster status 2>&1) && fail "status of a stopped cluster succeeded: $out"
+    expect "no cluster 'default'" "$out"
+    ;;
+  errors)
+    out=$("$ranks" cluster start -n 0 2>&1) && fail "-n 0 started: $out"
+    expect "at least one engine" "$out"
+    out=$("$ranks" cluster start --hostfile /nonexistent/hosts 2>&1) && fail "a missing hostfile: $out"
+    expect "/nonexistent/hosts" "$out"
+    out=$("$ranks" cluster stop 2>&1) && fail "stop of none succeeded: $out"
+    expect "no cluster 'default' to stop" "$out"
+    out=$("$ranks" cluster status --profile nope 2>&1) && fail "status of none succeeded: $out"
+    expect "no cluster 'nope'" "$out"
+    "$ranks" cluster start -n 1 >/dev/null || fail "start"
+    out=$("$ranks" cluster start -n 1 2>&1) && fail "a second start succeeded: $out"
+    expect "runs already" "$out"
+    out=$(RANKS_CLUSTER=nope "$client" map 2>&1) && fail "RANKS_CLUSTER=nope ran: $out"
+    expect "no such cluster" "$out"
+    ;;
+  stale_profile)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    profile=$RANKS_PROFILE_DIR/default/cluster.json
+    mpirun_pid=$(json_field "$profile" "d['pids']['mpirun']" "$profile")
+    server_pid=$(json_field "$profile" "d['pids']['ompi_server']" "$profile")
+    # The whole cluster dies at once, as a reboot or an OOM killer would leave it.
+    kill -9 -- -"$mpirun_pid" "$server_pid" 2>/dev/null
+    pkill -9 -f "cluster serve --profile-dir $RANKS_PROFILE_DIR/default " 2>/dev/null
+    sleep 0.5
+    out=$("$ranks" cluster list 2>&1)
+    expect "default: stale" "$out"
+    out=$("$ranks" cluster status 2>&1) && fail "status of a dead cluster succeeded: $out"
+    expect "had died" "$out"
+    [ ! -f "$profile" ] || fail "the stale profile was not cleaned"
+    # A plain program no longer finds a default cluster: it spawns its engines.
+    out=$("$client" map 2>&1) || fail "a plain program after a dead cluster: $out"
+    expect "cluster=none" "$out"
+    "$ranks" cluster start -n 2 >/dev/null || fail "start after a stale profile"
+    ;;
+  labs_attached)
+    "$ranks" cluster start -n 4 >/dev/null || fail "start"
+    for lab in lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view lab66_load_balanced; do
+      want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab under mpirun"
+      got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab attached: $got"
+      [ "$want" = "$got" ] || fail "$lab attached printed
+$got
+instead of
+$want"
+      echo "$lab: same output attached as under mpirun -np 5"
+    done
+    status=$("$ranks" cluster status)
+    expect "tasks run: [1-9]" "$status"
+    ;;
+  programs_share_namespace)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    out=$("$client" push answer 41 2>&1) || fail "push: $out"
+    expect "cluster=default engines=2" "$out"
+    out=$("$client2" pull answer 2>&1) || fail "pull from another program: $out"
+    [ "$(grep -c '^answer=41$' <<<"$out")" -eq 2 ] || fail "the next program did not find the value: $out"
+    out=$("$labs/lab65_direct_view" 2>&1) || fail "a third program: $out"
+    out=$("$client" pull answer 2>&1) || fail "pull again: $out"
+    [ "$(grep -c '^answer=41$' <<<"$out")" -eq 2 ] || fail "the value did not stay: $out"
+    ;;
+  killed_client)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$client" hold 2000 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &
+    holder=$!
+    for _ in $(seq 100); do grep -q holding "$RANKS_PROFILE_DIR/hold.out" && break; sleep 0.05; done
+    kill -9 $holder
+    out=$(timeout 30 "$client" map 2>&1) || fail "the next client after a killed one: $out"
+    expect "sum=285" "$out"
+    log=$(cat "$RANKS_PROFILE_DIR/default/cluster.log")
+    expect "pid $holder\) is gone; its engines wait again" "$log"
+    expect "attached: none" "$("$ranks" cluster status)"
+    ;;
+  second_client_waits)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$client" hold 1500 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &
+    holder=$!
+    for _ in $(seq 100); do grep -q holding "$RANKS_PROFILE_DIR/hold.out" && break; sleep 0.05; done
+    out=$(timeout 30 "$client" map 2>&1) || fail "the second client: $out"
+    expect "sum=285" "$out"
+    [ "$(grep -c "waiting for it to finish" <<<"$out")" -eq 1 ] || fail "the second client did not say once that it waits: $out"
+    wait $holder || fail "the first client failed: $(cat "$RANKS_PROFILE_DIR/hold.out")"
+    expect "held" "$(cat "$RANKS_PROFILE_DIR/hold.out")"
+    ;;
+  door_strangers)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    python3 "$here/door_strangers.py" "$RANKS_PROFILE_DIR/default/cluster.json" || fail "the door let a stranger linger"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a real client after the strangers: $out"
+    expect "sum=285" "$out"
+    log=$(cat "$RANKS_PROFILE_DIR/default/cluster.log")
+    expect "door: refused .*wrong key" "$log"
+    expect "door: refused .*did not greet" "$log"
+    ;;
+  engine_dies)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
+    expect "error: ranks: engine 0 of cluster 'default' \(pid [0-9]+ on .*\) died" "$out"
+    status=$("$ranks" cluster status)
+    expect "DEAD" "$status"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine died: $out"
+    expect "engines=1" "$out"
+    expect "sum=285" "$out"
+    ;;
+  unloadable)
+    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    out=$("$plain" map 2>&1) && fail "a program built without ranks_add_executable ran attached: $out"
+    expect "cannot run on the engines of cluster 'default': its task types are compiled into the executable itself; build it with ranks_add_executable" "$out"
+    out=$(RANKS_CLUSTER=none "$plain" map 2>&1) || fail "the same program with RANKS_CLUSTER=none: $out"
+    expect "cluster=none" "$out"
+    ;;
+  *)
+    echo "unknown case $case"
+    exit 64
+    ;;
+esac
+echo PASS

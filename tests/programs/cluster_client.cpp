@@ -1,0 +1,70 @@
+// A program that attaches to a started cluster (it is built with ranks_add_executable): each
+// mode does one thing the cluster tests check.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <ranks/ranks.hpp>
+#include <string>
+#include <thread>
+
+namespace {
+
+int square(int x) { return x * x; }
+int pid_of(int) { return static_cast<int>(::getpid()); }
+int nap(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  const std::string arg = argc > 2 ? argv[2] : "";
+  return ranks::run(argc, argv, [&]() -> int {
+    ranks::Client rc;
+    std::cout << "cluster=" << rc.cluster().value_or("none") << " engines=" << rc.ids().size()
+              << std::endl;
+    if (mode == "push") {  // push NAME=VALUE to every engine
+      rc.direct_view().push(arg, std::stoi(argv[3])).get();
+      return 0;
+    }
+    if (mode == "pull") {  // the value of NAME on every engine
+      for (int v : rc.direct_view().pull<int>(arg).get()) std::cout << arg << "=" << v << std::endl;
+      return 0;
+    }
+    if (mode == "map") {
+      ranks::Pool pool;
+      long sum = 0;
+      for (int v : pool.map(square, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})) sum += v;
+      std::cout << "sum=" << sum << std::endl;
+      return 0;
+    }
+    if (mode == "hold") {  // attach, say so, and keep the cluster busy for arg ms
+      std::cout << "holding" << std::endl;
+      auto r = rc.load_balanced_view().apply(nap, std::stoi(arg));
+      r.get();
+      std::cout << "held" << std::endl;
+      return 0;
+    }
+    if (mode == "kill-engine") {  // SIGKILL engine 0 while work waits on it, then wait
+      const int pid = rc[0].apply(pid_of, 0).get();
+      auto r = rc[0].apply(nap, 60000);
+      ::kill(pid, SIGKILL);
+      try {
+        r.get();
+        std::cout << "no error" << std::endl;
+        return 3;
+      } catch (const ranks::Error& e) {
+        std::cout << "error: " << e.what() << std::endl;
+        return 0;
+      }
+    }
+    std::cerr << "usage: cluster_client push NAME VALUE | pull NAME | map | hold MS | kill-engine"
+              << std::endl;
+    return 64;
+  });
+}
