@@ -8,6 +8,7 @@
 #include "log.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
+#include "transport.hpp"
 
 namespace ranks::detail::cluster {
 
@@ -59,21 +60,26 @@ Attachment::Attachment(const std::string& cluster) {
   profile_ = std::move(*p);
   // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
   // ompi-server; MPI reads this when it starts.
-  if (!profile_.ompi_server_uri.empty())
+  // (A program the hub relays to needs none of it.)
+  if (!profile_.ompi_server_uri.empty() && profile_.mode != "relay")
     ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
 }
 
-std::string Attachment::enter() {
+Attachment::Entry Attachment::enter() {
   const ProgramCode code = program_code();
   if (!code.problem.empty())
     throw Error("this program cannot run on the engines of cluster '" + profile_.name +
                 "': " + code.problem);
   door_ = std::make_unique<DoorClient>(profile_.door, profile_.key, std::chrono::seconds(5));
+  // Where the hub relays, it admits the engines for this program: it needs what the program
+  // would say in the handshake.
   json reply = door_->request({{"op", "attach"},
                                {"program", self_exe()},
                                {"pid", static_cast<int>(::getpid())},
-                               {"host", host_name()}},
-                              std::chrono::seconds(10));
+                               {"host", host_name()},
+                               {"code", {{"path", code.path}, {"build", code.build_id}}},
+                               {"identity", identity(IdentityOf::kCode).hash}},
+                              std::chrono::seconds(30));
   bool said = false;
   while (reply.value("ok", false) && reply.value("wait", false)) {
     if (!said) {
@@ -94,19 +100,55 @@ std::string Attachment::enter() {
   if (!reply.value("ok", false))
     throw Error("cluster '" + profile_.name +
                 "' refused this program: " + reply.value("error", std::string("no reason given")));
-  return reply.value("port", "");
+  Entry entry;
+  entry.relayed = reply.value("mode", "") == "relay";
+  entry.port = reply.value("port", "");
+  for (const auto& e : reply.value("engine_list", json::array()))
+    entry.engines.push_back({e.value("host", ""), e.value("pid", 0)});
+  if (entry.relayed) door_->inbox().unlimit();
+  return entry;
+}
+
+void Attachment::pump() {
+  if (!door_) return;
+  bool open = door_->inbox().fill(door_->fd());
+  try {
+    while (auto f = door_->inbox().take()) {
+      if (f->relayed) {
+        relayed_.emplace_back(f->rank, std::make_unique<Relayed>(std::move(f->body)));
+      } else {
+        events_.push_back(json::parse(f->body));
+      }
+    }
+  } catch (const std::exception&) {
+    open = false;
+  }
+  if (!open) {
+    events_.push_back({{"event", "stopping"}});  // the hub is gone
+    door_.reset();
+  }
 }
 
 std::vector<json> Attachment::events() {
-  std::vector<json> out;
-  if (!door_) return out;
-  try {
-    while (auto f = door_->poll(std::chrono::milliseconds(0))) out.push_back(*f);
-  } catch (const Error&) {
-    out.push_back({{"event", "stopping"}});  // the hub is gone
-    door_.reset();
-  }
+  pump();
+  std::vector<json> out(events_.begin(), events_.end());
+  events_.clear();
   return out;
+}
+
+void Attachment::send_relayed(int rank, Message msg) {
+  if (!door_) throw Error("cluster '" + profile_.name + "' is gone");
+  transport::finish(msg);
+  cluster::send_relayed(door_->fd(), rank, msg.bytes, msg.attachments);
+}
+
+std::unique_ptr<Relayed> Attachment::next_relayed(int& rank) {
+  if (relayed_.empty()) pump();
+  if (relayed_.empty()) return nullptr;
+  auto [r, m] = std::move(relayed_.front());
+  relayed_.pop_front();
+  rank = r;
+  return std::move(m);
 }
 
 void Attachment::leave() {

@@ -4,6 +4,7 @@
 // starts) and, when they are a cluster's, its connection to the cluster's hub for as long as it
 // is attached: the hub notices the program's death by that connection closing.
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,8 @@
 
 #include "door.hpp"
 #include "profile.hpp"
+#include "ranks/detail/wire.hpp"
+#include "relay.hpp"
 
 namespace ranks::detail::cluster {
 
@@ -31,21 +34,41 @@ class Attachment {
   /// before MPI starts. Throws ranks::Error.
   explicit Attachment(const std::string& cluster);
 
+  /// The engines as the hub describes them when it relays (host and pid, in order).
+  struct Engine {
+    std::string host;
+    int pid = 0;
+  };
+  /// What the hub said when it let this program in.
+  struct Entry {
+    bool relayed = false;         // through the hub (its engines span hosts)
+    std::string port;             // else: the MPI port where the engines accept
+    std::vector<Engine> engines;  // relayed: the engines, which have loaded this program
+  };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
-  /// once if another program holds the cluster. Returns the MPI port where its engines accept.
-  /// Throws ranks::Error.
-  std::string enter();
+  /// once if another program holds the cluster. Throws ranks::Error (with the engines' reasons
+  /// when they cannot run this program).
+  Entry enter();
   /// What the hub said since the last call (an engine lost, the cluster stopping), without
   /// waiting.
   std::vector<json> events();
+  /// Sends a message to the engine of rank `rank` through the hub.
+  void send_relayed(int rank, Message msg);
+  /// The next message the hub relayed from an engine, if one is in; nullptr otherwise.
+  std::unique_ptr<Relayed> next_relayed(int& rank);
   /// Says goodbye (the engines have let go already).
   void leave();
 
   [[nodiscard]] const std::string& name() const { return profile_.name; }
 
  private:
+  // Reads what the hub sent: events and relayed messages, kept apart.
+  void pump();
+
   Profile profile_;
   std::unique_ptr<DoorClient> door_;
+  std::deque<json> events_;
+  std::deque<std::pair<int, std::unique_ptr<Relayed>>> relayed_;
 };
 
 }  // namespace ranks::detail::cluster

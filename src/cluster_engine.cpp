@@ -55,29 +55,6 @@ std::string load_program(const std::string& path, const std::string& build) {
   return {};
 }
 
-// The communicator of the engines that serve a session, made once per set of live engines.
-class Engines {
- public:
-  explicit Engines(MPI_Comm world) : world_(world) {}
-  MPI_Comm of(const std::vector<int>& ranks) {
-    if (ranks == ranks_ && comm_ != MPI_COMM_NULL) return comm_;
-    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
-    MPI_Group world_group = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
-    MPI_Comm_group(world_, &world_group);
-    MPI_Group_incl(world_group, static_cast<int>(ranks.size()), ranks.data(), &group);
-    transport::check(MPI_Comm_create_group(world_, group, 4244, &comm_), "MPI_Comm_create_group");
-    MPI_Group_free(&group);
-    MPI_Group_free(&world_group);
-    ranks_ = ranks;
-    return comm_;
-  }
-
- private:
-  MPI_Comm world_;
-  std::vector<int> ranks_;
-  MPI_Comm comm_ = MPI_COMM_NULL;
-};
-
 // One client, from MPI_Comm_accept to letting go of it. Returns the tasks it ran.
 std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string& port) {
   std::uint64_t tasks = 0;
@@ -102,6 +79,26 @@ std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string&
   return tasks;
 }
 
+// One program whose messages the hub relays (rank 0 of comm), from the handshake to its end.
+std::uint64_t serve_relayed(MPI_Comm base) {
+  std::uint64_t tasks = 0;
+  MPI_Comm comm = MPI_COMM_NULL;  // a fresh one per program: nothing of the last one arrives
+  transport::check(MPI_Comm_dup(base, &comm), "MPI_Comm_dup");
+  try {
+    const int id = join_controller(comm, load_program);
+    if (id >= 0) {
+      set_engine_id(id);
+      serve(comm, &tasks);
+    }
+  } catch (const transport::Interrupted&) {
+  } catch (const Error& e) {
+    log_line(std::string("engine lost its client: ") + e.what());
+  }
+  set_engine_id(-1);
+  MPI_Comm_free(&comm);
+  return tasks;
+}
+
 }  // namespace
 
 int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
@@ -120,7 +117,8 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
             {"host", host_name()},
             {"pid", static_cast<int>(::getpid())},
             {"port", port}});
-  Engines engines(world);
+  transport::Subset engines(world);   // the live engines: they accept a program over MPI
+  transport::Subset with_hub(world);  // the hub and the live engines: it relays a program
   std::uint64_t tasks = 0;
   while (!g_exit) {
     std::optional<json> f;
@@ -137,12 +135,18 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
     if (!f) continue;
     const std::string op = f->value("op", "");
     if (op == "exit") break;
-    if (op != "accept") continue;
+    if (op != "accept" && op != "join") continue;
     g_session = f->value("session", -1);
     const auto live = f->value("live", std::vector<int>{});
     if (std::find(live.begin(), live.end(), rank) == live.end()) continue;
     transport::set_interrupt(hub_says_stop);
-    tasks += serve_client(hub, engines.of(live), port);
+    if (op == "accept") {
+      tasks += serve_client(hub, engines.of(live), port);
+    } else {
+      std::vector<int> ranks{0};
+      ranks.insert(ranks.end(), live.begin(), live.end());
+      tasks += serve_relayed(with_hub.of(ranks));
+    }
     transport::set_interrupt(nullptr);
     try {
       hub.send({{"op", "idle"}, {"session", g_session}, {"tasks", tasks}});

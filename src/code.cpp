@@ -66,7 +66,7 @@ std::string copy_of(const std::string& path, const std::string& build_id, const 
                     std::string& error) {
   const std::string folder = dir + "/" + build_id;
   const std::string name = path.substr(path.find_last_of('/') + 1);
-  const std::string copy = folder + "/" + name;
+  std::string copy = folder + "/" + name;
   if (file_build_id(copy) == build_id) return copy;
   ::mkdir(dir.c_str(), 0700);
   ::mkdir(folder.c_str(), 0700);

@@ -57,9 +57,13 @@ bool Controller::adopt_world() {
 }
 
 bool Controller::attach(std::unique_ptr<cluster::Attachment> cluster) {
-  const std::string port = cluster->enter();
+  const cluster::Attachment::Entry entry = cluster->enter();
   auto lk = lock();
-  if (!roster_.attach(port, cluster->name())) {
+  if (entry.relayed) {
+    std::vector<std::pair<std::string, int>> engines;
+    for (const auto& e : entry.engines) engines.emplace_back(e.host, e.pid);
+    roster_.attach_relayed(cluster->name(), engines);
+  } else if (!roster_.attach(entry.port, cluster->name())) {
     cluster->leave();
     return false;
   }
@@ -152,8 +156,17 @@ void Controller::send(int engine, Message msg, std::shared_ptr<Job> job, std::ui
   const std::uint32_t invoker = read_header<TaskHeader>(msg.bytes).invoker;
   inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g),
                                  std::chrono::system_clock::now(), invoker});
+  transmit(engine, std::move(msg));
+}
+
+void Controller::transmit(int engine, Message msg) {
   const Member& m = roster_.member(engine);
-  outbox_.send(roster_.links()[static_cast<std::size_t>(m.link)].comm, m.rank, std::move(msg));
+  const Link& l = roster_.link_of(engine);
+  if (l.origin == Origin::kRelayed) {
+    cluster_->send_relayed(m.rank, std::move(msg));
+  } else {
+    outbox_.send(l.comm, m.rank, std::move(msg));
+  }
 }
 
 void Controller::dispatch(Group& g) {
@@ -225,8 +238,8 @@ void Controller::drop_queued(Group& g, const std::exception_ptr& why) {
   g.queue.clear();
 }
 
-void Controller::handle(transport::Incoming& in) {
-  const auto h = read_header<ReplyHeader>(in.data);
+void Controller::handle(Bytes& data, AttachmentSource* attachments) {
+  const auto h = read_header<ReplyHeader>(data);
   if (h.kind == Kind::kStopped) {
     ++stopped_;
     return;
@@ -238,9 +251,9 @@ void Controller::handle(transport::Incoming& in) {
   --load_[static_cast<std::size_t>(f.engine)];
   if (f.group) --f.group->inflight;
   // The job decodes the reply here, receiving any attached data straight into its result.
-  Reply r{h.outcome, f.submitted,
-          Reader(in.data.data() + sizeof(ReplyHeader), in.data.size() - sizeof(ReplyHeader),
-                 in.attachments())};
+  Reply r{
+      h.outcome, f.submitted,
+      Reader(data.data() + sizeof(ReplyHeader), data.size() - sizeof(ReplyHeader), attachments)};
   f.job->deliver(f.key, r);
   requeue(f);
 }
@@ -293,9 +306,17 @@ bool Controller::poll() {
   outbox_.progress();
   bool any = false;
   for (const Link& l : roster_.links()) {
+    if (l.origin == Origin::kRelayed) {
+      int rank = 0;
+      while (auto r = cluster_->next_relayed(rank)) {
+        any = true;
+        handle(r->data, r->attachments());
+      }
+      continue;
+    }
     while (transport::try_recv(l.comm, MPI_ANY_SOURCE, incoming_)) {
       any = true;
-      handle(incoming_);
+      handle(incoming_.data, incoming_.attachments());
     }
   }
   const StaticQueue::Deliver deliver = [this](StaticJob& job, Group& group, std::size_t slot,
@@ -512,8 +533,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
   auto lk = lock();
   callbacks_.clear();
   for (int e = 0; e < roster_.size(); ++e)
-    if (roster_.member(e).alive)
-      outbox_.send(roster_.link_of(e).comm, roster_.member(e).rank, Message(stop_message(code)));
+    if (roster_.member(e).alive) transmit(e, Message(stop_message(code)));
   const auto deadline = Clock::now() + grace;
   transport::Backoff backoff(std::chrono::microseconds(2000));
   bool left_busy = false;

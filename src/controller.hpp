@@ -85,10 +85,12 @@ class Controller {
   void fit_roster();
   void send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
             std::shared_ptr<Group> g);
+  /// Puts a whole message on its way to an engine: over MPI, or through the cluster's hub.
+  void transmit(int engine, Message msg);
   void dispatch(Group& g);
   void dispatch_all();
   bool poll();
-  void handle(transport::Incoming& in);
+  void handle(Bytes& data, AttachmentSource* attachments);
   void requeue(const Inflight& f);
   void deliver_static(StaticJob& job, Group& group, std::size_t slot, Reply& r);
   /// Ends the job, naming the engine and its tasks, if an engine on this host has died; an

@@ -164,7 +164,7 @@ bool Inbox::fill(int fd) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n > 0) {
       buf_.append(buf, static_cast<std::size_t>(n));
-      if (buf_.size() > 2 * kMaxFrame) return false;  // a peer that floods is cut off
+      if (buf_.size() > limit_) return false;
       continue;
     }
     if (n == 0) return false;
@@ -179,17 +179,39 @@ std::optional<std::string> Inbox::take_greeting() {
   return g;
 }
 
-std::optional<json> Inbox::take_frame() {
+std::optional<Frame> Inbox::take() {
   if (buf_.size() < 4) return std::nullopt;
   std::uint32_t be = 0;
   std::memcpy(&be, buf_.data(), 4);
-  const std::uint32_t n = ntohl(be);
-  if (n > kMaxFrame) throw Error("a frame of " + std::to_string(n) + " bytes is too long");
-  if (buf_.size() < 4 + n) return std::nullopt;
-  std::string text = buf_.substr(4, n);
-  buf_.erase(0, 4 + n);
+  const std::uint32_t word = ntohl(be);
+  Frame f;
+  if (word & kRelayed) {
+    // [word][u64 length][body]: the length is of the body, a relayed message of any size.
+    if (limit_ <= std::size_t{2} * kMaxFrame)
+      throw Error("a relayed message arrived on a connection that may not relay");
+    if (buf_.size() < 12) return std::nullopt;
+    std::uint64_t n = 0;
+    std::memcpy(&n, buf_.data() + 4, sizeof n);
+    if (buf_.size() < 12 + n) return std::nullopt;
+    f.relayed = true;
+    f.rank = static_cast<int>(word & ~kRelayed);
+    f.body = buf_.substr(12, n);
+    buf_.erase(0, 12 + n);
+    return f;
+  }
+  if (word > kMaxFrame) throw Error("a frame of " + std::to_string(word) + " bytes is too long");
+  if (buf_.size() < 4 + word) return std::nullopt;
+  f.body = buf_.substr(4, word);
+  buf_.erase(0, 4 + word);
+  return f;
+}
+
+std::optional<json> Inbox::take_frame() {
+  auto f = take();
+  if (!f) return std::nullopt;
+  if (f->relayed) throw Error("a relayed message arrived where a request was expected");
   try {
-    return json::parse(text);
+    return json::parse(f->body);
   } catch (const json::exception&) {
     throw Error("a frame that is not JSON arrived");
   }

@@ -52,18 +52,35 @@ bool greeting_matches(const std::string& got, const std::string& key_hex);
 void send_frame(int fd, const json& message,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+/// A frame whose length word has this bit set relays one MPI message between a program and an
+/// engine through the hub (relay.hpp); its low bits are the engine's rank.
+inline constexpr std::uint32_t kRelayed = 0x80000000u;
+
+/// A frame as it arrived: JSON text, or a relayed message.
+struct Frame {
+  bool relayed = false;
+  int rank = 0;
+  std::string body;
+};
+
 /// Bytes as they arrive on a non-blocking socket, cut into the greeting and frames.
 class Inbox {
  public:
-  /// Reads what is there; false once the peer has closed (or the stream is broken).
+  /// Reads what is there; false once the peer has closed, the stream is broken, or more than
+  /// the limit waits unread (a peer that floods is cut off).
   bool fill(int fd);
+  /// Lets relayed messages of any size in (a connection carrying a program's relayed work).
+  void unlimit() { limit_ = ~std::size_t{0}; }
   /// The greeting, once kGreeting bytes are in.
   std::optional<std::string> take_greeting();
-  /// The next whole frame, parsed. Throws ranks::Error on a frame too long or not JSON.
+  /// The next whole frame. Throws ranks::Error on a JSON frame too long.
+  std::optional<Frame> take();
+  /// The next whole frame, which must be JSON, parsed. Throws ranks::Error otherwise.
   std::optional<json> take_frame();
 
  private:
   std::string buf_;
+  std::size_t limit_ = std::size_t{2} * kMaxFrame;
 };
 
 /// Reads one frame, waiting at most timeout; nullopt if the peer closed. Throws ranks::Error
@@ -81,6 +98,7 @@ class DoorClient {
   std::optional<json> poll(std::chrono::milliseconds timeout);
   void send(const json& message) { send_frame(socket_.fd(), message); }
   [[nodiscard]] int fd() const { return socket_.fd(); }
+  Inbox& inbox() { return inbox_; }
 
  private:
   Socket socket_;

@@ -19,6 +19,7 @@
 #include "host.hpp"
 #include "log.hpp"
 #include "ranks/error.hpp"
+#include "relay.hpp"
 #include "roster.hpp"
 #include "transport.hpp"
 
@@ -40,6 +41,7 @@ struct Conn {
   Role role = Role::kNew;
   int rank = -1;  // an engine's
   json who;       // a client's program, pid and host
+  json hello;     // a client's code and identity, for a hub that relays
   bool closing = false;
 };
 
@@ -53,6 +55,17 @@ struct Engine {
   std::uint64_t tasks = 0;
 };
 
+// A program the hub relays to: the communicator of the hub (rank 0) and the session's engines.
+struct Relay {
+  MPI_Comm comm = MPI_COMM_NULL;
+  transport::Outbox outbox;
+  transport::Incoming in;
+  ~Relay() {
+    outbox.abandon();
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  }
+};
+
 struct Session {
   int id = 0;
   Conn* client = nullptr;  // null once it is gone
@@ -62,12 +75,16 @@ struct Session {
   Clock::time_point since;
   bool detached = false;  // the client said goodbye: its connection closing is no death
   bool abandoned = false;
+  std::unique_ptr<Relay> relay;  // relay mode: how its messages reach the engines
 };
 
 class Hub {
  public:
   Hub(MPI_Comm world, Profile p, Socket listener)
-      : world_(world), profile_(std::move(p)), listener_(std::move(listener)) {}
+      : world_(world),
+        profile_(std::move(p)),
+        listener_(std::move(listener)),
+        with_engines_(world) {}
   int run();
 
  private:
@@ -79,6 +96,9 @@ class Hub {
   void on_closed(Conn& c);
   void grant_next();
   void grant(Conn& c);
+  void grant_relayed(Conn& c, const std::vector<int>& ranks);
+  void relay_to_engine(Frame&& f);
+  bool relay_to_client();
   void end_session();
   void give_up_client();
   void reply(Conn& c, const json& f);
@@ -95,6 +115,8 @@ class Hub {
   std::map<int, Engine> engines_;
   std::optional<Session> session_;
   std::deque<Conn*> waiting_;
+  transport::Subset with_engines_;  // the hub and the live engines, for relayed sessions
+  Clock::time_point last_relay_{};  // while messages flow, the hub polls without sleeping
   int next_session_ = 1;
   int expected_engines_ = 0;
   Clock::time_point started_ = Clock::now();
@@ -182,9 +204,22 @@ void Hub::on_readable(Conn& c) {
       }
     }
     while (c.greeted && !c.closing) {
-      auto f = c.inbox.take_frame();
+      auto f = c.inbox.take();
       if (!f) break;
-      on_frame(c, *f);
+      if (f->relayed) {
+        if (c.role != Conn::Role::kClient || !session_ || session_->client != &c ||
+            !session_->relay)
+          throw Error("a relayed message from a connection that holds no relayed session");
+        relay_to_engine(std::move(*f));
+        continue;
+      }
+      json j;
+      try {
+        j = json::parse(f->body);
+      } catch (const json::exception&) {
+        throw Error("a frame that is not JSON arrived");
+      }
+      on_frame(c, j);
     }
   } catch (const Error& e) {
     log_line("door: dropped " + c.peer + ": " + std::string(unprefixed(e.what())));
@@ -223,6 +258,8 @@ void Hub::on_first_frame(Conn& c, const json& f) {
              {"pid", f.value("pid", 0)},
              {"host", f.value("host", "")},
              {"since", now_iso8601()}};
+    c.hello = {{"code", f.value("code", json::object())},
+               {"identity", f.value("identity", std::uint64_t{0})}};
     if (stopping_) {
       reply(c, {{"ok", false}, {"error", "cluster '" + profile_.name + "' is stopping"}});
       c.closing = true;
@@ -301,6 +338,7 @@ void Hub::grant(Conn& c) {
   json live = json::array();
   for (int r : ranks) live.push_back(r);
   session_ = std::move(s);
+  if (profile_.mode == "relay") return grant_relayed(c, ranks);
   tell_engines(ranks, {{"op", "accept"}, {"session", session_->id}, {"live", live}});
   reply(c, {{"ok", true},
             {"go", true},
@@ -313,8 +351,84 @@ void Hub::grant(Conn& c) {
            ") attached");
 }
 
+// Across hosts the program reaches the engines through the hub: the hub admits them for it
+// (they load its code) over the cluster's own MPI, then passes messages both ways.
+void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
+  json live = json::array();
+  for (int r : ranks) live.push_back(r);
+  tell_engines(ranks, {{"op", "join"}, {"session", session_->id}, {"live", live}});
+  std::vector<int> members{0};
+  members.insert(members.end(), ranks.begin(), ranks.end());
+  auto relay = std::make_unique<Relay>();
+  Admission a;
+  try {
+    transport::check(MPI_Comm_dup(with_engines_.of(members), &relay->comm), "MPI_Comm_dup");
+    const json code = c.hello.value("code", json::object());
+    a = admit_for_program(relay->comm, c.hello.value("identity", std::uint64_t{0}),
+                          code.value("path", ""), code.value("build", ""));
+  } catch (const Error& e) {
+    a.problems.push_back(std::string(unprefixed(e.what())));
+  }
+  if (!a.problems.empty()) {
+    std::string why;
+    for (const auto& p : a.problems) why += (why.empty() ? "" : "; ") + p;
+    reply(c, {{"ok", false}, {"error", why}});
+    c.closing = true;
+    session_->relay = std::move(relay);  // the engines give it up and say they are idle
+    session_->client = nullptr;
+    session_->abandoned = true;
+    return;
+  }
+  json engines = json::array();
+  for (const auto& [host, pid] : a.engines) engines.push_back({{"host", host}, {"pid", pid}});
+  c.inbox.unlimit();
+  session_->relay = std::move(relay);
+  reply(c, {{"ok", true},
+            {"go", true},
+            {"mode", "relay"},
+            {"engines", ranks.size()},
+            {"engine_list", engines},
+            {"session", session_->id}});
+  log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
+           std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +
+           ") attached, relayed");
+}
+
+void Hub::relay_to_engine(Frame&& f) {
+  last_relay_ = Clock::now();
+  auto msg = std::make_shared<Relayed>(std::move(f.body));
+  Message m = msg->as_message();
+  m.keep = msg;
+  session_->relay->outbox.send_finished(session_->relay->comm, f.rank, std::move(m));
+}
+
+// Passes the engines' messages on to the program (dropped once it is gone); true if any came.
+bool Hub::relay_to_client() {
+  if (!session_ || !session_->relay) return false;
+  Relay& r = *session_->relay;
+  r.outbox.progress();
+  bool any = false;
+  while (transport::try_recv(r.comm, MPI_ANY_SOURCE, r.in)) {
+    any = true;
+    std::vector<Bytes> blocks = r.in.receive_rest();
+    if (!session_->client) continue;
+    Message m(std::move(r.in.data));
+    for (const auto& b : blocks) m.attachments.push_back({b.data(), b.size()});
+    transport::finish(m);
+    try {
+      send_relayed(session_->client->socket.fd(), r.in.source, m.bytes, m.attachments);
+    } catch (const Error&) {
+      session_->client->closing = true;
+    }
+  }
+  return any;
+}
+
 void Hub::end_session() {
   if (!session_) return;
+  // The engines' last words (their kStopped) came before they said they are idle: pass them on.
+  while (relay_to_client()) {
+  }
   log_line("cluster '" + profile_.name + "': " + session_->who.value("program", "?") + " detached");
   session_.reset();  // its connection closes from its side
   grant_next();
@@ -330,7 +444,7 @@ void Hub::give_up_client() {
   s.abandoned = true;
   log_line("cluster '" + profile_.name + "': " + s.who.value("program", "?") + " (pid " +
            std::to_string(s.who.value("pid", 0)) + ") is gone; its engines wait again");
-  if (s.accepted.empty()) {
+  if (s.accepted.empty() && !s.relay) {  // (relayed engines never wait in an accept)
     try {
       transport::Spawned link = transport::connect(engines_[s.ranks.front()].port);
       refuse_engines(link.merged);
@@ -426,7 +540,10 @@ int Hub::run() {
       fds.push_back({c->socket.fd(), POLLIN, 0});
       order.push_back(c.get());
     }
-    ::poll(fds.data(), fds.size(), 100);
+    int wait_ms = 100;
+    if (session_ && session_->relay) wait_ms = Clock::now() - last_relay_ < milliseconds(2) ? 0 : 1;
+    ::poll(fds.data(), fds.size(), wait_ms);
+    if (relay_to_client()) last_relay_ = Clock::now();
     if (fds[0].revents & POLLIN) accept_new();
     for (std::size_t i = 0; i < order.size(); ++i)
       if (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) on_readable(*order[i]);

@@ -61,6 +61,19 @@ bool Roster::attach(const std::string& port, const std::string& cluster) {
   return false;
 }
 
+void Roster::attach_relayed(const std::string& cluster,
+                            const std::vector<std::pair<std::string, int>>& engines) {
+  cluster_ = cluster;
+  const int first = static_cast<int>(members_.size());
+  links_.push_back(
+      Link{MPI_COMM_NULL, Origin::kRelayed, {}, first, static_cast<int>(engines.size())});
+  const int link = static_cast<int>(links_.size()) - 1;
+  const std::string here = host_name();
+  for (std::size_t i = 0; i < engines.size(); ++i)
+    members_.push_back(Member{link, static_cast<int>(i) + 1, engines[i].first, engines[i].second,
+                              engines[i].first == here, true});
+}
+
 bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned) {
   Hello mine;
   mine.first = static_cast<std::int32_t>(members_.size());
@@ -133,7 +146,7 @@ int Roster::alive_count() const {
 void Roster::release(bool give_up) {
   for (std::size_t i = 0; i < links_.size(); ++i) {
     Link& l = links_[i];
-    if (l.origin == Origin::kWorld) continue;
+    if (l.origin == Origin::kWorld || l.origin == Origin::kRelayed) continue;
     const bool lost = std::any_of(members_.begin(), members_.end(), [&](const Member& m) {
       return m.link == static_cast<int>(i) && !m.alive;
     });
@@ -160,6 +173,39 @@ int join_controller(MPI_Comm comm, CodeLoader load) {
   std::int32_t admitted = 0;
   transport::bcast(comm, &admitted, sizeof admitted);
   return admitted ? theirs.first + transport::rank(comm) - 1 : -1;
+}
+
+Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string& code_path,
+                            const std::string& code_build) {
+  Hello mine;
+  mine.id = identity(IdentityOf::kJob);
+  mine.id.hash = hash;
+  mine.first = 0;
+  mine.attach = 1;
+  copy_to(mine.code_path, code_path);
+  copy_to(mine.code_build, code_build);
+  transport::bcast(comm, &mine, sizeof mine);
+  const int n = transport::size(comm);
+  std::vector<Hello> seen(static_cast<std::size_t>(n));
+  transport::gather(comm, &mine, sizeof mine, seen.data());
+  Admission a;
+  for (int r = 1; r < n; ++r) {
+    const Hello& h = seen[static_cast<std::size_t>(r)];
+    a.engines.emplace_back(h.id.host, h.id.pid);
+    if (h.problem[0] != 0) {
+      a.problems.push_back("engine " + std::to_string(r - 1) + " (host " + h.id.host +
+                           ") cannot run this program: " + h.problem);
+    } else if (h.id.hash != hash) {
+      a.problems.push_back("engine " + std::to_string(r - 1) + " (host " + h.id.host +
+                           ") loaded this program's code but its tasks differ (another build of "
+                           "ranks on that host?); rebuild the program against the ranks the "
+                           "cluster runs, or restart the cluster with this one");
+    }
+  }
+  std::int32_t admitted = a.problems.empty() ? 1 : 0;
+  transport::bcast(comm, &admitted, sizeof admitted);
+  if (!admitted) a.engines.clear();
+  return a;
 }
 
 void refuse_engines(MPI_Comm comm) {

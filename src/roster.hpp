@@ -20,6 +20,7 @@ enum class Origin {
   kWorld,     // ranks 1.. of the job the controller was started in (mpirun, srun)
   kSpawned,   // started by the controller (MPI_Comm_spawn)
   kAttached,  // a started cluster's, connected to (MPI_Comm_connect)
+  kRelayed,   // a started cluster's across hosts, reached through its hub (no communicator)
 };
 
 /// A communicator that reaches engines: the controller is its rank 0, and engines
@@ -58,6 +59,10 @@ class Roster {
   /// Connects to the engines of a started cluster, waiting at `port`, and admits them once they
   /// have loaded this program's code; false (having said why) if they cannot.
   bool attach(const std::string& port, const std::string& cluster);
+  /// Admits the engines of a started cluster that its hub relays to, having admitted them for
+  /// this program: their hosts and pids, in rank order.
+  void attach_relayed(const std::string& cluster,
+                      const std::vector<std::pair<std::string, int>>& engines);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] const std::string& cluster() const { return cluster_; }
 
@@ -103,5 +108,15 @@ int join_controller(MPI_Comm comm, CodeLoader load = nullptr);
 /// The controller's half of the handshake, turning every engine of comm away (a started
 /// cluster's hub, standing in for a client that vanished after it was let in).
 void refuse_engines(MPI_Comm comm);
+
+/// What a started cluster's hub learns when it admits engines for a program that it relays to.
+struct Admission {
+  std::vector<std::pair<std::string, int>> engines;  // host and pid, in rank order
+  std::vector<std::string> problems;                 // why engines cannot run it (then none is)
+};
+/// The controller's half of the handshake, done by a hub for a program that reaches the
+/// engines through it: the program's identity hash and code stand in for the hub's own.
+Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string& code_path,
+                            const std::string& code_build);
 
 }  // namespace ranks::detail

@@ -25,6 +25,7 @@ struct StaticQueue::Op {
 };
 
 bool fits_collective(const StaticJob& job, const std::vector<int>& engines, const Link& link) {
+  if (link.comm == MPI_COMM_NULL) return false;  // relayed through a hub: no communicator
   if (static_cast<int>(engines.size()) != link.count) return false;
   for (std::size_t i = 0; i < engines.size(); ++i)
     if (engines[i] != link.first + static_cast<int>(i)) return false;

@@ -57,9 +57,7 @@ void recv_parts(MPI_Comm comm, int source, int tag, std::byte* p, std::size_t n)
 
 }  // namespace
 
-void Outbox::send(MPI_Comm comm, int dest, Message msg) {
-  progress();
-  // The trailer: each attachment's size, then how many there are.
+void finish(Message& msg) {
   Writer w(msg.bytes);
   for (const auto& a : msg.attachments) {
     const std::uint64_t n = a.size;
@@ -68,6 +66,28 @@ void Outbox::send(MPI_Comm comm, int dest, Message msg) {
   const std::uint64_t count = msg.attachments.size();
   w.raw(&count, sizeof count);
   seal(msg.bytes);
+}
+
+std::vector<std::uint64_t> strip_trailer(Bytes& data) {
+  std::uint64_t k = 0;
+  const std::size_t size = data.size();
+  if (size >= sizeof k) std::memcpy(&k, data.data() + size - sizeof k, sizeof k);
+  if (size < sizeof k || k > (size - sizeof k) / sizeof k)
+    throw Error("a message without its trailer arrived (mismatched binaries?)");
+  const std::size_t body = size - (k + 1) * sizeof k;
+  std::vector<std::uint64_t> sizes(k);
+  if (k) std::memcpy(sizes.data(), data.data() + body, k * sizeof k);
+  data.resize(body);
+  return sizes;
+}
+
+void Outbox::send(MPI_Comm comm, int dest, Message msg) {
+  finish(msg);
+  send_finished(comm, dest, std::move(msg));
+}
+
+void Outbox::send_finished(MPI_Comm comm, int dest, Message msg) {
+  progress();
   std::size_t slot = slots_.size();
   if (!free_.empty()) {
     slot = free_.back();
@@ -140,6 +160,16 @@ void Incoming::receive(void* dst, std::size_t n) {
   recv_parts(comm_, source, kDataTag, static_cast<std::byte*>(dst), n);
 }
 
+std::vector<Bytes> Incoming::receive_rest() {
+  std::vector<Bytes> out;
+  while (next_ < sizes_.size()) {
+    Bytes b(sizes_[next_]);
+    receive(b.data(), b.size());
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 void Incoming::drain() {
   Bytes scratch;
   for (; next_ < sizes_.size(); ++next_) {
@@ -172,17 +202,9 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out) {
     recv_parts(comm, st.MPI_SOURCE, kTag, out.data.data() + off, total - off);
   }
   // The trailer lists the attachments that follow on kDataTag.
-  std::uint64_t k = 0;
-  const std::size_t size = out.data.size();
-  if (size >= sizeof k) std::memcpy(&k, out.data.data() + size - sizeof k, sizeof k);
-  if (size < sizeof k || k > (size - sizeof k) / sizeof k)
-    throw Error("a message without its trailer arrived (mismatched binaries?)");
-  const std::size_t body = size - (k + 1) * sizeof k;
-  out.sizes_.resize(k);
-  if (k) std::memcpy(out.sizes_.data(), out.data.data() + body, k * sizeof k);
+  out.sizes_ = strip_trailer(out.data);
   out.next_ = 0;
   out.comm_ = comm;
-  out.data.resize(body);
   return true;
 }
 
@@ -262,6 +284,25 @@ Spawned accept(const std::string& port, MPI_Comm comm, int root) {
   check(MPI_Intercomm_merge(s.inter, 1, &s.merged), "MPI_Intercomm_merge");
   MPI_Comm_set_errhandler(s.merged, MPI_ERRORS_RETURN);
   return s;
+}
+
+Subset::~Subset() {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+MPI_Comm Subset::of(const std::vector<int>& ranks) {
+  if (ranks == ranks_ && comm_ != MPI_COMM_NULL) return comm_;
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  MPI_Group whole = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
+  MPI_Comm_group(whole_, &whole);
+  MPI_Group_incl(whole, static_cast<int>(ranks.size()), ranks.data(), &group);
+  const int rc = MPI_Comm_create_group(whole_, group, kTag + 2, &comm_);
+  MPI_Group_free(&group);
+  MPI_Group_free(&whole);
+  check(rc, "MPI_Comm_create_group");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  ranks_ = ranks;
+  return comm_;
 }
 
 void abandon(Spawned& s) {

@@ -26,12 +26,21 @@ inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
 /// MPI_SUCCESS.
 void check(int rc, const char* routine);
 
+/// A message as it travels: its bytes, then a trailer (each attachment's size, then how many),
+/// sealed with its total length. Outbox::send does this; a relay through a hub does it too.
+void finish(Message& msg);
+/// Takes the trailer off a message as it arrived and returns its attachments' sizes. Throws
+/// ranks::Error if it has none.
+std::vector<std::uint64_t> strip_trailer(Bytes& data);
+
 /// Sends that complete in the background; buffers (and what the message keeps alive) live
 /// until MPI is done with them. A message's attachments follow it on kDataTag, and a trailer
 /// after its bytes lists their sizes.
 class Outbox {
  public:
   void send(MPI_Comm comm, int dest, Message msg);
+  /// Sends a message finished already (a hub passing on one it was given).
+  void send_finished(MPI_Comm comm, int dest, Message msg);
   /// Frees finished sends, wherever they are in the queue (one MPI_Testsome over all of them).
   void progress();
   /// Waits for every send to finish.
@@ -62,6 +71,8 @@ class Incoming final : public AttachmentSource {
 
   void receive(void* dst, std::size_t n) override;
   [[nodiscard]] AttachmentSource* attachments() { return this; }
+  /// Receives every attachment not read yet, in order (a hub passing the message on).
+  std::vector<Bytes> receive_rest();
 
  private:
   friend bool try_recv(MPI_Comm comm, int source, Incoming& out);
@@ -111,6 +122,22 @@ Spawned accept(const std::string& port, MPI_Comm comm, int root = 0);
 void abandon(Spawned& s);
 /// Opens a port for accept.
 std::string open_port();
+
+/// The communicator of some ranks of a communicator, made again only when the ranks change.
+/// Every rank in the set makes it together (MPI_Comm_create_group); the others never call.
+class Subset {
+ public:
+  explicit Subset(MPI_Comm whole) : whole_(whole) {}
+  Subset(const Subset&) = delete;
+  Subset& operator=(const Subset&) = delete;
+  ~Subset();
+  MPI_Comm of(const std::vector<int>& ranks);
+
+ private:
+  MPI_Comm whole_;
+  std::vector<int> ranks_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
 
 /// Thrown from transport's waits when the interrupt check says to give up (an engine of a
 /// started cluster whose client died).

@@ -242,7 +242,7 @@ int start(const StartOptions& o) {
   p.started = now_iso8601();
   p.hostfile = o.hostfile;
   std::string door_host = "127.0.0.1";
-  p.mode = "connect";
+  p.mode = o.relay ? "relay" : "connect";
   if (!o.hostfile.empty()) {
     const auto hosts = hostfile_hosts(o.hostfile);
     if (hosts.empty()) fail("the hostfile " + o.hostfile + " names no host");

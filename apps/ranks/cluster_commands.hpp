@@ -12,6 +12,7 @@ struct StartOptions {
   int engines = -1;  // not given: one per core
   std::string hostfile;
   std::vector<std::string> mpirun_args;
+  bool relay = false;  // programs reach the engines through the hub even on one host
   double timeout_s = 60;
 };
 

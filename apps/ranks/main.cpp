@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   cstart->add_option("--profile", start.profile, "the cluster's name (default: default)");
   cstart->add_option("--mpirun-args", extra, "more arguments for mpirun, in one string");
   cstart->add_option("--timeout", start.timeout_s, "seconds to wait for the engines (default 60)");
+  cstart->add_flag("--relay", start.relay,
+                   "programs reach the engines through the hub, as across hosts, even on one");
 
   std::string profile = "default";
   bool as_json = false;

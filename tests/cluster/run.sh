@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# run.sh CASE BUILD_DIR: one check of a started cluster (ranks cluster ...), in a profile folder
-# of its own; whatever happens, the cluster it started is stopped and the folder removed.
+# run.sh CASE BUILD_DIR [relay]: one check of a started cluster (ranks cluster ...), in a
+# profile folder of its own; whatever happens, the cluster it started is stopped and the folder
+# removed. With "relay", programs reach the engines through the hub (ranks cluster start
+# --relay), the path used across hosts, instead of MPI connect/accept.
 set -uo pipefail
 case=$1
 build=$(cd "$2" && pwd)
+relay=()
+[ "${3:-}" = relay ] && relay=(--relay)
 ranks=$build/apps/ranks/ranks
 client=$build/tests/cluster_client
 client2=$build/tests/cluster_client2
@@ -34,7 +38,7 @@ json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); prin
 
 case $case in
   start_status_stop)
-    out=$("$ranks" cluster start -n 3) || fail "start: $out"
+    out=$("$ranks" cluster start "${relay[@]}" -n 3) || fail "start: $out"
     expect "cluster 'default' started in [0-9.]+ s: 3 engines waiting" "$out"
     profile=$RANKS_PROFILE_DIR/default/cluster.json
     [ "$(stat -c %a "$profile")" = 600 ] || fail "the profile is not mode 0600"
@@ -60,7 +64,7 @@ case $case in
     expect "no cluster 'default'" "$out"
     ;;
   errors)
-    out=$("$ranks" cluster start -n 0 2>&1) && fail "-n 0 started: $out"
+    out=$("$ranks" cluster start "${relay[@]}" -n 0 2>&1) && fail "-n 0 started: $out"
     expect "at least one engine" "$out"
     out=$("$ranks" cluster start --hostfile /nonexistent/hosts 2>&1) && fail "a missing hostfile: $out"
     expect "/nonexistent/hosts" "$out"
@@ -68,14 +72,14 @@ case $case in
     expect "no cluster 'default' to stop" "$out"
     out=$("$ranks" cluster status --profile nope 2>&1) && fail "status of none succeeded: $out"
     expect "no cluster 'nope'" "$out"
-    "$ranks" cluster start -n 1 >/dev/null || fail "start"
-    out=$("$ranks" cluster start -n 1 2>&1) && fail "a second start succeeded: $out"
+    "$ranks" cluster start "${relay[@]}" -n 1 >/dev/null || fail "start"
+    out=$("$ranks" cluster start "${relay[@]}" -n 1 2>&1) && fail "a second start succeeded: $out"
     expect "runs already" "$out"
     out=$(RANKS_CLUSTER=nope "$client" map 2>&1) && fail "RANKS_CLUSTER=nope ran: $out"
     expect "no such cluster" "$out"
     ;;
   stale_profile)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     profile=$RANKS_PROFILE_DIR/default/cluster.json
     mpirun_pid=$(json_field "$profile" "d['pids']['mpirun']" "$profile")
     server_pid=$(json_field "$profile" "d['pids']['ompi_server']" "$profile")
@@ -91,10 +95,10 @@ case $case in
     # A plain program no longer finds a default cluster: it spawns its engines.
     out=$("$client" map 2>&1) || fail "a plain program after a dead cluster: $out"
     expect "cluster=none" "$out"
-    "$ranks" cluster start -n 2 >/dev/null || fail "start after a stale profile"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start after a stale profile"
     ;;
   labs_attached)
-    "$ranks" cluster start -n 4 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
     for lab in lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view lab66_load_balanced; do
       want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab under mpirun"
       got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab attached: $got"
@@ -108,7 +112,7 @@ $want"
     expect "tasks run: [1-9]" "$status"
     ;;
   programs_share_namespace)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     out=$("$client" push answer 41 2>&1) || fail "push: $out"
     expect "cluster=default engines=2" "$out"
     out=$("$client2" pull answer 2>&1) || fail "pull from another program: $out"
@@ -118,7 +122,7 @@ $want"
     [ "$(grep -c '^answer=41$' <<<"$out")" -eq 2 ] || fail "the value did not stay: $out"
     ;;
   killed_client)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     "$client" hold 2000 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &
     holder=$!
     for _ in $(seq 100); do grep -q holding "$RANKS_PROFILE_DIR/hold.out" && break; sleep 0.05; done
@@ -130,7 +134,7 @@ $want"
     expect "attached: none" "$("$ranks" cluster status)"
     ;;
   second_client_waits)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     "$client" hold 1500 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &
     holder=$!
     for _ in $(seq 100); do grep -q holding "$RANKS_PROFILE_DIR/hold.out" && break; sleep 0.05; done
@@ -141,7 +145,7 @@ $want"
     expect "held" "$(cat "$RANKS_PROFILE_DIR/hold.out")"
     ;;
   door_strangers)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     python3 "$here/door_strangers.py" "$RANKS_PROFILE_DIR/default/cluster.json" || fail "the door let a stranger linger"
     out=$(timeout 30 "$client" map 2>&1) || fail "a real client after the strangers: $out"
     expect "sum=285" "$out"
@@ -150,7 +154,7 @@ $want"
     expect "door: refused .*did not greet" "$log"
     ;;
   engine_dies)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
     expect "error: ranks: engine 0 of cluster 'default' \(pid [0-9]+ on .*\) died" "$out"
     status=$("$ranks" cluster status)
@@ -160,7 +164,7 @@ $want"
     expect "sum=285" "$out"
     ;;
   unloadable)
-    "$ranks" cluster start -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     out=$("$plain" map 2>&1) && fail "a program built without ranks_add_executable ran attached: $out"
     expect "cannot run on the engines of cluster 'default': its task types are compiled into the executable itself; build it with ranks_add_executable" "$out"
     out=$(RANKS_CLUSTER=none "$plain" map 2>&1) || fail "the same program with RANKS_CLUSTER=none: $out"
