@@ -367,7 +367,7 @@ void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
     a = admit_for_program(relay->comm, c.hello.value("identity", std::uint64_t{0}),
                           code.value("path", ""), code.value("build", ""));
   } catch (const Error& e) {
-    a.problems.push_back(std::string(unprefixed(e.what())));
+    a.problems.emplace_back(unprefixed(e.what()));
   }
   if (!a.problems.empty()) {
     std::string why;
@@ -412,7 +412,8 @@ bool Hub::relay_to_client() {
     any = true;
     std::vector<Bytes> blocks = r.in.receive_rest();
     if (!session_->client) continue;
-    Message m(std::move(r.in.data));
+    Message m;
+    m.bytes.swap(r.in.data);  // the next message is received into the other buffer
     for (const auto& b : blocks) m.attachments.push_back({b.data(), b.size()});
     transport::finish(m);
     try {

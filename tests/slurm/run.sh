@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# run.sh SBATCH_SCRIPT PROGRAM: starts a private single-node Slurm cluster on this machine,
-# submits SBATCH_SCRIPT PROGRAM with sbatch --wait, and checks that PROGRAM
-# (tests/programs/hosts.cpp) ran right under both launchers the script uses (mpirun, srun).
+# run.sh SBATCH_SCRIPT PROGRAM...: starts a private single-node Slurm cluster on this machine,
+# submits SBATCH_SCRIPT PROGRAM... with sbatch --wait, and checks the job's output:
+#  - apps/slurm/ranks_job.sbatch PROGRAM: PROGRAM (tests/programs/hosts.cpp) ran right under
+#    both launchers the script uses (mpirun, srun);
+#  - apps/slurm/ranks_cluster.sbatch LAB65 LAB66: the job started a cluster in its allocation,
+#    both labs attached to it and printed their results, and the cluster was stopped.
 #
 # The cluster is this run's alone: its own munged (own key and socket), slurm.conf
 # (found through SLURM_CONF), free ports, and state, spool and log files, all under one
@@ -9,7 +12,9 @@
 # and slurm-wlm and munge installed (run.sh installs them); exits 77 (skipped) without them.
 set -euo pipefail
 script=$(realpath "$1")
-prog=$(realpath "$2")
+shift
+progs=()
+for p in "$@"; do progs+=("$(realpath "$p")"); done
 
 for c in munged slurmctld slurmd sbatch sinfo scancel ss; do
   command -v "$c" >/dev/null || { echo "SKIP: $c not installed"; exit 77; }
@@ -131,9 +136,11 @@ echo "node $node: ${state:-no answer}"
 echo "srun --mpi=list:"
 timeout 10 srun --mpi=list 2>&1 || true
 
-echo "== sbatch --wait $script $prog"
+echo "== sbatch --wait $script ${progs[*]}"
 rc=0
-timeout -k 5 60 sbatch --wait --chdir="$tmp" --output="$tmp/job.out" "$script" "$prog" &
+# The job finds the ranks command beside the programs' build.
+export RANKS=${RANKS:-$(dirname "${progs[0]}")/../apps/ranks/ranks}
+timeout -k 5 90 sbatch --wait --chdir="$tmp" --output="$tmp/job.out" "$script" "${progs[@]}" &
 sbatch_pid=$!
 wait "$sbatch_pid" || rc=$?
 sbatch_pid=
@@ -144,9 +151,18 @@ echo "sbatch exit status: $rc"
 fail() { echo "FAIL: $*"; exit 1; }
 [ "$rc" -eq 0 ] || fail "the job failed"
 out=$(cat "$tmp/job.out")
-for launcher in "mpirun" "srun --mpi=pmix"; do
-  part=$(awk -v h="== $launcher" '$0 == h {on = 1; next} /^== / {on = 0} on' <<<"$out")
-  [ "$(grep -c '^engine ' <<<"$part")" -eq 4 ] || fail "$launcher: expected 4 engines"
-  grep -q '^sum=332833500$' <<<"$part" || fail "$launcher: wrong or missing map result"
-done
+if [ "$(basename "$script")" = ranks_cluster.sbatch ]; then
+  grep -Eq "^cluster 'job[0-9]+' started in .*: 4 engines" <<<"$out" || fail "no cluster started"
+  grep -q "^gather('x'): \[0, 1, 2, 3, 4, 5, 6, 7\]$" <<<"$out" || fail "lab 6.5 did not run attached"
+  grep -q "^apply(work, 7): 49$" <<<"$out" || fail "lab 6.6 did not run attached"
+  grep -q "^tasks run: [1-9]" <<<"$out" || fail "the cluster ran no task"
+  grep -q "^cluster 'job[0-9]*' stopped" <<<"$out" || fail "the cluster was not stopped"
+  [ -z "$(pgrep -f "cluster serve --profile-dir $tmp" || true)" ] || fail "cluster processes left"
+else
+  for launcher in "mpirun" "srun --mpi=pmix"; do
+    part=$(awk -v h="== $launcher" '$0 == h {on = 1; next} /^== / {on = 0} on' <<<"$out")
+    [ "$(grep -c '^engine ' <<<"$part")" -eq 4 ] || fail "$launcher: expected 4 engines"
+    grep -q '^sum=332833500$' <<<"$part" || fail "$launcher: wrong or missing map result"
+  done
+fi
 echo "PASS"
