@@ -81,8 +81,22 @@ case "$what" in
       echo "== mpirun -np 5 build/apps/$lab"
       mpirun -np 5 --oversubscribe "build/apps/$lab"
       echo "== build/apps/$lab   (no mpirun: engines are spawned)"
-      "build/apps/$lab"
+      RANKS_CLUSTER=none "build/apps/$lab"
     done
+    # IPython's way: engines started once (ipcluster start), programs that attach to them.
+    ranks=build/apps/ranks/ranks
+    echo "== $ranks cluster start -n 4 --profile demo"
+    "$ranks" cluster start -n 4 --profile demo
+    trap '"$ranks" cluster stop --profile demo >/dev/null 2>&1 || true' EXIT
+    for lab in lab65_direct_view lab66_load_balanced; do
+      echo "== RANKS_CLUSTER=demo build/apps/$lab   (attached to the started engines)"
+      RANKS_CLUSTER=demo "build/apps/$lab"
+    done
+    echo "== $ranks cluster status --profile demo"
+    "$ranks" cluster status --profile demo
+    echo "== $ranks cluster stop --profile demo"
+    "$ranks" cluster stop --profile demo
+    trap - EXIT
     ;;
   test)
     ctest --test-dir build --output-on-failure -j2

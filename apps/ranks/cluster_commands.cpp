@@ -133,7 +133,8 @@ bool hub_answers(const Profile& p) {
   }
 }
 
-// Ends what a profile started (gently, then not) and says how many processes were left.
+// Ends what a profile started (gently, then not) and says how many processes of its job were
+// left to end by force.
 int end_processes(const Profile& p, milliseconds grace) {
   const std::string needle = "cluster serve --profile-dir " + p.dir + " ";
   auto job_alive = [&] { return process_alive(p.mpirun_pid) || !processes_with(needle).empty(); };
@@ -144,12 +145,13 @@ int end_processes(const Profile& p, milliseconds grace) {
   int ended = 0;
   for (int sig : {SIGTERM, SIGKILL}) {
     if (!alive_any()) break;
-    // mpirun and ompi-server lead process groups of their own (start made them so).
+    // mpirun and ompi-server lead process groups of their own (start made them so); only
+    // what was left of the job counts as ended by force.
     for (pid_t pid : {static_cast<pid_t>(p.mpirun_pid), static_cast<pid_t>(p.ompi_server_pid)})
       if (process_alive(pid)) {
         ::kill(-pid, sig);
         ::kill(pid, sig);
-        ++ended;
+        if (pid == p.mpirun_pid) ++ended;
       }
     for (pid_t pid : processes_with(needle)) {
       ::kill(pid, sig);
