@@ -75,6 +75,8 @@ case $case in
     "$ranks" cluster start "${relay[@]}" -n 1 >/dev/null || fail "start"
     out=$("$ranks" cluster start "${relay[@]}" -n 1 2>&1) && fail "a second start succeeded: $out"
     expect "runs already" "$out"
+    out=$("$client" pool 3 2>&1) && fail "a pool larger than the cluster: $out"
+    expect "needs 3 engines but cluster 'default' has 1; start it with more" "$out"
     out=$(RANKS_CLUSTER=nope "$client" map 2>&1) && fail "RANKS_CLUSTER=nope ran: $out"
     expect "no such cluster" "$out"
     ;;

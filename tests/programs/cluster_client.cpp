@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
       std::cout << "sum=" << sum << std::endl;
       return 0;
     }
+    if (mode == "pool") {  // a pool of arg engines
+      ranks::Pool pool(std::stoi(arg));
+      std::cout << "pool=" << pool.size() << std::endl;
+      return 0;
+    }
     if (mode == "hold") {  // attach, say so, and keep the cluster busy for arg ms
       std::cout << "holding" << std::endl;
       auto r = rc.load_balanced_view().apply(nap, std::stoi(arg));
@@ -63,7 +68,8 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    std::cerr << "usage: cluster_client push NAME VALUE | pull NAME | map | hold MS | kill-engine"
+    std::cerr << "usage: cluster_client push NAME VALUE | pull NAME | map | pool N | hold MS | "
+                 "kill-engine"
               << std::endl;
     return 64;
   });
