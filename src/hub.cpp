@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -170,6 +171,9 @@ void Hub::accept_new() {
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     Socket s(fd);
+    // Frames are small and answered at once: no Nagle delay waiting for the peer's ACK.
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     char host[64] = "?";
     if (from.ss_family == AF_INET) {
       const auto* in = reinterpret_cast<const sockaddr_in*>(&from);

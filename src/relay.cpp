@@ -40,8 +40,11 @@ void send_relayed(int fd, int rank, const Bytes& wire, const std::vector<Attachm
   const std::uint32_t word = htonl(kRelayed | static_cast<std::uint32_t>(rank));
   std::memcpy(head, &word, 4);
   std::memcpy(head + 4, &n, sizeof n);
-  write_all(fd, head, sizeof head);
-  write_all(fd, wire.data(), wire.size());
+  // The head and the message's bytes in one segment (most messages are small); large
+  // attachments after.
+  std::string first(head, sizeof head);
+  first.append(reinterpret_cast<const char*>(wire.data()), wire.size());
+  write_all(fd, first.data(), first.size());
   for (const auto& a : attachments) write_all(fd, a.data, a.size);
 }
 

@@ -36,6 +36,14 @@ def value(rows, workload, variant, backend):
     return None
 
 
+def workers(rows):
+    """The engines of the run (those of the in-job dynamic rows)."""
+    for r in rows:
+        if r["backend"] == "dynamic" and r["workload"] == "tiny":
+            return r["workers"]
+    return 2
+
+
 def targets(rows):
     """The ratios ranks aims at, each measured within this run."""
     v = lambda *k: value(rows, *k)
@@ -71,6 +79,20 @@ def targets(rows):
           0.70)
     ratio("startup under mpirun: ranks / bare MPI", v("startup", "mpirun", "dynamic"),
           v("startup", "mpirun", "mpi-raw"), 1.5, higher=False)
+    # A started cluster: its start, a program's first result attached, and attached work
+    # against the same work in-job.
+    start4 = v("cluster-start", "-n 4", "ranks")
+    checks.append(("cluster start -n 4 to engines waiting (s)", start4, 2.0,
+                   None if start4 is None else start4 < 2.0))
+    ratio("attached first result / bare mpirun start", v("startup", "attach", "attached"),
+          v("startup", "mpirun", "mpi-raw"), 1.0, higher=False)
+    ratio("attached latency / in-job latency", v("latency", "apply", "attached"),
+          v("latency", "apply", "dynamic"), 1.1, higher=False)
+    ratio("attached chunksize-1 / in-job chunksize-1", v("tiny", "chunksize-1", "attached"),
+          v("tiny", "chunksize-1", "dynamic"), 0.9)
+    ratio("ipcluster start / ranks cluster start", v("cluster-start", f"-n {workers(rows)}",
+                                                     "ipyparallel"),
+          v("cluster-start", f"-n {workers(rows)}", "ranks"), 1.0)
     idle = v("idle", "sleep", "dynamic")
     checks.append(("idle: cores used by the whole cluster", idle, 0.05,
                    None if idle is None else idle < 0.05))

@@ -34,6 +34,33 @@ timeout 300 build/apps/ranks_bench --workload startup --workers "$workers" \
 cat "$out/spawn.jsonl" >>"$results"
 timeout 120 mpirun -np $((workers + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
 
+echo "== a started cluster: ranks cluster start to engines waiting, then a program attached to it" >&2
+ranks=build/apps/ranks/ranks
+RANKS_PROFILE_DIR=$(mktemp -d)
+export RANKS_PROFILE_DIR
+trap '"$ranks" cluster stop --profile bench >/dev/null 2>&1; rm -rf "$RANKS_PROFILE_DIR"' EXIT
+for n in "$workers" 4; do
+  samples=()
+  for _ in $(seq "$repeat"); do
+    t0=$(date +%s.%N)
+    "$ranks" cluster start -n "$n" --profile bench >/dev/null
+    samples+=("$(echo "$(date +%s.%N) - $t0" | bc)")
+    "$ranks" cluster stop --profile bench >/dev/null
+  done
+  $py - "$n" "${samples[@]}" >>"$results" <<'PY'
+import json, statistics, sys
+n, s = int(sys.argv[1]), [float(x) for x in sys.argv[2:]]
+print(json.dumps({"workload": "cluster-start", "variant": f"-n {n}", "backend": "ranks",
+                  "workers": n, "median": statistics.median(s), "min": min(s), "max": max(s),
+                  "unit": "s", "repeat": len(s)}))
+PY
+done
+"$ranks" cluster start -n "$workers" --profile bench >/dev/null
+RANKS_CLUSTER=bench timeout 900 build/apps/ranks_bench --workload tiny,latency,startup \
+  --repeat "$repeat" --json "$out/attached.jsonl" "${quick[@]}" >&2
+cat "$out/attached.jsonl" >>"$results"
+"$ranks" cluster stop --profile bench >/dev/null
+
 peers=apps/bench/peers
 run_peer() {  # name command...
   local name=$1

@@ -1,5 +1,9 @@
-"""ipyparallel (LoadBalancedView, DirectView) on the benchmark's workloads."""
+"""ipyparallel (LoadBalancedView, DirectView) on the benchmark's workloads, and what a started
+cluster costs: ipcluster's start to engines ready, and a client in a process of its own from its
+start to its first result."""
 import math
+import subprocess
+import sys
 import time
 
 import ipyparallel as ipp
@@ -10,13 +14,32 @@ from common import (IMBALANCE_N, TINY_N, args, efficiency, emit, identity, imbal
 B = "ipyparallel"
 
 
+# A client of the running cluster, in a process of its own: seconds from the process's start to
+# its first result.
+CLIENT = """
+import os, sys, time
+import ipyparallel as ipp
+rc = ipp.Client(cluster_id=sys.argv[1], profile_dir=sys.argv[2])
+rc.load_balanced_view().apply_sync(abs, -1)
+start = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])
+boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+print(boot - start / os.sysconf('SC_CLK_TCK'))
+"""
+
+
 def main():
     a = args()
     w, r = a.workers, min(a.repeat, 3)
+    t0 = time.perf_counter()
     cluster = ipp.Cluster(n=w, log_level=40)
     rc = cluster.start_and_connect_sync()
     try:
         rc.wait_for_engines(w, timeout=120)
+        emit("cluster-start", f"-n {w}", B, w, "s", [time.perf_counter() - t0])
+        attach = [float(subprocess.run([sys.executable, "-c", CLIENT, cluster.cluster_id,
+                                        cluster.profile_dir], capture_output=True, text=True,
+                                       check=True).stdout) for _ in range(r)]
+        emit("startup", "attach", B, w, "s", attach)
         lview = rc.load_balanced_view()
         dview = rc[:]
         dview.execute("import time").get()
