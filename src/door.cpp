@@ -131,8 +131,9 @@ bool greeting_matches(const std::string& got, const std::string& key_hex) {
   return diff == 0;
 }
 
-namespace {
-void send_all(int fd, const char* p, std::size_t n, Clock::time_point deadline) {
+void send_all(int fd, const void* data, std::size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const auto* p = static_cast<const char*>(data);
   while (n > 0) {
     const ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
     if (k > 0) {
@@ -147,7 +148,6 @@ void send_all(int fd, const char* p, std::size_t n, Clock::time_point deadline) 
       throw Error("the door's peer stopped reading");
   }
 }
-}  // namespace
 
 void send_frame(int fd, const json& message, std::chrono::milliseconds timeout) {
   const std::string text = message.dump();
@@ -155,7 +155,7 @@ void send_frame(int fd, const json& message, std::chrono::milliseconds timeout) 
   const std::uint32_t be = htonl(n);
   std::string frame(reinterpret_cast<const char*>(&be), sizeof be);
   frame += text;
-  send_all(fd, frame.data(), frame.size(), Clock::now() + timeout);
+  send_all(fd, frame.data(), frame.size(), timeout);
 }
 
 bool Inbox::fill(int fd) {
@@ -240,7 +240,7 @@ DoorClient::DoorClient(const std::string& door, const std::string& key,
                        std::chrono::milliseconds timeout)
     : socket_(connect_to(door, timeout)) {
   const std::string g = greeting(key);
-  send_all(socket_.fd(), g.data(), g.size(), Clock::now() + timeout);
+  send_all(socket_.fd(), g.data(), g.size(), timeout);
 }
 
 json DoorClient::request(const json& message, std::chrono::milliseconds timeout) {

@@ -48,6 +48,9 @@ std::string greeting(const std::string& key_hex);
 /// Whether a received greeting (kGreeting bytes) carries this key; constant time.
 bool greeting_matches(const std::string& got, const std::string& key_hex);
 
+/// Sends n bytes (blocking, at most timeout). Throws ranks::Error if the connection broke or
+/// the peer stopped reading.
+void send_all(int fd, const void* data, std::size_t n, std::chrono::milliseconds timeout);
 /// Sends one frame (blocking, at most timeout). Throws ranks::Error.
 void send_frame(int fd, const json& message,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));

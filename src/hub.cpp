@@ -28,106 +28,13 @@ namespace ranks::detail::cluster {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = Hub::Clock;
 using std::chrono::milliseconds;
-
-// A connection to the door: new until it has greeted and said who it is.
-struct Conn {
-  enum class Role { kNew, kEngine, kClient, kOther };
-  Socket socket;
-  Inbox inbox;
-  std::string peer;
-  Clock::time_point deadline;  // to greet and say who it is
-  bool greeted = false;
-  Role role = Role::kNew;
-  int rank = -1;  // an engine's
-  json who;       // a client's program, pid and host
-  json hello;     // a client's code and identity, for a hub that relays
-  bool closing = false;
-};
-
-struct Engine {
-  int rank = 0;
-  std::string host;
-  int pid = 0;
-  std::string port;  // where it accepts when it is the root of a session
-  Conn* conn = nullptr;
-  bool alive = true;
-  std::uint64_t tasks = 0;
-};
-
-// A program the hub relays to: the communicator of the hub (rank 0) and the session's engines.
-struct Relay {
-  MPI_Comm comm = MPI_COMM_NULL;
-  transport::Outbox outbox;
-  transport::Incoming in;
-  ~Relay() {
-    outbox.abandon();
-    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
-  }
-};
-
-struct Session {
-  int id = 0;
-  Conn* client = nullptr;  // null once it is gone
-  json who;
-  std::vector<int> ranks;  // the engines that serve it, in order
-  std::set<int> accepted, done;
-  Clock::time_point since;
-  bool detached = false;  // the client said goodbye: its connection closing is no death
-  bool abandoned = false;
-  std::unique_ptr<Relay> relay;  // relay mode: how its messages reach the engines
-};
-
-class Hub {
- public:
-  Hub(MPI_Comm world, Profile p, Socket listener)
-      : world_(world),
-        profile_(std::move(p)),
-        listener_(std::move(listener)),
-        with_engines_(world) {}
-  int run();
-
- private:
-  void accept_new();
-  void on_readable(Conn& c);
-  void on_frame(Conn& c, const json& f);
-  void on_first_frame(Conn& c, const json& f);
-  void on_engine_frame(Conn& c, const json& f);
-  void on_closed(Conn& c);
-  void grant_next();
-  void grant(Conn& c);
-  void grant_relayed(Conn& c, const std::vector<int>& ranks);
-  void relay_to_engine(Frame&& f);
-  bool relay_to_client();
-  void end_session();
-  void give_up_client();
-  void reply(Conn& c, const json& f);
-  void tell_engines(const std::vector<int>& ranks, const json& f);
-  json status() const;
-  void write_profile();
-  void begin_stop();
-  [[nodiscard]] std::vector<int> live_ranks() const;
-
-  MPI_Comm world_;
-  Profile profile_;
-  Socket listener_;
-  std::list<std::unique_ptr<Conn>> conns_;
-  std::map<int, Engine> engines_;
-  std::optional<Session> session_;
-  std::deque<Conn*> waiting_;
-  transport::Subset with_engines_;  // the hub and the live engines, for relayed sessions
-  Clock::time_point last_relay_{};  // while messages flow, the hub polls without sleeping
-  int next_session_ = 1;
-  int expected_engines_ = 0;
-  Clock::time_point started_ = Clock::now();
-  bool ready_ = false;
-  bool stopping_ = false;
-  Clock::time_point stop_deadline_;
-};
 
 constexpr milliseconds kGreetWithin(1000);
 constexpr std::size_t kMaxNew = 64;  // connections still to greet: a flood beyond is refused
+
+}  // namespace
 
 void Hub::reply(Conn& c, const json& f) {
   try {
@@ -312,156 +219,6 @@ void Hub::on_engine_frame(Conn& c, const json& f) {
   }
 }
 
-void Hub::grant_next() {
-  if (session_ || !ready_ || stopping_) return;
-  while (!waiting_.empty()) {
-    Conn* c = waiting_.front();
-    waiting_.pop_front();
-    if (c->closing) continue;
-    grant(*c);
-    return;
-  }
-}
-
-void Hub::grant(Conn& c) {
-  const auto ranks = live_ranks();
-  if (ranks.empty()) {
-    reply(c, {{"ok", false},
-              {"error", "every engine of cluster '" + profile_.name +
-                            "' has died; stop it and start it again"}});
-    c.closing = true;
-    return;
-  }
-  Session s;
-  s.id = next_session_++;
-  s.client = &c;
-  s.who = c.who;
-  s.ranks = ranks;
-  s.since = Clock::now();
-  const std::string port = engines_[ranks.front()].port;
-  json live = json::array();
-  for (int r : ranks) live.push_back(r);
-  session_ = std::move(s);
-  if (profile_.mode == "relay") return grant_relayed(c, ranks);
-  tell_engines(ranks, {{"op", "accept"}, {"session", session_->id}, {"live", live}});
-  reply(c, {{"ok", true},
-            {"go", true},
-            {"port", port},
-            {"engines", ranks.size()},
-            {"session", session_->id},
-            {"mode", profile_.mode}});
-  log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
-           std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +
-           ") attached");
-}
-
-// Across hosts the program reaches the engines through the hub: the hub admits them for it
-// (they load its code) over the cluster's own MPI, then passes messages both ways.
-void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
-  json live = json::array();
-  for (int r : ranks) live.push_back(r);
-  tell_engines(ranks, {{"op", "join"}, {"session", session_->id}, {"live", live}});
-  std::vector<int> members{0};
-  members.insert(members.end(), ranks.begin(), ranks.end());
-  auto relay = std::make_unique<Relay>();
-  Admission a;
-  try {
-    transport::check(MPI_Comm_dup(with_engines_.of(members), &relay->comm), "MPI_Comm_dup");
-    const json code = c.hello.value("code", json::object());
-    a = admit_for_program(relay->comm, c.hello.value("identity", std::uint64_t{0}),
-                          code.value("path", ""), code.value("build", ""));
-  } catch (const Error& e) {
-    a.problems.emplace_back(unprefixed(e.what()));
-  }
-  if (!a.problems.empty()) {
-    std::string why;
-    for (const auto& p : a.problems) why += (why.empty() ? "" : "; ") + p;
-    reply(c, {{"ok", false}, {"error", why}});
-    c.closing = true;
-    session_->relay = std::move(relay);  // the engines give it up and say they are idle
-    session_->client = nullptr;
-    session_->abandoned = true;
-    return;
-  }
-  json engines = json::array();
-  for (const auto& [host, pid] : a.engines) engines.push_back({{"host", host}, {"pid", pid}});
-  c.inbox.unlimit();
-  session_->relay = std::move(relay);
-  reply(c, {{"ok", true},
-            {"go", true},
-            {"mode", "relay"},
-            {"engines", ranks.size()},
-            {"engine_list", engines},
-            {"session", session_->id}});
-  log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
-           std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +
-           ") attached, relayed");
-}
-
-void Hub::relay_to_engine(Frame&& f) {
-  last_relay_ = Clock::now();
-  auto msg = std::make_shared<Relayed>(std::move(f.body));
-  Message m = msg->as_message();
-  m.keep = msg;
-  session_->relay->outbox.send_finished(session_->relay->comm, f.rank, std::move(m));
-}
-
-// Passes the engines' messages on to the program (dropped once it is gone); true if any came.
-bool Hub::relay_to_client() {
-  if (!session_ || !session_->relay) return false;
-  Relay& r = *session_->relay;
-  r.outbox.progress();
-  bool any = false;
-  while (transport::try_recv(r.comm, MPI_ANY_SOURCE, r.in)) {
-    any = true;
-    std::vector<Bytes> blocks = r.in.receive_rest();
-    if (!session_->client) continue;
-    Message m;
-    m.bytes.swap(r.in.data);  // the next message is received into the other buffer
-    for (const auto& b : blocks) m.attachments.push_back({b.data(), b.size()});
-    transport::finish(m);
-    try {
-      send_relayed(session_->client->socket.fd(), r.in.source, m.bytes, m.attachments);
-    } catch (const Error&) {
-      session_->client->closing = true;
-    }
-  }
-  return any;
-}
-
-void Hub::end_session() {
-  if (!session_) return;
-  // The engines' last words (their kStopped) came before they said they are idle: pass them on.
-  while (relay_to_client()) {
-  }
-  log_line("cluster '" + profile_.name + "': " + session_->who.value("program", "?") + " detached");
-  session_.reset();  // its connection closes from its side
-  grant_next();
-}
-
-// The session's client is gone before its end: engines that accepted it give it up; if none
-// had, they still wait in MPI_Comm_accept, and the hub takes the client's place there to
-// turn them away.
-void Hub::give_up_client() {
-  Session& s = *session_;
-  s.client = nullptr;
-  if (s.abandoned) return;
-  s.abandoned = true;
-  log_line("cluster '" + profile_.name + "': " + s.who.value("program", "?") + " (pid " +
-           std::to_string(s.who.value("pid", 0)) + ") is gone; its engines wait again");
-  if (s.accepted.empty() && !s.relay) {  // (relayed engines never wait in an accept)
-    try {
-      transport::Spawned link = transport::connect(engines_[s.ranks.front()].port);
-      refuse_engines(link.merged);
-      transport::release(link);
-    } catch (const std::exception& e) {
-      log_line(std::string("the hub could not turn the engines away: ") + e.what());
-    }
-  } else {
-    tell_engines(s.ranks, {{"op", "abandon"}, {"session", s.id}});
-  }
-}
-
 void Hub::on_closed(Conn& c) {
   if (c.role == Conn::Role::kEngine) {
     Engine& e = engines_[c.rank];
@@ -576,8 +333,6 @@ int Hub::run() {
   }
   return 0;
 }
-
-}  // namespace
 
 int run_hub(MPI_Comm world, Profile profile, const std::string& door_host) {
   int port = 0;

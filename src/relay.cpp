@@ -1,10 +1,8 @@
 #include "relay.hpp"
 
 #include <arpa/inet.h>
-#include <poll.h>
-#include <sys/socket.h>
 
-#include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "door.hpp"
@@ -14,23 +12,8 @@
 namespace ranks::detail::cluster {
 
 namespace {
-
-void write_all(int fd, const void* p, std::size_t n) {
-  const auto* c = static_cast<const char*>(p);
-  while (n > 0) {
-    const ssize_t k = ::send(fd, c, n, MSG_NOSIGNAL);
-    if (k > 0) {
-      c += k;
-      n -= static_cast<std::size_t>(k);
-      continue;
-    }
-    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      throw Error(std::string("a relayed message could not be sent: ") + std::strerror(errno));
-    pollfd pf{fd, POLLOUT, 0};
-    ::poll(&pf, 1, 1000);
-  }
-}
-
+// Relayed data may be large and its reader busy: minutes, not seconds, before giving up.
+constexpr std::chrono::minutes kRelayWithin(5);
 }  // namespace
 
 void send_relayed(int fd, int rank, const Bytes& wire, const std::vector<Attachment>& attachments) {
@@ -44,8 +27,8 @@ void send_relayed(int fd, int rank, const Bytes& wire, const std::vector<Attachm
   // attachments after.
   std::string first(head, sizeof head);
   first.append(reinterpret_cast<const char*>(wire.data()), wire.size());
-  write_all(fd, first.data(), first.size());
-  for (const auto& a : attachments) write_all(fd, a.data, a.size);
+  send_all(fd, first.data(), first.size(), kRelayWithin);
+  for (const auto& a : attachments) send_all(fd, a.data, a.size, kRelayWithin);
 }
 
 Relayed::Relayed(std::string body) : body_(std::move(body)) {
