@@ -43,7 +43,8 @@ std::string find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/bin:/bin");
   for (std::string d; std::getline(dirs, d, ':');) {
-    const std::string p = d + "/" + name;
+    std::string p = d;
+    p.append("/").append(name);
     if (::access(p.c_str(), X_OK) == 0) return p;
   }
   fail(name + " is not on PATH; install Open MPI (Debian: openmpi-bin)");
@@ -72,6 +73,7 @@ class Child {
       ::dup2(out, 1);
       ::dup2(out, 2);
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
       ::execv(args[0], args.data());
@@ -274,7 +276,7 @@ int start(const StartOptions& o) {
       mpirun, "--ompi-server",      p.ompi_server_uri, "--enable-recovery", "--oversubscribe",
       "-np",  std::to_string(n + 1)};
   if (!o.hostfile.empty()) {
-    argv.push_back("--hostfile");
+    argv.emplace_back("--hostfile");
     argv.push_back(o.hostfile);
   }
   argv.insert(argv.end(), o.mpirun_args.begin(), o.mpirun_args.end());

@@ -6,11 +6,13 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <sstream>
 
 #include "cluster.hpp"
 #include "cluster_commands.hpp"
+#include "ranks/error.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"ranks: Python's multiprocessing and IPython parallel for C++, over MPI"};
   app.require_subcommand(1);
   auto* cluster = app.add_subcommand("cluster", "start engines once; programs then attach to them");
@@ -52,20 +54,21 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*cserve) return ranks::detail::cluster::serve_cluster(argc, argv, dir, door_host);
-  try {
-    if (*cstart) {
-      if (!extra.empty()) {
-        std::istringstream words(extra);
-        for (std::string w; words >> w;) start.mpirun_args.push_back(w);
-      }
-      return ranks::cli::start(start);
+  if (*cstart) {
+    if (!extra.empty()) {
+      std::istringstream words(extra);
+      for (std::string w; words >> w;) start.mpirun_args.push_back(w);
     }
-    if (*cstop) return ranks::cli::stop(profile);
-    if (*cstatus) return ranks::cli::status(profile, as_json);
-    if (*clist) return ranks::cli::list();
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << std::endl;
-    return 1;
+    return ranks::cli::start(start);
   }
+  if (*cstop) return ranks::cli::stop(profile);
+  if (*cstatus) return ranks::cli::status(profile, as_json);
+  if (*clist) return ranks::cli::list();
   return 64;
+} catch (const ranks::Error& e) {  // it says what went wrong and what to do
+  std::cerr << e.what() << std::endl;
+  return 1;
+} catch (const std::exception& e) {
+  std::cerr << "ranks: " << e.what() << std::endl;
+  return 1;
 }
