@@ -13,6 +13,7 @@
 #include "engine.hpp"
 #include "host.hpp"
 #include "log.hpp"
+#include "output_capture.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
 #include "roster.hpp"
@@ -64,7 +65,8 @@ std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string&
     const int id = join_controller(link.merged, load_program);
     if (id >= 0) {
       set_engine_id(id);
-      serve(link.merged, &tasks);
+      OutputCapture output;
+      serve(link.merged, &tasks, &output);
       set_engine_id(-1);
     }
     transport::release(link);
@@ -88,7 +90,8 @@ std::uint64_t serve_relayed(MPI_Comm base) {
     const int id = join_controller(comm, load_program);
     if (id >= 0) {
       set_engine_id(id);
-      serve(comm, &tasks);
+      OutputCapture output;
+      serve(comm, &tasks, &output);
     }
   } catch (const transport::Interrupted&) {
   } catch (const Error& e) {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 
 #include "log.hpp"
+#include "ranks/detail/codec.hpp"
 #include "ranks/detail/runtime.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
@@ -235,6 +237,15 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
   const auto h = read_header<ReplyHeader>(data);
   if (h.kind == Kind::kStopped) {
     ++stopped_;
+    return;
+  }
+  if (h.kind == Kind::kOutput) {  // what tasks printed on an engine of a started cluster
+    Reader r(data.data() + sizeof(ReplyHeader), data.size() - sizeof(ReplyHeader));
+    const auto out = decode_value<std::string>(r);
+    const auto err = decode_value<std::string>(r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    std::fwrite(err.data(), 1, err.size(), stderr);
     return;
   }
   auto it = inflight_.find(h.id);

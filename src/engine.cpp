@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "log.hpp"
+#include "output_capture.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
 #include "ranks/error.hpp"
@@ -186,7 +187,23 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
 
-int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks) {
+// Sends what tasks printed since the last time, if anything (before the result that follows).
+void pass_output(MPI_Comm comm, transport::Outbox& outbox, OutputCapture* output) {
+  std::string out, err;
+  if (output == nullptr || !output->take(out, err)) return;
+  ReplyHeader rh;
+  rh.kind = Kind::kOutput;
+  rh.outcome.engine = g_engine_id;
+  Message m;
+  Writer w(m.bytes);
+  write_header(w, rh);
+  encode(w, out);
+  encode(w, err);
+  outbox.send(comm, 0, std::move(m));
+}
+
+int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks,
+               OutputCapture* output) {
   transport::Backoff backoff(std::chrono::microseconds(2000));
   transport::Incoming in;
   while (true) {
@@ -199,16 +216,21 @@ int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks) {
     backoff.reset();
     const auto h = read_header<TaskHeader>(in.data);
     switch (h.kind) {
-      case Kind::kTask:
-        outbox.send(comm, 0, run_task(h, in));
+      case Kind::kTask: {
+        Message reply = run_task(h, in);
+        pass_output(comm, outbox, output);
+        outbox.send(comm, 0, std::move(reply));
         if (tasks) ++*tasks;
         break;
+      }
       case Kind::kStaticMap:
       case Kind::kStaticBcast:
         run_static(comm, h, in.data);
+        pass_output(comm, outbox, output);
         if (tasks) ++*tasks;
         break;
       case Kind::kStop: {
+        pass_output(comm, outbox, output);
         outbox.drain();
         ReplyHeader rh;
         rh.kind = Kind::kStopped;
@@ -228,12 +250,12 @@ int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks) {
 
 }  // namespace
 
-int serve(MPI_Comm comm, std::uint64_t* tasks) {
+int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
   install_crash_handlers();
   keep_large_blocks();
   transport::Outbox outbox;
   try {
-    return serve_loop(comm, outbox, tasks);
+    return serve_loop(comm, outbox, tasks, output);
   } catch (const transport::Interrupted&) {
     outbox.abandon();
     throw;

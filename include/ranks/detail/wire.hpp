@@ -28,6 +28,7 @@ enum class Kind : std::uint32_t {
   // engine -> controller
   kReply = 16,
   kStopped = 17,
+  kOutput = 18,  // what tasks printed on an engine of a started cluster: stdout, then stderr
 };
 
 /// Where a plain function lives: which module (by build, so that another process that loaded

@@ -1,0 +1,98 @@
+#include "output_capture.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace ranks::detail {
+
+OutputCapture::OutputCapture() {
+  std::cout.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  for (int stream = 0; stream < 2; ++stream) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) continue;
+    ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);  // the last drain must not wait for more
+    saved_[stream] = ::dup(stream + 1);
+    ::dup2(fds[1], stream + 1);
+    ::close(fds[1]);
+    read_[stream] = fds[0];
+  }
+  if (::pipe2(stop_, O_CLOEXEC) != 0) stop_[0] = stop_[1] = -1;
+  reader_ = std::thread([this] { drain(); });
+}
+
+OutputCapture::~OutputCapture() {
+  std::cout.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (stop_[1] >= 0) (void)!::write(stop_[1], "x", 1);
+  if (reader_.joinable()) reader_.join();
+  for (int stream = 0; stream < 2; ++stream) {
+    if (saved_[stream] >= 0) {
+      ::dup2(saved_[stream], stream + 1);
+      ::close(saved_[stream]);
+    }
+    if (read_[stream] >= 0) ::close(read_[stream]);
+  }
+  for (int fd : stop_)
+    if (fd >= 0) ::close(fd);
+}
+
+// The thread: whatever a task prints is read at once, so that a task printing more than a
+// pipe holds never blocks.
+void OutputCapture::drain() {
+  char buf[65536];
+  while (true) {
+    pollfd fds[3] = {{read_[0], POLLIN, 0}, {read_[1], POLLIN, 0}, {stop_[0], POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) continue;
+    for (int stream = 0; stream < 2; ++stream) {
+      if (!(fds[stream].revents & (POLLIN | POLLHUP))) continue;
+      reading_ = true;
+      const ssize_t n = ::read(read_[stream], buf, sizeof buf);
+      if (n > 0) {
+        std::lock_guard<std::mutex> lk(mu_);
+        got_[stream].append(buf, static_cast<std::size_t>(n));
+      }
+      reading_ = false;
+    }
+    if (fds[2].revents & POLLIN) {
+      // Stopping: what is still in the pipes goes back to the engine's own streams.
+      std::lock_guard<std::mutex> lk(mu_);
+      for (int stream = 0; stream < 2; ++stream) {
+        ssize_t n;
+        while (read_[stream] >= 0 && (n = ::read(read_[stream], buf, sizeof buf)) > 0 &&
+               saved_[stream] >= 0)
+          (void)!::write(saved_[stream], buf, static_cast<std::size_t>(n));
+      }
+      return;
+    }
+  }
+}
+
+bool OutputCapture::take(std::string& out, std::string& err) {
+  std::cout.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Wait until the thread has read what is in the pipes: a task's output goes before its result.
+  for (int stream = 0; stream < 2; ++stream) {
+    int pending = 1;
+    while (read_[stream] >= 0 && ::ioctl(read_[stream], FIONREAD, &pending) == 0 && pending > 0)
+      std::this_thread::yield();
+  }
+  while (reading_) std::this_thread::yield();
+  std::lock_guard<std::mutex> lk(mu_);
+  out.swap(got_[0]);
+  err.swap(got_[1]);
+  got_[0].clear();
+  got_[1].clear();
+  return !out.empty() || !err.empty();
+}
+
+}  // namespace ranks::detail
