@@ -38,7 +38,7 @@ echo "== a started cluster: ranks cluster start to engines waiting, then a progr
 ranks=build/apps/ranks/ranks
 RANKS_PROFILE_DIR=$(mktemp -d)
 export RANKS_PROFILE_DIR
-trap '"$ranks" cluster stop --profile bench >/dev/null 2>&1; rm -rf "$RANKS_PROFILE_DIR"' EXIT
+trap '"$ranks" cluster stop --profile bench >/dev/null 2>&1 || true; rm -rf "$RANKS_PROFILE_DIR"' EXIT
 for n in "$workers" 4; do
   samples=()
   for _ in $(seq "$repeat"); do
