@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "log.hpp"
@@ -77,6 +78,29 @@ void Controller::fit_roster() {
   load_.resize(static_cast<std::size_t>(roster_.size()), 0);
   while (statics_.size() < roster_.links().size())
     statics_.emplace_back(roster_.links()[statics_.size()]);
+  // Engines on this host get a shared-memory channel (RANKS_CHANNEL=0: MPI alone).
+  const char* use = std::getenv("RANKS_CHANNEL");
+  const bool channels = !(use && std::string(use) == "0");
+  while (channels_.size() < static_cast<std::size_t>(roster_.size())) {
+    const int e = static_cast<int>(channels_.size());
+    const Member& m = roster_.member(e);
+    const Link& l = roster_.link_of(e);
+    std::unique_ptr<transport::Channel> ch;
+    if (channels && m.local && m.alive && l.comm != MPI_COMM_NULL) {
+      try {
+        ch = transport::Channel::create(l.comm, m.rank);
+        outbox_.send(l.comm, m.rank, Message(channel_message(ch->name())));
+      } catch (const Error& e) {
+        log_line(std::string(e.what()) + "; this engine's messages go by MPI");
+        ch.reset();
+      }
+    }
+    channels_.push_back(std::move(ch));
+  }
+  all_channelled_.assign(roster_.links().size(), true);
+  for (int e = 0; e < roster_.size(); ++e)
+    if (!channels_[static_cast<std::size_t>(e)])
+      all_channelled_[static_cast<std::size_t>(roster_.member(e).link)] = false;
 }
 
 // Groups.
@@ -159,6 +183,8 @@ void Controller::transmit(int engine, Message msg) {
   const Link& l = roster_.link_of(engine);
   if (l.origin == Origin::kRelayed) {
     cluster_->send_relayed(m.rank, std::move(msg));
+  } else if (auto& ch = channels_[static_cast<std::size_t>(engine)]) {
+    ch->send(std::move(msg), outbox_);
   } else {
     outbox_.send(l.comm, m.rank, std::move(msg));
   }
@@ -289,7 +315,7 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
     // The control messages go out now, so that each engine sees its work in submission order
     // (a later point-to-point task cannot overtake it); the collectives are posted in turn.
     for (std::size_t i = 0; i < w; ++i) {
-      outbox_.send(l.comm, static_cast<int>(i) + 1, slot_message(*job, i, true));
+      transmit(g.engines[i], slot_message(*job, i, true));
       ++load_[static_cast<std::size_t>(g.engines[i])];
     }
     group->inflight += w;

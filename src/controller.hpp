@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "attach.hpp"
+#include "channel.hpp"
 #include "ranks/detail/job.hpp"
 #include "roster.hpp"
 #include "static_op.hpp"
@@ -114,8 +115,10 @@ class Controller {
   std::mutex mu_;
   std::condition_variable cv_;
   Roster roster_;
-  std::vector<int> load_;            // parts in flight per engine
-  std::deque<StaticQueue> statics_;  // per link of the roster
+  std::vector<int> load_;                                      // parts in flight per engine
+  std::deque<StaticQueue> statics_;                            // per link of the roster
+  std::vector<std::unique_ptr<transport::Channel>> channels_;  // per engine on this host
+  std::vector<bool> all_channelled_;  // per link: every engine's messages come by channel
   std::unique_ptr<cluster::Attachment> cluster_;
   std::chrono::steady_clock::time_point last_heard_{};
   std::unordered_map<std::uint64_t, Inflight> inflight_;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "channel.hpp"
 #include "log.hpp"
 #include "output_capture.hpp"
 #include "ranks/detail/error_report.hpp"
@@ -149,8 +150,6 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
   o.busy_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
   o.completed_ns = wall_ns();
-  std::cout.flush();
-  std::fflush(stdout);
   return o;
 }
 
@@ -187,10 +186,45 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
 
-// Sends what tasks printed since the last time, if anything (before the result that follows).
-void pass_output(MPI_Comm comm, transport::Outbox& outbox, OutputCapture* output) {
+// How an engine answers its controller: through the shared-memory channel once it has one, else
+// by MPI.
+struct Answer {
+  MPI_Comm comm;
+  transport::Outbox& outbox;
+  std::unique_ptr<transport::Channel> channel;
+
+  void send(Message msg) {
+    if (channel) {
+      channel->send(std::move(msg), outbox);
+    } else {
+      outbox.send(comm, 0, std::move(msg));
+    }
+  }
+  bool receive(transport::Incoming& in) {
+    return channel ? channel->try_recv(in) : transport::try_recv(comm, 0, in);
+  }
+  void progress() {
+    outbox.progress();
+    if (channel) channel->flush();
+  }
+  // Waits until everything sent has left (the last words before leaving the serve loop).
+  void drain() {
+    transport::Backoff backoff(std::chrono::microseconds(100));
+    while (channel && !channel->flush()) backoff.pause();
+    outbox.drain();
+  }
+};
+
+// What a task printed goes out before its result: sent to the controller where the output is
+// captured (a started cluster's engine), else flushed for mpirun to pass on.
+void pass_output(Answer& answer, OutputCapture* output) {
+  if (output == nullptr) {
+    std::cout.flush();
+    std::fflush(stdout);
+    return;
+  }
   std::string out, err;
-  if (output == nullptr || !output->take(out, err)) return;
+  if (!output->take(out, err)) return;
   ReplyHeader rh;
   rh.kind = Kind::kOutput;
   rh.outcome.engine = g_engine_id;
@@ -199,16 +233,15 @@ void pass_output(MPI_Comm comm, transport::Outbox& outbox, OutputCapture* output
   write_header(w, rh);
   encode(w, out);
   encode(w, err);
-  outbox.send(comm, 0, std::move(m));
+  answer.send(std::move(m));
 }
 
-int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks,
-               OutputCapture* output) {
+int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCapture* output) {
   transport::Backoff backoff(std::chrono::microseconds(2000));
   transport::Incoming in;
   while (true) {
-    if (!transport::try_recv(comm, 0, in)) {
-      outbox.progress();
+    if (!answer.receive(in)) {
+      answer.progress();
       transport::poll_interrupt();
       backoff.pause();
       continue;
@@ -218,27 +251,33 @@ int serve_loop(MPI_Comm comm, transport::Outbox& outbox, std::uint64_t* tasks,
     switch (h.kind) {
       case Kind::kTask: {
         Message reply = run_task(h, in);
-        pass_output(comm, outbox, output);
-        outbox.send(comm, 0, std::move(reply));
+        pass_output(answer, output);
+        answer.send(std::move(reply));
         if (tasks) ++*tasks;
         break;
       }
       case Kind::kStaticMap:
       case Kind::kStaticBcast:
         run_static(comm, h, in.data);
-        pass_output(comm, outbox, output);
+        pass_output(answer, output);
         if (tasks) ++*tasks;
         break;
+      case Kind::kChannel: {
+        const auto* name = reinterpret_cast<const char*>(in.data.data() + sizeof(TaskHeader));
+        answer.channel = transport::Channel::open(
+            std::string(name, in.data.size() - sizeof(TaskHeader)), comm, 0);
+        break;
+      }
       case Kind::kStop: {
-        pass_output(comm, outbox, output);
-        outbox.drain();
+        pass_output(answer, output);
         ReplyHeader rh;
         rh.kind = Kind::kStopped;
         rh.outcome.engine = g_engine_id;
-        Bytes bye;
-        Writer w(bye);
+        Message bye;
+        Writer w(bye.bytes);
         write_header(w, rh);
-        transport::send_now(comm, 0, std::move(bye));
+        answer.send(std::move(bye));
+        answer.drain();
         return static_cast<int>(h.aux);
       }
       default:
@@ -254,8 +293,9 @@ int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
   install_crash_handlers();
   keep_large_blocks();
   transport::Outbox outbox;
+  Answer answer{comm, outbox, nullptr};
   try {
-    return serve_loop(comm, outbox, tasks, output);
+    return serve_loop(comm, answer, tasks, output);
   } catch (const transport::Interrupted&) {
     outbox.abandon();
     throw;

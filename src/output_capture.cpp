@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/ioctl.h>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,6 +24,10 @@ OutputCapture::OutputCapture() {
     ::close(fds[1]);
     read_[stream] = fds[0];
   }
+  // Both streams buffered, so that take() sees in user space (no system call) whether a task
+  // printed anything through them.
+  std::setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
+  std::setvbuf(stderr, nullptr, _IOFBF, 1 << 16);
   if (::pipe2(stop_, O_CLOEXEC) != 0) stop_[0] = stop_[1] = -1;
   reader_ = std::thread([this] { drain(); });
 }
@@ -32,6 +36,7 @@ OutputCapture::~OutputCapture() {
   std::cout.flush();
   std::fflush(stdout);
   std::fflush(stderr);
+  std::setvbuf(stderr, nullptr, _IONBF, 0);
   if (stop_[1] >= 0) (void)!::write(stop_[1], "x", 1);
   if (reader_.joinable()) reader_.join();
   for (int stream = 0; stream < 2; ++stream) {
@@ -59,6 +64,7 @@ void OutputCapture::drain() {
       if (n > 0) {
         std::lock_guard<std::mutex> lk(mu_);
         got_[stream].append(buf, static_cast<std::size_t>(n));
+        kept_ = true;
       }
       reading_ = false;
     }
@@ -77,17 +83,22 @@ void OutputCapture::drain() {
 }
 
 bool OutputCapture::take(std::string& out, std::string& err) {
+  // Nothing in the streams' buffers and nothing kept from the pipes (what was written to the
+  // descriptors directly comes with a later call): no system call.
+  if (__fpending(stdout) == 0 && __fpending(stderr) == 0 && !kept_) return false;
   std::cout.flush();
   std::fflush(stdout);
   std::fflush(stderr);
   // Wait until the thread has read what is in the pipes: a task's output goes before its result.
-  for (int stream = 0; stream < 2; ++stream) {
-    int pending = 1;
-    while (read_[stream] >= 0 && ::ioctl(read_[stream], FIONREAD, &pending) == 0 && pending > 0)
-      std::this_thread::yield();
+  while (true) {
+    pollfd fds[2] = {{read_[0], POLLIN, 0}, {read_[1], POLLIN, 0}};
+    if (::poll(fds, 2, 0) <= 0) break;  // both empty (the usual case: one system call)
+    std::this_thread::yield();
   }
   while (reading_) std::this_thread::yield();
+  if (!kept_) return false;
   std::lock_guard<std::mutex> lk(mu_);
+  kept_ = false;
   out.swap(got_[0]);
   err.swap(got_[1]);
   got_[0].clear();

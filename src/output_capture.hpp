@@ -20,8 +20,9 @@ class OutputCapture {
   OutputCapture(const OutputCapture&) = delete;
   OutputCapture& operator=(const OutputCapture&) = delete;
 
-  /// What was printed since the last call (streams flushed, pipes emptied first); false if
-  /// nothing.
+  /// What was printed since the last call, the streams flushed and the pipes emptied first;
+  /// false if nothing. When nothing was printed through stdio or iostreams it makes no system
+  /// call; what was written to the descriptors directly comes with a later call.
   bool take(std::string& out, std::string& err);
 
  private:
@@ -33,6 +34,7 @@ class OutputCapture {
   std::mutex mu_;
   std::string got_[2];
   std::atomic<bool> reading_{false};  // the thread holds bytes it has read, not yet kept
+  std::atomic<bool> kept_{false};     // got_ holds something
   std::thread reader_;
 };
 

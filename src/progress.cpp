@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -34,7 +35,18 @@ struct CallbackScope {
 bool Controller::poll() {
   outbox_.progress();
   bool any = false;
-  for (const Link& l : roster_.links()) {
+  for (auto& ch : channels_) {
+    if (!ch) continue;
+    while (ch->try_recv(incoming_)) {
+      any = true;
+      handle(incoming_.data, incoming_.attachments());
+    }
+  }
+  for (std::size_t i = 0; i < roster_.links().size(); ++i) {
+    const Link& l = roster_.links()[i];
+    // Engines with a channel send nothing by MPI but their attachments (and messages too large
+    // for the ring, which the channel receives itself): no probe needed.
+    if (all_channelled_[i]) continue;
     if (l.origin == Origin::kRelayed) {
       int rank = 0;
       while (auto r = cluster_->next_relayed(rank)) {
@@ -60,6 +72,9 @@ bool Controller::poll() {
 
 bool Controller::busy() const {
   if (!inflight_.empty() || !callbacks_.empty() || !outbox_.empty()) return true;
+  if (std::any_of(channels_.begin(), channels_.end(),
+                  [](const auto& c) { return c && !c->idle(); }))
+    return true;
   return std::any_of(statics_.begin(), statics_.end(),
                      [](const StaticQueue& q) { return !q.empty(); });
 }

@@ -86,7 +86,16 @@ void Outbox::send(MPI_Comm comm, int dest, Message msg) {
   send_finished(comm, dest, std::move(msg));
 }
 
-void Outbox::send_finished(MPI_Comm comm, int dest, Message msg) {
+void Outbox::send_finished(MPI_Comm comm, int dest, Message msg, int tag) {
+  post(comm, dest, std::move(msg), tag);
+}
+
+void Outbox::send_attachments(MPI_Comm comm, int dest, Message msg) {
+  if (msg.attachments.empty()) return;
+  post(comm, dest, std::move(msg), -1);
+}
+
+void Outbox::post(MPI_Comm comm, int dest, Message msg, int tag) {
   progress();
   std::size_t slot = slots_.size();
   if (!free_.empty()) {
@@ -98,7 +107,7 @@ void Outbox::send_finished(MPI_Comm comm, int dest, Message msg) {
   Pending& p = slots_[slot];
   p.msg = std::move(msg);
   const std::size_t before = requests_.size();
-  isend_parts(comm, dest, kTag, p.msg.bytes.data(), p.msg.bytes.size(), requests_);
+  if (tag >= 0) isend_parts(comm, dest, tag, p.msg.bytes.data(), p.msg.bytes.size(), requests_);
   for (const auto& a : p.msg.attachments)
     isend_parts(comm, dest, kDataTag, a.data, a.size, requests_);
   p.left = requests_.size() - before;
@@ -181,17 +190,26 @@ void Incoming::drain() {
   }
 }
 
-bool try_recv(MPI_Comm comm, int source, Incoming& out) {
+void Incoming::take(Bytes bytes, MPI_Comm comm, int source_rank) {
+  drain();  // what the previous message left unread
+  data = std::move(bytes);
+  sizes_ = strip_trailer(data);
+  next_ = 0;
+  comm_ = comm;
+  source = source_rank;
+}
+
+bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag) {
   out.drain();  // what the previous message left unread
   int flag = 0;
   MPI_Status st;
-  check(MPI_Iprobe(source, kTag, comm, &flag, &st), "MPI_Iprobe");
+  check(MPI_Iprobe(source, tag, comm, &flag, &st), "MPI_Iprobe");
   if (!flag) return false;
   int count = 0;
   MPI_Get_count(&st, MPI_BYTE, &count);
   out.source = st.MPI_SOURCE;
   out.data.resize(static_cast<std::size_t>(count));
-  check(MPI_Recv(out.data.data(), count, MPI_BYTE, st.MPI_SOURCE, kTag, comm, MPI_STATUS_IGNORE),
+  check(MPI_Recv(out.data.data(), count, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE),
         "MPI_Recv");
   // Every message starts with its total length: a longer one follows in further parts.
   std::uint64_t total = 0;
@@ -199,7 +217,7 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out) {
   if (total > out.data.size()) {
     const std::size_t off = out.data.size();
     out.data.resize(total);
-    recv_parts(comm, st.MPI_SOURCE, kTag, out.data.data() + off, total - off);
+    recv_parts(comm, st.MPI_SOURCE, tag, out.data.data() + off, total - off);
   }
   // The trailer lists the attachments that follow on kDataTag.
   out.sizes_ = strip_trailer(out.data);

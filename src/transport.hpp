@@ -19,6 +19,9 @@ inline constexpr int kTag = 4242;
 /// The tag of attachments: apart from messages, so that a probe for the next message never
 /// finds one; per source they arrive in the order they were sent.
 inline constexpr int kDataTag = 4243;
+/// The tag of a message that a shared-memory channel (channel.hpp) sent by MPI instead (too
+/// large for its ring): a probe for kTag never finds it, only the channel's own receive does.
+inline constexpr int kViaTag = 4245;
 /// Largest single MPI message; bigger ones travel as several (count is an int).
 inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
 
@@ -39,8 +42,11 @@ std::vector<std::uint64_t> strip_trailer(Bytes& data);
 class Outbox {
  public:
   void send(MPI_Comm comm, int dest, Message msg);
-  /// Sends a message finished already (a hub passing on one it was given).
-  void send_finished(MPI_Comm comm, int dest, Message msg);
+  /// Sends a message finished already (a hub passing on one it was given), on `tag`.
+  void send_finished(MPI_Comm comm, int dest, Message msg, int tag = kTag);
+  /// Sends only the attachments of a finished message whose bytes travel another way (a
+  /// shared-memory channel), keeping it alive until MPI is done with them.
+  void send_attachments(MPI_Comm comm, int dest, Message msg);
   /// Frees finished sends, wherever they are in the queue (one MPI_Testsome over all of them).
   void progress();
   /// Waits for every send to finish.
@@ -54,6 +60,8 @@ class Outbox {
     Message msg;
     std::size_t left = 0;  // requests not yet complete
   };
+  // Posts msg's attachments, and its bytes on `tag` unless tag is -1.
+  void post(MPI_Comm comm, int dest, Message msg, int tag);
   std::vector<Pending> slots_;
   std::vector<std::size_t> free_;
   std::vector<MPI_Request> requests_;
@@ -73,17 +81,22 @@ class Incoming final : public AttachmentSource {
   [[nodiscard]] AttachmentSource* attachments() { return this; }
   /// Receives every attachment not read yet, in order (a hub passing the message on).
   std::vector<Bytes> receive_rest();
+  /// Takes a message that arrived another way (a shared-memory channel) from `source` of
+  /// comm: its bytes, trailer and all; its attachments follow by MPI. What the previous one
+  /// left unread is dropped first.
+  void take(Bytes bytes, MPI_Comm comm, int source);
 
  private:
-  friend bool try_recv(MPI_Comm comm, int source, Incoming& out);
+  friend bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag);
   void drain();
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::vector<std::uint64_t> sizes_;
   std::size_t next_ = 0;
 };
 
-/// Receives one waiting message from `source` (MPI_ANY_SOURCE: anyone), if there is one.
-bool try_recv(MPI_Comm comm, int source, Incoming& out);
+/// Receives one waiting message from `source` (MPI_ANY_SOURCE: anyone) on `tag`, if there is
+/// one.
+bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
 /// Sends and waits (for the last words of a rank).
 void send_now(MPI_Comm comm, int dest, Bytes msg);
 

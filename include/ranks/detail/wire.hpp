@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,7 @@ enum class Kind : std::uint32_t {
   kStaticMap = 2,    // run an invoker over a chunk received by scatterv; reply by gather(v)
   kStop = 3,         // leave the serve loop; reply kStopped
   kStaticBcast = 4,  // as kStaticMap, but every engine receives the same payload by broadcast
+  kChannel = 5,      // from now on, messages come through the shared memory named after it
   // engine -> controller
   kReply = 16,
   kStopped = 17,
@@ -128,6 +130,18 @@ inline void stamp_task_id(Bytes& msg, std::uint64_t id) {
 inline void seal(Bytes& msg) {
   const std::uint64_t n = msg.size();
   std::memcpy(msg.data(), &n, sizeof n);
+}
+
+/// The message that tells an engine on the controller's host to take its messages from now on
+/// through the shared-memory channel of this name.
+inline Bytes channel_message(const std::string& name) {
+  TaskHeader h;
+  h.kind = Kind::kChannel;
+  Bytes msg;
+  Writer w(msg);
+  write_header(w, h);
+  w.raw(name.data(), name.size());
+  return msg;
 }
 
 /// The message that ends an engine's serve loop with `code` as its exit code.
