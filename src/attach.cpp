@@ -65,7 +65,7 @@ Attachment::Attachment(const std::string& cluster) {
     ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
 }
 
-Attachment::Entry Attachment::enter() {
+void Attachment::enter() {
   const ProgramCode code = program_code();
   if (!code.problem.empty())
     throw Error("this program cannot run on the engines of cluster '" + profile_.name +
@@ -100,13 +100,11 @@ Attachment::Entry Attachment::enter() {
   if (!reply.value("ok", false))
     throw Error("cluster '" + profile_.name +
                 "' refused this program: " + reply.value("error", std::string("no reason given")));
-  Entry entry;
-  entry.relayed = reply.value("mode", "") == "relay";
-  entry.port = reply.value("port", "");
+  entry_.relayed = reply.value("mode", "") == "relay";
+  entry_.port = reply.value("port", "");
   for (const auto& e : reply.value("engine_list", json::array()))
-    entry.engines.push_back({e.value("host", ""), e.value("pid", 0)});
-  if (entry.relayed) door_->inbox().unlimit();
-  return entry;
+    entry_.engines.push_back({e.value("host", ""), e.value("pid", 0)});
+  if (entry_.relayed) door_->inbox().unlimit();
 }
 
 void Attachment::pump() {

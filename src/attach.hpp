@@ -46,9 +46,11 @@ class Attachment {
     std::vector<Engine> engines;  // relayed: the engines, which have loaded this program
   };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
-  /// once if another program holds the cluster. Throws ranks::Error (with the engines' reasons
-  /// when they cannot run this program).
-  Entry enter();
+  /// once if another program holds the cluster; the answer is kept (entry()). Call before MPI
+  /// starts: the engines load the program's code and wait for it meanwhile. Throws ranks::Error
+  /// (with the engines' reasons when they cannot run this program).
+  void enter();
+  [[nodiscard]] const Entry& entry() const { return entry_; }
   /// What the hub said since the last call (an engine lost, the cluster stopping), without
   /// waiting.
   std::vector<json> events();
@@ -67,6 +69,7 @@ class Attachment {
 
   Profile profile_;
   std::unique_ptr<DoorClient> door_;
+  Entry entry_;
   std::deque<json> events_;
   std::deque<std::pair<int, std::unique_ptr<Relayed>>> relayed_;
 };

@@ -144,6 +144,9 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
     if (std::find(live.begin(), live.end(), rank) == live.end()) continue;
     transport::set_interrupt(hub_says_stop);
     if (op == "accept") {
+      // The program's code loads now, while the program starts MPI (the handshake finds it).
+      const json code = f->value("code", json::object());
+      (void)load_program(code.value("path", ""), code.value("build", ""));
       tasks += serve_client(hub, engines.of(live), port);
     } else {
       std::vector<int> ranks{0};

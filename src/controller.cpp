@@ -53,7 +53,7 @@ bool Controller::adopt_world() {
 }
 
 bool Controller::attach(std::unique_ptr<cluster::Attachment> cluster) {
-  const cluster::Attachment::Entry entry = cluster->enter();
+  const cluster::Attachment::Entry& entry = cluster->entry();
   auto lk = lock();
   if (entry.relayed) {
     std::vector<std::pair<std::string, int>> engines;

@@ -46,8 +46,8 @@ class Controller {
 
   /// Admits the engines started with the controller; false if they run another binary.
   bool adopt_world();
-  /// Attaches to the engines of a started cluster; false (having said why) if they cannot run
-  /// this program. Throws ranks::Error if the cluster refuses it.
+  /// Attaches to the engines of a started cluster that let this program in (Attachment::enter);
+  /// false (having said why) if they cannot run it.
   bool attach(std::unique_ptr<cluster::Attachment> cluster);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] std::optional<std::string> cluster();

@@ -42,7 +42,10 @@ void Hub::grant(Conn& c) {
   for (int r : ranks) live.push_back(r);
   session_ = std::move(s);
   if (profile_.mode == "relay") return grant_relayed(c, ranks);
-  tell_engines(ranks, {{"op", "accept"}, {"session", session_->id}, {"live", live}});
+  tell_engines(ranks, {{"op", "accept"},
+                       {"session", session_->id},
+                       {"live", live},
+                       {"code", c.hello.value("code", json::object())}});
   reply(c, {{"ok", true},
             {"go", true},
             {"port", port},

@@ -93,8 +93,10 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   std::unique_ptr<cluster::Attachment> attachment;
   try {
     const cluster::Source source = cluster::engines_source();
-    if (source.kind == cluster::Source::Kind::kCluster)
+    if (source.kind == cluster::Source::Kind::kCluster) {
       attachment = std::make_unique<cluster::Attachment>(source.cluster);
+      attachment->enter();  // the engines get ready while MPI starts here
+    }
   } catch (const Error& e) {
     log_line(e.what());
     return 2;

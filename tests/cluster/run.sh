@@ -136,6 +136,21 @@ $want"
     expect "pid $holder\) is gone; its engines wait again" "$log"
     expect "attached: none" "$("$ranks" cluster status)"
     ;;
+  client_killed_while_starting)
+    # Killed at several points of its start (before the door, while MPI starts with the engines
+    # waiting in accept, while attaching): the next program is served all the same.
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    for delay in 0.02 0.1 0.2 0.3; do
+      "$client" map >/dev/null 2>&1 &
+      victim=$!
+      sleep "$delay"
+      kill -9 $victim 2>/dev/null
+      wait $victim 2>/dev/null
+      out=$(timeout 30 "$client" map 2>&1) || fail "the next client after one killed at $delay s: $out"
+      expect "sum=285" "$out"
+    done
+    expect "attached: none" "$("$ranks" cluster status)"
+    ;;
   second_client_waits)
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     "$client" hold 1500 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &
