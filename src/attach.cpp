@@ -63,6 +63,10 @@ Attachment::Attachment(const std::string& cluster) {
   // (A program the hub relays to needs none of it.)
   if (!profile_.ompi_server_uri.empty() && profile_.mode != "relay")
     ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
+  // The choices the cluster's engines were started with (the point-to-point layer they use),
+  // unless this program's environment says otherwise.
+  for (const auto& [name, value] : profile_.client_mca)
+    ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
 }
 
 void Attachment::enter() {

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,8 +29,9 @@ struct Profile {
   std::string key;    // 64 hexadecimal digits: 256 random bits
   int engines = 0;
   std::vector<std::string> hosts;
-  std::string ompi_server_uri;  // file:PATH, what MPI needs to connect
-  std::string mode;             // "connect" (one host) or "relay" (across hosts)
+  std::string ompi_server_uri;                    // file:PATH, what MPI needs to connect
+  std::string mode;                               // "connect" (one host) or "relay" (across hosts)
+  std::map<std::string, std::string> client_mca;  // Open MPI parameters a program starts with
   int ompi_server_pid = 0;
   int mpirun_pid = 0;
   int hub_pid = 0;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -257,6 +258,16 @@ int start(const StartOptions& o) {
     }
   }
   p.ompi_server_uri = "file:" + p.dir + "/ompi-server.uri";
+  // Programs attach as singletons, whose MPI_Init otherwise spends 0.25 s probing transports
+  // for networks (the cm layer's providers). On one host the engines and programs use ob1
+  // (shared memory, TCP) anyway: say so to both. Across hosts the engines keep Open MPI's
+  // choice, and a relayed program, which sends nothing by MPI, takes ob1 alone. A pml given in
+  // --mpirun-args or the environment wins.
+  const bool pml_given =
+      std::getenv("OMPI_MCA_pml") != nullptr ||
+      std::find(o.mpirun_args.begin(), o.mpirun_args.end(), "pml") != o.mpirun_args.end();
+  const bool engines_ob1 = !pml_given && p.mode == "connect";
+  if (engines_ob1 || p.mode == "relay") p.client_mca["pml"] = "ob1";
   ::unlink((p.dir + "/ompi-server.uri").c_str());
   save_profile(p);
 
@@ -279,6 +290,7 @@ int start(const StartOptions& o) {
     argv.emplace_back("--hostfile");
     argv.push_back(o.hostfile);
   }
+  if (engines_ob1) argv.insert(argv.end(), {"--mca", "pml", "ob1"});
   argv.insert(argv.end(), o.mpirun_args.begin(), o.mpirun_args.end());
   argv.insert(argv.end(),
               {self_exe(), "cluster", "serve", "--profile-dir", p.dir, "--door-host", door_host});
