@@ -1,10 +1,14 @@
 #include "controller.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <set>
 
 #include "log.hpp"
 #include "ranks/detail/codec.hpp"
@@ -85,6 +89,18 @@ void Controller::fit_roster() {
     const int e = static_cast<int>(channels_.size());
     const Member& m = roster_.member(e);
     const Link& l = roster_.link_of(e);
+    // An engine of a launch that survives its loss gets a life line first (by MPI, before the
+    // channel takes over its messages).
+    if (l.survives && m.alive && l.comm != MPI_COMM_NULL &&
+        (l.origin == Origin::kWorld || l.origin == Origin::kSpawned)) {
+      try {
+        if (!watch_) watch_ = std::make_unique<lifeline::Watch>();
+        outbox_.send(l.comm, m.rank,
+                     Message(text_message(Kind::kLifeline, watch_->invitation(e, m.local))));
+      } catch (const Error& err) {
+        log_line(std::string(err.what()) + "; engine deaths on other hosts go unnoticed");
+      }
+    }
     std::unique_ptr<transport::Channel> ch;
     if (channels && m.local && m.alive && l.comm != MPI_COMM_NULL) {
       try {
@@ -97,6 +113,7 @@ void Controller::fit_roster() {
     }
     channels_.push_back(std::move(ch));
   }
+  ended_.resize(static_cast<std::size_t>(roster_.size()), false);
   all_channelled_.assign(roster_.links().size(), true);
   for (int e = 0; e < roster_.size(); ++e)
     if (!channels_[static_cast<std::size_t>(e)])
@@ -107,7 +124,7 @@ void Controller::fit_roster() {
 
 std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   auto lk = lock();
-  const int have = roster_.size();
+  const int have = roster_.alive_count();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int want = n < 0 ? (have > 0 ? have : cores) : n;
   if (want > have && !roster_.cluster().empty())
@@ -115,7 +132,7 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
                 roster_.cluster() + "' has " + std::to_string(have) +
                 "; start it with more (ranks cluster stop, then ranks cluster start -n " +
                 std::to_string(want) + ")");
-  if (want > have) {
+  if (want > have && !(n < 0 && have > 0)) {
     try {
       roster_.spawn(want - have);
     } catch (const Error& e) {
@@ -128,9 +145,39 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
     fit_roster();
   }
   auto g = std::make_shared<Group>();
-  for (int e = 0; e < want; ++e) g->engines.push_back(e);
+  g->elastic = true;
+  g->all = n < 0;
+  for (int e = 0; e < roster_.size() && static_cast<int>(g->engines.size()) < want; ++e)
+    if (roster_.member(e).alive) g->engines.push_back(e);
+  if (g->engines.empty() && want > 0)
+    throw Error(std::string(who) +
+                ": every engine of the job has died; nothing is left to run "
+                "work (spawn more with ranks::Client::add_engines, where the launch allows it)");
   groups_.push_back(g);
   return g;
+}
+
+std::vector<int> Controller::add_engines(int n, const char* who) {
+  if (n < 1) throw Error(std::string(who) + "(" + std::to_string(n) + "): add at least one engine");
+  auto lk = lock();
+  if (!roster_.cluster().empty())
+    throw Error(std::string(who) + ": the engines are cluster '" + roster_.cluster() +
+                "''s; a program cannot add engines to a started cluster (start it with more)");
+  const int before = roster_.size();
+  try {
+    roster_.spawn(n);
+  } catch (const Error& e) {
+    throw Error(std::string(who) + ": spawning " + std::to_string(n) + " engine(s) failed (" +
+                std::string(unprefixed(e.what())) + ")");
+  }
+  fit_roster();
+  std::vector<int> ids;
+  for (int e = before; e < roster_.size(); ++e) ids.push_back(e);
+  for (auto& weak : groups_)
+    if (auto g = weak.lock(); g && g->all)
+      g->engines.insert(g->engines.end(), ids.begin(), ids.end());
+  dispatch_all();
+  return ids;
 }
 
 std::shared_ptr<Group> Controller::group_of(const std::vector<int>& engines, const char* who) {
@@ -149,9 +196,7 @@ std::shared_ptr<Group> Controller::group_of(const std::vector<int>& engines, con
 std::shared_ptr<Group> Controller::default_group() {
   {
     auto lk = lock();
-    if (default_group_ && roster_.size() > 0 &&
-        default_group_->engines.size() == static_cast<std::size_t>(roster_.size()))
-      return default_group_;
+    if (default_group_ && !default_group_->engines.empty()) return default_group_;
   }
   auto g = make_group(-1, "ranks::Process");
   auto lk = lock();
@@ -167,14 +212,19 @@ std::size_t Controller::outstanding(const Group& g) {
 // The dynamic queue.
 
 void Controller::send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
-                      std::shared_ptr<Group> g) {
+                      std::shared_ptr<Group> g, std::chrono::nanoseconds timeout) {
   const std::uint64_t id = next_id_++;
   stamp_task_id(msg.bytes, id);
   ++load_[static_cast<std::size_t>(engine)];
   if (g) ++g->inflight;
   const std::uint32_t invoker = read_header<TaskHeader>(msg.bytes).invoker;
+  auto deadline = Clock::time_point::max();
+  if (timeout.count() > 0) {
+    deadline = Clock::now() + timeout;
+    ++timed_;
+  }
   inflight_.emplace(id, Inflight{std::move(job), key, engine, std::move(g),
-                                 std::chrono::system_clock::now(), invoker});
+                                 std::chrono::system_clock::now(), invoker, deadline});
   transmit(engine, std::move(msg));
 }
 
@@ -216,7 +266,7 @@ void Controller::dispatch(Group& g) {
       job->cancel(std::current_exception());
       continue;
     }
-    send(best, std::move(msg), job, key, g.shared_from_this());
+    send(best, std::move(msg), job, key, g.shared_from_this(), job->timeout());
     if (!job->has_next()) g.queue.pop_front();
   }
 }
@@ -236,7 +286,15 @@ void Controller::dispatch_all() {
 
 void Controller::submit(Group& g, std::shared_ptr<DynamicJob> job) {
   auto lk = lock();
+  job->state().set_job(job);
   if (!job->has_next()) return;  // nothing to do (an empty map is already complete)
+  if (std::none_of(g.engines.begin(), g.engines.end(),
+                   [&](int e) { return roster_.member(e).alive; })) {
+    job->cancel(std::make_exception_ptr(
+        Error("every engine of this pool or view has died; nothing is left to run the work "
+              "(ranks::Client::add_engines spawns more, where the launch allows it)")));
+    return;
+  }
   g.queue.push_back(std::move(job));
   dispatch(g);
   wake_progress();
@@ -247,8 +305,11 @@ void Controller::submit_to(int engine, Message msg, std::shared_ptr<Job> job, st
   if (engine < 0 || engine >= roster_.size())
     throw Error("engine " + std::to_string(engine) + " does not exist; ids are 0.." +
                 std::to_string(roster_.size() - 1));
-  if (!roster_.member(engine).alive)
-    throw Error("engine " + std::to_string(engine) + " is gone (it died); its namespace with it");
+  job->state().set_job(job);
+  if (!roster_.member(engine).alive) {
+    job->cancel(lost_error(engine, "its namespace went with it"));
+    return;
+  }
   send(engine, std::move(msg), std::move(job), key, nullptr);
   wake_progress();
 }
@@ -280,6 +341,7 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
   inflight_.erase(it);
   --load_[static_cast<std::size_t>(f.engine)];
   if (f.group) --f.group->inflight;
+  if (f.deadline != Clock::time_point::max()) --timed_;
   // The job decodes the reply here, receiving any attached data straight into its result.
   Reply r{
       h.outcome, f.submitted,
@@ -301,11 +363,14 @@ void Controller::requeue(const Inflight& f) {
 
 void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
   auto lk = lock();
+  job->state().set_job(job);
   auto group = g.shared_from_this();
   const std::size_t w = g.engines.size();
   for (int e : g.engines)
-    if (!roster_.member(e).alive)
-      throw Error("engine " + std::to_string(e) + " of this view is gone (it died)");
+    if (!roster_.member(e).alive) return job->cancel(lost_error(e, "a call to this view needs it"));
+  if (w == 0)
+    return job->cancel(std::make_exception_ptr(
+        Error("every engine of this view has died; nothing is left to run the call")));
   const int link = roster_.member(g.engines.front()).link;
   const Link& l = roster_.links()[static_cast<std::size_t>(link)];
   if (!fits_collective(*job, g.engines, l)) {
@@ -333,11 +398,20 @@ void Controller::deliver_static(StaticJob& job, Group& group, std::size_t slot, 
 // Progress.
 
 std::string Controller::tasks_on(int engine) const {
-  std::string tasks;
+  std::set<std::string> names;
   for (const auto& [id, f] : inflight_)
-    if (f.engine == engine) tasks += std::string(tasks.empty() ? "" : ", ") + task_name(f.invoker);
+    if (f.engine == engine) names.insert(task_name(f.invoker));
+  std::string tasks;
+  for (const auto& n : names) tasks += (tasks.empty() ? "" : ", ") + n;
   return tasks;
 }
+
+std::exception_ptr Controller::lost_error(int engine, const std::string& what) const {
+  const Member& m = roster_.member(engine);
+  return std::make_exception_ptr(EngineLost(engine, m.host, m.pid, m.signal, what));
+}
+
+bool Controller::survives(int e) const { return roster_.link_of(e).survives; }
 
 void Controller::hear_cluster() {
   const auto now = Clock::now();
@@ -348,65 +422,216 @@ void Controller::hear_cluster() {
     if (what == "engine_lost") {
       const int e = ev.value("engine", -1);
       if (e < 0 || e >= roster_.size()) continue;
-      const std::string tasks = tasks_on(e);
-      const std::string msg = "engine " + std::to_string(e) + " of cluster '" + cluster_->name() +
-                              "' (pid " + std::to_string(ev.value("pid", 0)) + " on " +
-                              ev.value("host", std::string("?")) + ") died" +
-                              (tasks.empty() ? "" : " while running a task of type " + tasks) +
-                              "; its work fails (ranks cluster status shows the engines left)";
-      log_line(msg);
-      lose_engine(e, std::make_exception_ptr(Error(msg)));
+      lose_engine(e, ev.value("signal", SIGKILL), ended_[static_cast<std::size_t>(e)]);
     } else if (what == "stopping") {
       const std::string msg = "cluster '" + cluster_->name() + "' was stopped; work on it fails";
       log_line(msg);
-      for (int e = 0; e < roster_.size(); ++e) lose_engine(e, std::make_exception_ptr(Error(msg)));
+      lose_all(std::make_exception_ptr(Error(msg)));
     }
   }
 }
 
-void Controller::lose_engine(int engine, const std::exception_ptr& why) {
+void Controller::lose_all(const std::exception_ptr& why) {
+  for (int e = 0; e < roster_.size(); ++e) roster_.lose(e);
+  for (auto& [id, f] : inflight_) f.job->cancel(why);
+  inflight_.clear();
+  timed_ = 0;
+  std::fill(load_.begin(), load_.end(), 0);
+  for (auto& q : statics_) q.abandon([&](StaticJob& job, Group&) { job.cancel(why); });
+  for (auto& weak : groups_) {
+    auto g = weak.lock();
+    if (!g) continue;
+    g->inflight = 0;
+    for (auto& job : g->queue) job->cancel(why);
+    g->queue.clear();
+  }
+}
+
+void Controller::lose_engine(int engine, int sig, bool expected) {
   if (!roster_.member(engine).alive) return;
-  roster_.lose(engine);
+  roster_.lose(engine, sig);
+  if (watch_) watch_->forget(engine);
+  const Member& m = roster_.member(engine);
+  const std::string tasks = tasks_on(engine);
+  if (!expected)
+    log_line("engine " + std::to_string(engine) + " (pid " + std::to_string(m.pid) + " on " +
+             m.host + ") died of signal " + std::to_string(sig) + " (" + strsignal(sig) + ") " +
+             (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
+             "; the job goes on without it");
+  // What it held: parts of dynamic jobs go to other engines where their jobs allow it.
+  std::vector<Inflight> held;
   for (auto it = inflight_.begin(); it != inflight_.end();) {
     if (it->second.engine != engine) {
       ++it;
       continue;
     }
-    Inflight f = std::move(it->second);
+    held.push_back(std::move(it->second));
     it = inflight_.erase(it);
+  }
+  for (Inflight& f : held) {
     --load_[static_cast<std::size_t>(engine)];
     if (f.group) --f.group->inflight;
-    f.job->cancel(why);
+    if (f.deadline != Clock::time_point::max()) --timed_;
+    auto d = f.group ? std::dynamic_pointer_cast<DynamicJob>(f.job) : nullptr;
+    if (d && d->lost(f.key, engine)) {
+      requeue(f);
+      continue;
+    }
+    f.job->cancel(lost_error(
+        engine, d ? "its task had been lost with an engine before, so it is not run again"
+                  : "the call needed it"));
   }
-  statics_[static_cast<std::size_t>(roster_.member(engine).link)].abandon(
-      [&](StaticJob& job, Group& group) {
-        for (int e : group.engines) --load_[static_cast<std::size_t>(e)];
-        group.inflight -= group.engines.size();
-        job.cancel(why);
-      });
-  // Queued work that no engine left can take fails now rather than wait for ever.
+  statics_[static_cast<std::size_t>(m.link)].abandon([&](StaticJob& job, Group& group) {
+    for (int e : group.engines) --load_[static_cast<std::size_t>(e)];
+    group.inflight -= group.engines.size();
+    job.cancel(lost_error(engine, "a call over several engines needed it"));
+  });
+  // Groups that change with their engines drop it. An engine the controller ended (a timeout,
+  // abort, terminate) is replaced in the groups it served, as is one of a group that keeps its
+  // size. Then queued work that no engine is left for fails.
+  bool replace = expected;
+  std::vector<std::shared_ptr<Group>> served;
   for (auto& weak : groups_) {
     auto g = weak.lock();
     if (!g) continue;
-    const bool any = std::any_of(g->engines.begin(), g->engines.end(),
-                                 [&](int e) { return roster_.member(e).alive; });
-    if (!any) {
-      for (auto& job : g->queue) job->cancel(why);
-      g->queue.clear();
+    const bool member = std::find(g->engines.begin(), g->engines.end(), engine) != g->engines.end();
+    if (member && g->replace) replace = true;
+    if (member && g->elastic) {
+      std::erase(g->engines, engine);
+      served.push_back(g);
     }
+  }
+  const Origin origin = roster_.link_of(engine).origin;
+  if (replace && origin != Origin::kAttached && origin != Origin::kRelayed && !stopping_)
+    replace_engine(engine, served);
+  for (auto& weak : groups_) {
+    auto g = weak.lock();
+    if (!g || g->queue.empty()) continue;
+    if (std::any_of(g->engines.begin(), g->engines.end(),
+                    [&](int e) { return roster_.member(e).alive; }))
+      continue;
+    const auto why = lost_error(engine,
+                                "it was the last engine of this pool or view, so the work "
+                                "queued there fails (ranks::Client::add_engines spawns more)");
+    for (auto& job : g->queue) job->cancel(why);
+    g->queue.clear();
+  }
+  dispatch_all();
+}
+
+void Controller::replace_engine(int engine, std::vector<std::shared_ptr<Group>> served) {
+  for (auto& weak : groups_)
+    if (auto g = weak.lock();
+        g && g->all && std::find(served.begin(), served.end(), g) == served.end())
+      served.push_back(g);
+  try {
+    roster_.spawn(1);
+  } catch (const Error& e) {
+    log_line(std::string("could not start an engine in place of engine ") + std::to_string(engine) +
+             " (" + std::string(unprefixed(e.what())) + "); the job goes on with fewer");
+    return;
+  }
+  fit_roster();
+  const int added = roster_.size() - 1;
+  for (auto& g : served) g->engines.push_back(added);
+}
+
+bool Controller::end_engine(int e, int sig) {
+  const Member& m = roster_.member(e);
+  if (!m.alive || !survives(e)) return false;
+  if (watch_ && watch_->end(e, sig)) {
+    ended_[static_cast<std::size_t>(e)] = true;
+    return true;
+  }
+  if (m.local && m.pid > 0 && ::kill(m.pid, sig) == 0) {
+    ended_[static_cast<std::size_t>(e)] = true;
+    return true;
+  }
+  return false;
+}
+
+void Controller::expire_tasks() {
+  const auto now = Clock::now();
+  std::vector<std::uint64_t> late;
+  for (const auto& [id, f] : inflight_)
+    if (f.deadline <= now) late.push_back(id);
+  for (std::uint64_t id : late) {
+    auto it = inflight_.find(id);
+    Inflight f = std::move(it->second);
+    inflight_.erase(it);
+    --timed_;
+    --load_[static_cast<std::size_t>(f.engine)];
+    if (f.group) --f.group->inflight;
+    const bool ended = end_engine(f.engine, SIGKILL);
+    f.job->cancel(std::make_exception_ptr(TimeoutError(
+        "a task of type " + std::string(task_name(f.invoker)) + " ran past its timeout on engine " +
+        std::to_string(f.engine) +
+        (ended ? "; the engine was ended, and replaced where engines can be spawned"
+               : "; the engine could not be ended (launch with mpirun --enable-recovery) and "
+                 "finishes the task into nothing"))));
+  }
+}
+
+void Controller::check_engines() {
+  if (stopping_) return;
+  if (watch_ && watch_->pending())
+    for (const auto& d : watch_->take())
+      if (d.engine < roster_.size())
+        lose_engine(d.engine, d.signal, ended_[static_cast<std::size_t>(d.engine)]);
+  if (timed_ > 0 && Clock::now() >= next_expiry_) {
+    expire_tasks();
+    next_expiry_ = Clock::now() + std::chrono::milliseconds(5);
   }
 }
 
 void Controller::watch_engines() {
   if (stopping_) return;
+  check_engines();
   if (cluster_) return hear_cluster();
   for (int e : roster_.newly_dead()) {
+    if (survives(e)) {
+      // Its life line tells, with the signal; an engine without one is taken as killed.
+      if (!watch_ || !watch_->connected(e))
+        lose_engine(e, SIGKILL, ended_[static_cast<std::size_t>(e)]);
+      continue;
+    }
     const std::string tasks = tasks_on(e);
     log_line("engine " + std::to_string(e) + " (pid " + std::to_string(roster_.member(e).pid) +
              ") died " + (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
-             " (killed, out of memory, or crashed); ending the job");
+             " (killed, out of memory, or crashed); ending the job, as Open MPI would. To go on "
+             "without a lost engine, launch with mpirun --enable-recovery (engines that ranks "
+             "spawns, and a started cluster's, survive by themselves)");
     transport::abort(1, roster_.link_of(e).comm);
   }
+}
+
+bool Controller::signal_job(const std::shared_ptr<Job>& job, int sig) {
+  auto lk = lock();
+  bool any = false;
+  std::vector<int> engines;
+  for (const auto& [id, f] : inflight_)
+    if (f.job == job) engines.push_back(f.engine);
+  for (int e : engines) {
+    if (!survives(e))
+      throw Error("the engine running it (engine " + std::to_string(e) +
+                  ") cannot be ended without ending the job: launch with mpirun "
+                  "--enable-recovery (spawned engines and a started cluster's can be)");
+    any = end_engine(e, sig) || any;
+  }
+  return any;
+}
+
+void Controller::abort(const std::shared_ptr<Job>& job, const std::exception_ptr& why) {
+  auto lk = lock();
+  if (auto d = std::dynamic_pointer_cast<DynamicJob>(job))
+    for (auto& weak : groups_)
+      if (auto g = weak.lock()) std::erase(g->queue, d);
+  job->cancel(why);
+  // What runs of it stops where its engine can be ended (and is then replaced).
+  std::vector<int> engines;
+  for (const auto& [id, f] : inflight_)
+    if (f.job == job) engines.push_back(f.engine);
+  for (int e : engines) end_engine(e, SIGKILL);
 }
 
 void Controller::shutdown(int code, std::chrono::milliseconds grace) {
@@ -447,7 +672,8 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
     }
     backoff.pause();
   }
-  if (left_busy) {
+  // Sends to an engine that died never complete: with one lost, what is left is let go.
+  if (left_busy || roster_.alive_count() < roster_.size()) {
     outbox_.abandon();
   } else {
     outbox_.drain();

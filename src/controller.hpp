@@ -21,6 +21,7 @@
 
 #include "attach.hpp"
 #include "channel.hpp"
+#include "lifeline.hpp"
 #include "ranks/detail/job.hpp"
 #include "roster.hpp"
 #include "static_op.hpp"
@@ -31,7 +32,13 @@ namespace ranks::detail {
 /// A set of engines with its own queue of dynamic jobs (a Pool, a view).
 class Group : public std::enable_shared_from_this<Group> {
  public:
+  /// The engines, in order. A group of every engine (`all`) or a Pool's drops those that die and
+  /// takes their replacements (elastic); a group of named engines keeps them (its calls then
+  /// fail with EngineLost).
   std::vector<int> engines;
+  bool elastic = false;
+  bool all = false;      // every engine: engines added later join it
+  bool replace = false;  // spawn a replacement for each engine lost (a Pool that keeps its size)
   std::deque<std::shared_ptr<DynamicJob>> queue;
   std::size_t inflight = 0;  // parts (and static slots) on engines
 };
@@ -69,6 +76,20 @@ class Controller {
     return roster_.size();
   }
 
+  /// Spawns n engines more; they join every group of all engines. Returns their ids.
+  std::vector<int> add_engines(int n, const char* who);
+  /// The engines of g now (under the lock).
+  std::vector<int> engines_of(const Group& g) {
+    auto lk = lock();
+    return g.engines;
+  }
+  /// abort(): the job's queued work is dropped and its running parts stopped (their engines
+  /// ended, where the launch survives that); it fails with why.
+  void abort(const std::shared_ptr<Job>& job, const std::exception_ptr& why);
+  /// Ends the engine running this job's part (Process::terminate, kill) with signal sig, where
+  /// the launch survives a lost engine; false if no part of it runs.
+  bool signal_job(const std::shared_ptr<Job>& job, int sig);
+
   /// Stops every engine with `code`; after `grace` without an answer, aborts the job.
   void shutdown(int code, std::chrono::milliseconds grace);
 
@@ -80,12 +101,15 @@ class Controller {
     std::shared_ptr<Group> group;
     std::chrono::system_clock::time_point submitted;
     std::uint32_t invoker = 0;  // the task type, to name it if the engine dies
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
 
   /// Keeps the per-engine and per-link state as large as the roster (after it grew).
   void fit_roster();
   void send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
-            std::shared_ptr<Group> g);
+            std::shared_ptr<Group> g, std::chrono::nanoseconds timeout = {});
+  /// ranks::EngineLost for a dead engine, saying what was lost with it.
+  [[nodiscard]] std::exception_ptr lost_error(int engine, const std::string& what) const;
   /// Puts a whole message on its way to an engine: over MPI, or through the cluster's hub.
   void transmit(int engine, Message msg);
   void dispatch(Group& g);
@@ -99,9 +123,24 @@ class Controller {
   void watch_engines();
   /// What the cluster's hub said: an engine lost, the cluster stopping (at most every 200 ms).
   void hear_cluster();
-  /// An engine of an attached cluster is gone: the work it held and every static job over its
-  /// link fail with why; queued work no engine can take fails too.
-  void lose_engine(int engine, const std::exception_ptr& why);
+  /// An engine is gone (it died of signal sig, or was ended): the parts it ran go to other
+  /// engines where their jobs allow it, the rest fails with ranks::EngineLost, as does every
+  /// static job over its link; queued work no engine is left for fails at once. `expected`:
+  /// the controller ended it (a timeout, a terminate), so no news on stderr.
+  void lose_engine(int engine, int sig, bool expected = false);
+  /// Fails everything the engines hold and everything queued (a cluster that stopped).
+  void lose_all(const std::exception_ptr& why);
+  /// Ends engine e with signal sig (through its life line, or kill() on this host); false if
+  /// it cannot.
+  bool end_engine(int e, int sig);
+  /// Parts past their timeout: their engines are ended, the parts fail with TimeoutError.
+  void expire_tasks();
+  /// Spawns an engine to stand in for `engine` in the groups it served and those of all engines.
+  void replace_engine(int engine, std::vector<std::shared_ptr<Group>> served);
+  /// Whether the launch of engine e survives its loss.
+  [[nodiscard]] bool survives(int e) const;
+  /// The life lines and local checks, timeouts; called from every poll (cheap when quiet).
+  void check_engines();
   /// The names of the tasks engine e runs now, for a message.
   std::string tasks_on(int engine) const;
   void run_callbacks();
@@ -120,6 +159,10 @@ class Controller {
   std::vector<std::unique_ptr<transport::Channel>> channels_;  // per engine on this host
   std::vector<bool> all_channelled_;  // per link: every engine's messages come by channel
   std::unique_ptr<cluster::Attachment> cluster_;
+  std::unique_ptr<lifeline::Watch> watch_;  // engines of launches that survive a lost one
+  std::size_t timed_ = 0;                   // parts in flight with a timeout
+  std::chrono::steady_clock::time_point next_expiry_{};
+  std::vector<bool> ended_;  // per engine: ended by the controller (no news)
   std::chrono::steady_clock::time_point last_heard_{};
   std::unordered_map<std::uint64_t, Inflight> inflight_;
   std::vector<std::weak_ptr<Group>> groups_;

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "channel.hpp"
+#include "lifeline.hpp"
 #include "log.hpp"
 #include "output_capture.hpp"
 #include "ranks/detail/error_report.hpp"
@@ -42,9 +43,10 @@ void say(const char* s) {
   if (s) (void)!::write(STDERR_FILENO, s, std::strlen(s));
 }
 
-// A fatal signal in a task: say which engine and which task, then die of the same signal so
-// that mpirun (or the spawning controller's runtime) ends the job.
+// A fatal signal in a task: say which engine and which task, tell the controller which signal
+// (on the life line, where there is one), then die of the same signal.
 void on_fatal_signal(int sig) {
+  lifeline::last_words(sig);
   char num[16];
   int n = g_engine_id, i = sizeof num - 1;
   num[i] = 0;
@@ -70,15 +72,23 @@ void on_fatal_signal(int sig) {
   } else {
     say(" between tasks");
   }
-  say("; the job ends\n");
+  say("\n");
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// Asked to end (Process::terminate, mpirun ending the job): no words on stderr, only the signal
+// on the life line.
+void on_terminate(int sig) {
+  lifeline::last_words(sig);
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
 
 void install_crash_handlers() {
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM}) {
     struct sigaction sa {};
-    sa.sa_handler = on_fatal_signal;
+    sa.sa_handler = sig == SIGTERM ? on_terminate : on_fatal_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;
     sigaction(sig, &sa, nullptr);
@@ -236,6 +246,12 @@ void pass_output(Answer& answer, OutputCapture* output) {
   answer.send(std::move(m));
 }
 
+// The text of a kChannel or kLifeline message.
+std::string text_of(const Bytes& msg) {
+  const auto* text = reinterpret_cast<const char*>(msg.data() + sizeof(TaskHeader));
+  return std::string(text, msg.size() - sizeof(TaskHeader));
+}
+
 int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCapture* output) {
   transport::Backoff backoff(std::chrono::microseconds(2000));
   transport::Incoming in;
@@ -262,13 +278,17 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
         pass_output(answer, output);
         if (tasks) ++*tasks;
         break;
-      case Kind::kChannel: {
-        const auto* name = reinterpret_cast<const char*>(in.data.data() + sizeof(TaskHeader));
-        answer.channel = transport::Channel::open(
-            std::string(name, in.data.size() - sizeof(TaskHeader)), comm, 0);
+      case Kind::kChannel:
+        answer.channel = transport::Channel::open(text_of(in.data), comm, 0);
         break;
-      }
+      case Kind::kLifeline:
+        if (std::string why = lifeline::hold(text_of(in.data), g_engine_id); !why.empty())
+          log_line("engine " + std::to_string(g_engine_id) +
+                   " cannot reach its controller for a life line (" + why +
+                   "); its death will not be noticed");
+        break;
       case Kind::kStop: {
+        lifeline::leaving();
         pass_output(answer, output);
         ReplyHeader rh;
         rh.kind = Kind::kStopped;

@@ -1,5 +1,6 @@
 #include "ranks/error.hpp"
 
+#include <cstring>
 #include <utility>
 
 namespace ranks {
@@ -29,5 +30,23 @@ RemoteError::RemoteError(std::string type_name, std::string message, int engine_
       message_(std::move(message)),
       engine_id_(engine_id),
       index_(index) {}
+
+namespace {
+
+std::string lost_message(int engine, const std::string& host, int pid, int signal,
+                         const std::string& what) {
+  return "engine " + std::to_string(engine) + " (pid " + std::to_string(pid) + " on " + host +
+         ") died of signal " + std::to_string(signal) + " (" + strsignal(signal) + ")" +
+         (what.empty() ? "" : "; " + what);
+}
+
+}  // namespace
+
+EngineLost::EngineLost(int engine_id, std::string host, int pid, int signal,
+                       const std::string& what)
+    : RemoteError("ranks::EngineLost", lost_message(engine_id, host, pid, signal, what), engine_id),
+      host_(std::move(host)),
+      pid_(pid),
+      signal_(signal) {}
 
 }  // namespace ranks

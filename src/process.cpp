@@ -1,5 +1,6 @@
 #include "ranks/process.hpp"
 
+#include "controller.hpp"
 #include "log.hpp"
 #include "ranks/detail/jobs.hpp"
 #include "ranks/detail/runtime.hpp"
@@ -18,7 +19,9 @@ void ProcessHandle::launch(Bytes msg) {
   if (state_) throw Error("Process::start() called twice; a process can be started once");
   auto group = default_group();
   auto state = std::make_shared<State<void>>();
-  auto job = std::make_shared<SingleJob<void>>(Message(std::move(msg)), state);
+  // Like Python's, a process whose engine dies is not run again: its exitcode says the signal.
+  auto job =
+      std::make_shared<SingleJob<void>>(Message(std::move(msg)), state, TaskPolicy{0, false, {}});
   submit(*group, job);
   state_ = std::move(state);
 }
@@ -53,7 +56,30 @@ bool ProcessHandle::wait_for(std::chrono::nanoseconds timeout) const {
 
 std::optional<int> ProcessHandle::exitcode() const {
   if (!state_ || !state_->is_ready()) return std::nullopt;
-  return state_->error() ? 1 : 0;
+  if (!state_->error()) return 0;
+  try {
+    std::rethrow_exception(state_->error());
+  } catch (const EngineLost& e) {
+    return -e.signal();
+  } catch (...) {
+  }
+  return 1;
+}
+
+void ProcessHandle::end(int sig) {
+  if (!state_) throw Error("Process::terminate() or kill() called before start()");
+  if (state_->is_ready()) return;  // like Python: ending a finished process does nothing
+  auto job = state_->job();
+  if (!job) return;
+  Controller& c = the_controller("Process::terminate");
+  if (c.signal_job(job, sig)) {
+    reported_ = true;  // the end was asked for: no "Process failed" line
+    return;
+  }
+  // Not running yet: dropped from the queue, as if its engine had been ended.
+  reported_ = true;
+  c.abort(job, std::make_exception_ptr(
+                   EngineLost(-1, "", 0, sig, "the process was ended before it ran")));
 }
 
 bool ProcessHandle::is_alive() const { return state_ && !state_->is_ready(); }

@@ -15,6 +15,8 @@
 
 #include "controller.hpp"
 #include "log.hpp"
+#include "ranks/detail/state.hpp"
+#include "ranks/error.hpp"
 
 namespace ranks::detail {
 
@@ -33,6 +35,7 @@ struct CallbackScope {
 }  // namespace
 
 bool Controller::poll() {
+  if (timed_ > 0 || (watch_ && watch_->pending())) check_engines();
   outbox_.progress();
   bool any = false;
   for (auto& ch : channels_) {
@@ -198,6 +201,15 @@ bool wait_until(const std::function<bool()>& done,
 std::unique_lock<std::mutex> lock() { return the_controller("ranks").lock(); }
 
 void post(std::function<void()> fn) { controller()->post(std::move(fn)); }
+
+void abort(StateBase& s) {
+  if (s.is_ready()) return;
+  auto job = s.job();
+  if (!job) return;
+  the_controller("AsyncResult::abort")
+      .abort(job, std::make_exception_ptr(
+                      Aborted("the work was aborted (AsyncResult::abort) before it finished")));
+}
 
 void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
                    bool last) {

@@ -35,6 +35,13 @@ void copy_to(char (&dst)[N], const std::string& s) {
 
 }  // namespace
 
+bool recovery_enabled() {
+  const char* v = std::getenv("OMPI_MCA_orte_enable_recovery");
+  if (v == nullptr) return false;
+  const std::string s(v);
+  return s == "1" || s == "true" || s == "yes" || s == "on";
+}
+
 Roster::Roster(std::vector<std::string> args) : args_(std::move(args)) {}
 
 bool Roster::adopt_world() {
@@ -66,12 +73,12 @@ void Roster::attach_relayed(const std::string& cluster,
   cluster_ = cluster;
   const int first = static_cast<int>(members_.size());
   links_.push_back(
-      Link{MPI_COMM_NULL, Origin::kRelayed, {}, first, static_cast<int>(engines.size())});
+      Link{MPI_COMM_NULL, Origin::kRelayed, {}, first, static_cast<int>(engines.size()), true});
   const int link = static_cast<int>(links_.size()) - 1;
   const std::string here = host_name();
   for (std::size_t i = 0; i < engines.size(); ++i)
     members_.push_back(Member{link, static_cast<int>(i) + 1, engines[i].first, engines[i].second,
-                              engines[i].first == here, true});
+                              engines[i].first == here, true, false, 0});
 }
 
 bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned) {
@@ -113,12 +120,14 @@ bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawn
   }
   transport::bcast(comm, &admitted, sizeof admitted);
   if (!admitted) return false;
-  links_.push_back(Link{comm, origin, spawned, mine.first, n - 1});
+  // A started cluster runs with recovery on (ranks cluster start says so to its mpirun).
+  const bool survives = origin == Origin::kAttached || recovery_enabled();
+  links_.push_back(Link{comm, origin, spawned, mine.first, n - 1, survives});
   const int link = static_cast<int>(links_.size()) - 1;
   for (int r = 1; r < n; ++r) {
     const Identity& id = seen[static_cast<std::size_t>(r)].id;
     const bool local = std::strncmp(id.host, mine.id.host, sizeof id.host) == 0;
-    members_.push_back(Member{link, r, id.host, id.pid, local, true});
+    members_.push_back(Member{link, r, id.host, id.pid, local, true, false, 0});
   }
   return true;
 }
@@ -130,8 +139,8 @@ std::vector<int> Roster::newly_dead() {
   last_look_ = now;
   for (std::size_t e = 0; e < members_.size(); ++e) {
     Member& m = members_[e];
-    if (!m.alive || !m.local || process_alive(m.pid)) continue;
-    m.alive = false;
+    if (!m.alive || !m.local || m.reported || process_alive(m.pid)) continue;
+    m.reported = true;
     dead.push_back(static_cast<int>(e));
   }
   return dead;
@@ -150,7 +159,7 @@ void Roster::release(bool give_up) {
     const bool lost = std::any_of(members_.begin(), members_.end(), [&](const Member& m) {
       return m.link == static_cast<int>(i) && !m.alive;
     });
-    if (l.origin == Origin::kAttached && (give_up || lost)) {
+    if (give_up || lost) {
       transport::abandon(l.spawned);  // disconnecting waits for every engine, gone ones too
     } else {
       transport::release(l.spawned);

@@ -31,7 +31,12 @@ struct Link {
   transport::Spawned spawned;  // kSpawned, kAttached: what release() lets go of
   int first = 0;
   int count = 0;
+  bool survives = false;  // the job goes on when one of these engines dies
 };
+
+/// Whether Open MPI was told to keep a job whose process died (mpirun --enable-recovery, or
+/// OMPI_MCA_orte_enable_recovery=1 in the environment, which ranks sets for engines it spawns).
+bool recovery_enabled();
 
 /// One engine as the controller knows it.
 struct Member {
@@ -41,6 +46,8 @@ struct Member {
   int pid = 0;
   bool local = false;  // on the controller's host, where its death shows in /proc at once
   bool alive = true;
+  bool reported = false;  // its death seen by newly_dead()
+  int signal = 0;         // what ended it, once it is dead
 };
 
 class Roster {
@@ -76,11 +83,15 @@ class Roster {
   [[nodiscard]] const std::deque<Link>& links() const { return links_; }
 
   /// Engines of this host that died (killed, crashed) since the last call, each reported once;
-  /// looks at most every 200 ms.
+  /// looks at most every 200 ms. They are still listed alive: lose() them.
   std::vector<int> newly_dead();
 
-  /// Marks an engine dead (its host or its cluster said so).
-  void lose(int engine) { members_[static_cast<std::size_t>(engine)].alive = false; }
+  /// Marks an engine dead, of signal sig (its life line, its host or its cluster said so).
+  void lose(int engine, int sig = 9) {
+    Member& m = members_[static_cast<std::size_t>(engine)];
+    if (m.alive) m.signal = sig;
+    m.alive = false;
+  }
   [[nodiscard]] int alive_count() const;
 
   /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still

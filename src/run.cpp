@@ -1,8 +1,12 @@
 #include "ranks/run.hpp"
 
 #include <boost/mpi/environment.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
+#include <thread>
 #include <typeinfo>
 #include <vector>
 
@@ -101,11 +105,37 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
     log_line(e.what());
     return 2;
   }
+  // A program started on its own (no mpirun, no srun) spawns its engines or attaches: Open MPI
+  // is told to keep going when one of them dies, so that ranks can go on without it.
+  if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") &&
+      !std::getenv("SLURM_STEP_ID"))
+    ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
   boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);
-  if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL)
-    return engine_main(parent, true);
-  if (transport::rank(MPI_COMM_WORLD) != 0) return engine_main(MPI_COMM_WORLD, false);
-  return controller_main(body, argc, argv, std::move(attachment));
+  int code = 0;
+  if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL) {
+    code = engine_main(parent, true);
+  } else if (transport::rank(MPI_COMM_WORLD) != 0) {
+    code = engine_main(MPI_COMM_WORLD, false);
+  } else {
+    code = controller_main(body, argc, argv, std::move(attachment));
+    // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return; ending the
+    // job through MPI_Abort is the one way to make it exit non-zero (it then says 1).
+    if (code != 0 && recovery_enabled() && transport::size(MPI_COMM_WORLD) > 1) {
+      log_line("the program ends with code " + std::to_string(code) +
+               "; under mpirun --enable-recovery only an abort makes mpirun exit non-zero");
+      transport::abort(code);
+    }
+  }
+  // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4,
+  // now and then): past a few seconds the process leaves with its code instead.
+  if (recovery_enabled()) {
+    std::thread([code] {
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      std::fflush(nullptr);
+      std::_Exit(code);
+    }).detach();
+  }
+  return code;
 }
 
 }  // namespace detail

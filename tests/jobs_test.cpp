@@ -136,7 +136,7 @@ TEST_F(Jobs, short_parts_are_kept_deeper_in_flight) {
 TEST_F(Jobs, a_failed_part_is_retried_on_another_engine) {
   const auto items = iota(4);
   auto state = std::make_shared<MapState<int>>(items.size(), false);
-  SquareMap job(square, Items<int>{items, nullptr}, 4, state, /*retries=*/1);
+  SquareMap job(square, Items<int>{items, nullptr}, 4, state, TaskPolicy{/*retries=*/1});
   const Part p = next_part(job, 0);
   Bytes buf;
   Reply failed = failed_reply(buf, 0, 2, "flaky");

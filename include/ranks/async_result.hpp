@@ -87,6 +87,14 @@ class AsyncResult {
     return s.metadata();
   }
 
+  /// Drops the work of this result that has not started (IPython's abort); what runs of it is
+  /// stopped by ending its engines, where the launch survives that (they are replaced where
+  /// engines can be spawned). The result then fails with ranks::Aborted; a finished result is
+  /// left as it is.
+  void abort() const {
+    checked();
+    detail::abort(*state_);
+  }
   /// Whether the work has finished (successfully or not). Never blocks.
   [[nodiscard]] bool ready() const { return checked().is_ready(); }
   /// Whether the work finished without error; throws ranks::Error if it is not ready yet.

@@ -24,23 +24,30 @@ namespace ranks {
 class Client {
  public:
   /// Every engine of the job (spawning one per core if there are none).
-  Client() : all_(detail::make_group(-1, "ranks::Client")), ids_(detail::group_engines(*all_)) {}
+  Client() : all_(detail::make_group(-1, "ranks::Client")) {}
 
-  /// The engine ids: {0, 1, ..., n-1}.
-  [[nodiscard]] const std::vector<int>& ids() const { return ids_; }
+  /// The ids of the engines alive now: {0, 1, ..., n-1} until one is lost or added.
+  [[nodiscard]] std::vector<int> ids() const { return detail::group_engines(*all_); }
   /// The started cluster (its profile's name) whose engines these are, when the program
   /// attached to one (ranks cluster start); empty under mpirun, srun or spawning.
   [[nodiscard]] std::optional<std::string> cluster() const { return detail::attached_cluster(); }
-  /// One engine. Throws ranks::Error if it does not exist.
+  /// Starts n more engines (MPI_Comm_spawn), e.g. to replace lost ones; returns their ids. They
+  /// join every view of all engines. Throws ranks::Error where engines cannot be spawned (a
+  /// started cluster, RANKS_SPAWN=0), saying why.
+  std::vector<int> add_engines(int n) {
+    return detail::add_engines(n, "ranks::Client::add_engines");
+  }
+  /// One engine. Throws ranks::Error if it does not exist; calls on an engine that has died
+  /// fail with ranks::EngineLost.
   [[nodiscard]] EngineView operator[](int id) const {
-    return EngineView(detail::group_of({checked(id)}, "ranks::Client[]"));
+    return EngineView(detail::group_of({id}, "ranks::Client[]"));
   }
   /// These engines, in this order. Throws ranks::Error if one does not exist, if one is named
   /// twice, or if the list is empty.
   [[nodiscard]] DirectView operator[](const std::vector<int>& ids) const {
     return DirectView(subset(ids, "ranks::Client[]"));
   }
-  /// Every engine.
+  /// Every engine alive at each call.
   [[nodiscard]] DirectView direct_view() const { return DirectView(all_); }
   /// direct_view("all"): every engine. Throws ranks::Error for any other word.
   [[nodiscard]] DirectView direct_view(std::string_view targets) const {
@@ -49,7 +56,7 @@ class Client {
                   "\"): the only word is \"all\"; for some engines use rc[std::vector<int>{...}]");
     return direct_view();
   }
-  /// The load-balanced view of every engine.
+  /// The load-balanced view of every engine (those alive at each dispatch).
   [[nodiscard]] LoadBalancedView load_balanced_view() const { return LoadBalancedView(all_); }
   /// The load-balanced view of these engines. Throws ranks::Error as operator[] does.
   [[nodiscard]] LoadBalancedView load_balanced_view(const std::vector<int>& ids) const {
@@ -57,30 +64,17 @@ class Client {
   }
 
  private:
-  int checked(int id) const {
-    const int n = static_cast<int>(ids_.size());
-    if (id < 0 || id >= n)
-      throw Error("engine " + std::to_string(id) + " does not exist; ids are 0.." +
-                  std::to_string(n - 1));
-    return id;
-  }
   std::shared_ptr<detail::Group> subset(const std::vector<int>& ids, const char* who) const {
-    if (ids.empty())
-      throw Error(std::string(who) + ": no engine ids given; ids are 0.." +
-                  std::to_string(static_cast<int>(ids_.size()) - 1));
-    std::vector<bool> seen(ids_.size());
-    for (int id : ids) {
-      if (seen[static_cast<std::size_t>(checked(id))])
-        throw Error(std::string(who) + ": engine " + std::to_string(id) +
-                    " is named twice; name each engine once");
-      seen[static_cast<std::size_t>(id)] = true;
-    }
-    if (ids == ids_) return all_;
+    if (ids.empty()) throw Error(std::string(who) + ": no engine ids given");
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (ids[i] == ids[j])
+          throw Error(std::string(who) + ": engine " + std::to_string(ids[i]) +
+                      " is named twice; name each engine once");
     return detail::group_of(ids, who);
   }
 
   std::shared_ptr<detail::Group> all_;
-  std::vector<int> ids_;
 };
 
 }  // namespace ranks

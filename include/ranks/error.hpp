@@ -32,6 +32,12 @@ class TimeoutError : public Error {
   using Error::Error;
 };
 
+/// Work that AsyncResult::abort() dropped or stopped before it finished.
+class Aborted : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A call into MPI failed. Keeps the routine, MPI's error code and its class (as
 /// `boost::mpi::exception` does); what() gives them with MPI's own description.
 class MpiError : public Error {
@@ -75,6 +81,31 @@ class RemoteError : public Error {
   std::string message_;
   int engine_id_;
   std::ptrdiff_t index_;
+};
+
+/// The engine a call needed died (killed, crashed, out of memory) while the job went on without
+/// it (a launch that survives a lost engine: `mpirun --enable-recovery`, spawned engines, a
+/// started cluster). Names the engine, its host and pid, and the signal that ended it.
+///
+/// @code
+/// try { rc[3].pull<int>("a").get(); }
+/// catch (const ranks::EngineLost& e) { e.engine_id(); e.host(); e.pid(); e.signal(); }
+/// @endcode
+class EngineLost : public RemoteError {
+ public:
+  /// signal: what ended the engine (9 when it left no word: SIGKILL, the out-of-memory killer);
+  /// what: what was lost with it (the call, the task), for the message.
+  EngineLost(int engine_id, std::string host, int pid, int signal, const std::string& what);
+
+  [[nodiscard]] const std::string& host() const noexcept { return host_; }
+  [[nodiscard]] int pid() const noexcept { return pid_; }
+  /// The signal that ended the engine, e.g. 9 (SIGKILL) or 11 (SIGSEGV).
+  [[nodiscard]] int signal() const noexcept { return signal_; }
+
+ private:
+  std::string host_;
+  int pid_;
+  int signal_;
 };
 
 }  // namespace ranks

@@ -40,8 +40,15 @@ class ProcessHandle {
   bool join(std::chrono::duration<Rep, Period> timeout) const {
     return wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
   }
-  /// Empty while running (or before start()), 0 if run() returned, 1 if it threw.
+  /// Empty while running (or before start()), 0 if run() returned, 1 if it threw, -N if its
+  /// engine died of signal N (terminate(): -15, kill(): -9), as Python's does.
   [[nodiscard]] std::optional<int> exitcode() const;
+  /// Ends the process with SIGTERM: its engine is ended (and replaced where engines can be
+  /// spawned); exitcode() becomes -15. A process not yet running is dropped. Throws ranks::Error
+  /// where the launch does not survive a lost engine (mpirun without --enable-recovery).
+  void terminate() { end(15); }
+  /// As terminate(), with SIGKILL: exitcode() becomes -9.
+  void kill() { end(9); }
   /// Started and not finished.
   [[nodiscard]] bool is_alive() const;
 
@@ -50,6 +57,7 @@ class ProcessHandle {
 
  private:
   bool wait_for(std::chrono::nanoseconds timeout) const;
+  void end(int sig);
   std::shared_ptr<State<void>> state_;
   mutable bool reported_ = false;
 };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -48,9 +49,13 @@ AsyncResult<Out> call_each(Group& g, TaskBody body, std::vector<std::uint64_t> c
 /// @endcode
 class DirectView {
  public:
-  /// The engines of the view, in target order.
-  [[nodiscard]] const std::vector<int>& targets() const { return targets_; }
-  [[nodiscard]] std::size_t size() const { return targets_.size(); }
+  /// The engines of the view, in target order. A view of every engine (rc.direct_view()) has
+  /// those alive now, as IPython's "all" does; a view of named engines keeps them, and its calls
+  /// fail with ranks::EngineLost once one has died.
+  [[nodiscard]] std::vector<int> targets() const { return detail::group_engines(*group_); }
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(detail::group_size(*group_));
+  }
 
   /// Runs f(ranks::Namespace&) on every target.
   template <class F>
@@ -134,8 +139,7 @@ class DirectView {
  protected:
   friend class Client;
   friend class EngineView;
-  explicit DirectView(std::shared_ptr<detail::Group> group)
-      : group_(std::move(group)), targets_(detail::group_engines(*group_)) {}
+  explicit DirectView(std::shared_ptr<detail::Group> group) : group_(std::move(group)) {}
 
   using Bytes = detail::Bytes;
   static void none(detail::Writer&) {}
@@ -166,7 +170,6 @@ class DirectView {
   }
 
   std::shared_ptr<detail::Group> group_;
-  std::vector<int> targets_;
 };
 
 /// One engine, like IPython's `rc[i]`: the DirectView calls, with one value where a DirectView
@@ -180,7 +183,7 @@ class DirectView {
 class EngineView {
  public:
   /// The engine's id.
-  [[nodiscard]] int id() const { return view_.targets().front(); }
+  [[nodiscard]] int id() const { return id_; }
   /// Runs f(ranks::Namespace&) on the engine.
   template <class F>
   AsyncResult<void> execute(F f) {
@@ -222,7 +225,8 @@ class EngineView {
 
  private:
   friend class Client;
-  explicit EngineView(std::shared_ptr<detail::Group> group) : view_(std::move(group)) {}
+  explicit EngineView(std::shared_ptr<detail::Group> group)
+      : view_(std::move(group)), id_(view_.targets().front()) {}
 
   // One message to this engine alone, so large arguments and results travel as attachments.
   template <class R>
@@ -233,12 +237,21 @@ class EngineView {
     return AsyncResult<R>(state);
   }
   DirectView view_;
+  int id_;
 };
 
 /// Options of LoadBalancedView::map.
 struct MapOptions {
   std::size_t chunksize = 0;  ///< items per task; 0: chosen automatically, large then shrinking
   bool ordered = true;        ///< false: results listed in the order they completed
+};
+
+/// Options for the tasks of a LoadBalancedView (`lview.with({...})`).
+struct TaskOptions {
+  /// How long a task (a map's chunk) may run. Past it, its engine is ended (the only way to stop
+  /// C++ code) and replaced where engines can be spawned, and the task fails with
+  /// ranks::TimeoutError. Zero: no limit. Needs a launch that survives a lost engine.
+  std::chrono::nanoseconds timeout{};
 };
 
 /// Tasks go to whichever engine is least loaded (the dynamic queue, several tasks in flight per
@@ -253,8 +266,8 @@ struct MapOptions {
 /// @endcode
 class LoadBalancedView {
  public:
-  /// The engines the view may use.
-  [[nodiscard]] const std::vector<int>& targets() const { return targets_; }
+  /// The engines the view may use (of every engine: those alive now).
+  [[nodiscard]] std::vector<int> targets() const { return detail::group_engines(*group_); }
   /// How often a failed task is resubmitted (default 0). Throws ranks::Error if n < 0.
   void set_retries(int n) {
     if (n < 0)
@@ -263,6 +276,15 @@ class LoadBalancedView {
     retries_ = n;
   }
   [[nodiscard]] int retries() const { return retries_; }
+  /// This view with these options for the tasks sent through it (the view itself is unchanged).
+  /// Throws ranks::Error for a negative timeout.
+  [[nodiscard]] LoadBalancedView with(const TaskOptions& options) const {
+    if (options.timeout.count() < 0)
+      throw Error("LoadBalancedView::with: the timeout must be zero (none) or more");
+    LoadBalancedView v = *this;
+    v.options_ = options;
+    return v;
+  }
 
   /// f(args...) on the least-loaded engine.
   template <class F, class... Args>
@@ -272,7 +294,7 @@ class LoadBalancedView {
     auto state = std::make_shared<detail::State<R>>();
     auto msg = detail::apply_message_owned(f, std::forward<Args>(args)...);
     detail::submit(*group_,
-                   std::make_shared<detail::SingleJob<R>>(std::move(msg), state, retries_));
+                   std::make_shared<detail::SingleJob<R>>(std::move(msg), state, policy()));
     return AsyncResult<R>(state);
   }
   /// f over every item through the dynamic queue; results in input order (or completion order
@@ -286,17 +308,18 @@ class LoadBalancedView {
     auto kept = detail::keep_items(std::forward<Range>(items));
     auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false, !options.ordered);
     detail::submit(*group_, std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(
-                                f, std::move(kept), options.chunksize, state, retries_));
+                                f, std::move(kept), options.chunksize, state, policy()));
     return AsyncResult<std::vector<R>>(state);
   }
 
  private:
   friend class Client;
-  explicit LoadBalancedView(std::shared_ptr<detail::Group> group)
-      : group_(std::move(group)), targets_(detail::group_engines(*group_)) {}
+  explicit LoadBalancedView(std::shared_ptr<detail::Group> group) : group_(std::move(group)) {}
+  [[nodiscard]] detail::TaskPolicy policy() const { return {retries_, true, options_.timeout}; }
+
   std::shared_ptr<detail::Group> group_;
-  std::vector<int> targets_;
   int retries_ = 0;
+  TaskOptions options_;
 };
 
 }  // namespace ranks

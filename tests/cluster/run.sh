@@ -171,10 +171,20 @@ $want"
     expect "door: refused .*wrong key" "$log"
     expect "door: refused .*did not greet" "$log"
     ;;
+  engine_lost_in_map)
+    # An engine SIGKILLed halfway through a map of an attached program: the map is whole and
+    # right, element by element, and the cluster serves the next program with the others.
+    "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
+    out=$(timeout 60 "$build/tests/survive" map 2>&1) || fail "survive map attached: $out"
+    expect "map: every check held" "$out"
+    expect "engines 4 -> 3" "$out"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine was lost: $out"
+    expect "sum=285" "$out"
+    ;;
   engine_dies)
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
-    expect "error: ranks: engine 0 of cluster 'default' \(pid [0-9]+ on .*\) died" "$out"
+    expect "error: ranks::EngineLost: engine 0 \(pid [0-9]+ on .*\) died" "$out"
     status=$("$ranks" cluster status)
     expect "DEAD" "$status"
     out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine died: $out"

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "ranks/detail/bytes.hpp"
+#include "ranks/detail/state.hpp"
 #include "ranks/detail/wire.hpp"
 #include "ranks/metadata.hpp"
 
@@ -44,6 +45,8 @@ class Job {
   /// The job gets no more replies, or sends no more parts (terminate, a part that could not be
   /// encoded, shutdown): fail what is outstanding.
   virtual void cancel(std::exception_ptr why) = 0;
+  /// What an AsyncResult of this job reads (for abort()).
+  [[nodiscard]] virtual StateBase& state() = 0;
 };
 
 /// Work cut into parts as engines free up (the dynamic queue).
@@ -58,6 +61,13 @@ class DynamicJob : public Job {
   /// Encodes the next part for `engine` into msg (a whole message) and returns its key. May
   /// throw (an input that cannot be encoded): the controller then cancels this job alone.
   virtual std::uint64_t next(Message& msg, int workers, int depth, int engine) = 0;
+  /// The part `key` was lost with its engine: true if it will be sent again (has_next() then
+  /// says so); false if it may not (it has lost engines before), and the controller cancels the
+  /// job with why.
+  virtual bool lost(std::uint64_t /*key*/, int /*engine*/) { return false; }
+  /// How long a part may run before its engine is ended and the part fails with TimeoutError;
+  /// zero: no limit.
+  [[nodiscard]] virtual std::chrono::nanoseconds timeout() const { return {}; }
 };
 
 /// Work partitioned once over a group: one slot per engine (MPI scatter/gather where it can).

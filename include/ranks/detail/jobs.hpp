@@ -4,6 +4,7 @@
 // become results. Header-only because they are templates over the user's callables and types.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -88,6 +89,15 @@ class Attempts {
     failed_on_.insert(engine);
     return true;
   }
+  /// Records that the part was lost with `engine`; true if it may run again. A part whose
+  /// engine died counts one attempt, and may always run once more: a part that kills every
+  /// engine it meets fails on the second rather than empty the pool.
+  bool lost(int engine) {
+    if (used_ >= std::max(retries_, 1)) return false;
+    ++used_;
+    failed_on_.insert(engine);
+    return true;
+  }
   [[nodiscard]] int used() const { return used_; }
   [[nodiscard]] bool can_retry() const { return used_ < retries_; }
 
@@ -97,21 +107,42 @@ class Attempts {
   std::set<int> failed_on_;
 };
 
+/// How a task may be run again, and for how long it may run.
+struct TaskPolicy {
+  int retries = 0;                     // after a failure (a lost engine counts as one)
+  bool rerun_lost = true;              // false: a lost engine fails the task (a Process)
+  std::chrono::nanoseconds timeout{};  // zero: none
+};
+
 /// One message, one result (apply, a Process, a call on one engine); retried on failure up to
 /// `retries` times.
 template <class R>
 class SingleJob final : public DynamicJob {
  public:
   SingleJob(Message msg, std::shared_ptr<State<R>> state, int retries = 0)
-      : msg_(std::move(msg)), state_(std::move(state)), tries_(retries) {}
+      : SingleJob(std::move(msg), std::move(state), TaskPolicy{retries}) {}
+  SingleJob(Message msg, std::shared_ptr<State<R>> state, TaskPolicy policy)
+      : msg_(std::move(msg)),
+        state_(std::move(state)),
+        tries_(policy.retries),
+        rerun_lost_(policy.rerun_lost),
+        timeout_(policy.timeout) {}
+  [[nodiscard]] StateBase& state() override { return *state_; }
+  [[nodiscard]] std::chrono::nanoseconds timeout() const override { return timeout_; }
+  [[nodiscard]] int depth() const override { return timeout_.count() > 0 ? 1 : 2; }
+  bool lost(std::uint64_t, int engine) override {
+    if (cancelled_ || !rerun_lost_ || !tries_.lost(engine)) return false;
+    pending_ = true;  // the controller queues the job again
+    return true;
+  }
   [[nodiscard]] bool has_next() const override { return pending_; }
   [[nodiscard]] bool wants(int engine, int workers) const override {
     return tries_.allows(engine, workers);
   }
   std::uint64_t next(Message& msg, int, int, int) override {
     pending_ = false;
-    if (tries_.can_retry()) {
-      msg = msg_;  // kept for a retry
+    if (tries_.can_retry() || (rerun_lost_ && tries_.used() == 0)) {
+      msg = msg_;  // kept for a retry, or to run again if the engine is lost
     } else {
       msg = std::move(msg_);
     }
@@ -135,6 +166,8 @@ class SingleJob final : public DynamicJob {
   Message msg_;
   std::shared_ptr<State<R>> state_;
   Attempts tries_;
+  bool rerun_lost_;
+  std::chrono::nanoseconds timeout_;
   bool pending_ = true;
   bool cancelled_ = false;
 };
@@ -146,12 +179,20 @@ template <class Task, class F, class T, class R>
 class DynamicMapJob final : public DynamicJob {
  public:
   DynamicMapJob(const F& f, Items<T> items, std::size_t chunksize,
-                std::shared_ptr<MapState<R>> state, int retries = 0)
+                std::shared_ptr<MapState<R>> state, TaskPolicy policy = {})
       : body_(task_body<Task>(f, [](Writer&) {})),
         items_(std::move(items)),
         chunksize_(chunksize),
         state_(std::move(state)),
-        retries_(retries) {}
+        retries_(policy.retries),
+        timeout_(policy.timeout) {}
+  [[nodiscard]] StateBase& state() override { return *state_; }
+  [[nodiscard]] std::chrono::nanoseconds timeout() const override { return timeout_; }
+  bool lost(std::uint64_t key, int engine) override {
+    if (cancelled_ || !parts_[key].tries.lost(engine)) return false;
+    again_.push_back(key);  // the controller queues the job again
+    return true;
+  }
   [[nodiscard]] bool has_next() const override {
     return !cancelled_ && (cursor_ < items_.view.size() || !again_.empty());
   }
@@ -163,6 +204,7 @@ class DynamicMapJob final : public DynamicJob {
   }
   /// Enough parts in flight to cover a round trip (about 40 us), by the measured part time.
   [[nodiscard]] int depth() const override {
+    if (timeout_.count() > 0) return 1;  // a part's time runs from when it is sent
     if (item_ns_ == 0 || parts_.empty()) return 2;
     const double part_ns = item_ns_ * static_cast<double>(parts_.back().len);
     return static_cast<int>(std::min(16.0, 2 + 40'000 / (part_ns + 1)));
@@ -242,6 +284,7 @@ class DynamicMapJob final : public DynamicJob {
   std::size_t chunksize_;
   std::shared_ptr<MapState<R>> state_;
   int retries_;
+  std::chrono::nanoseconds timeout_;
   double item_ns_ = 0;
   std::size_t cursor_ = 0;
   std::vector<Part> parts_;
@@ -278,6 +321,7 @@ class StaticMapJob final : public StaticJob {
       offsets_.push_back(encoded_.size());
     }
   }
+  [[nodiscard]] StateBase& state() override { return *state_; }
   [[nodiscard]] const TaskBody& body() const override { return body_; }
   [[nodiscard]] std::uint64_t count(std::size_t slot) const override { return slots_[slot].second; }
   [[nodiscard]] std::span<const std::byte> items(std::size_t slot) const override {
@@ -323,6 +367,7 @@ class StaticCallJob final : public StaticJob {
         state_(std::move(state)),
         results_(counts_.size()),
         errors_(counts_.size()) {}
+  [[nodiscard]] StateBase& state() override { return *state_; }
   [[nodiscard]] const TaskBody& body() const override { return body_; }
   [[nodiscard]] std::uint64_t count(std::size_t slot) const override { return counts_[slot]; }
   [[nodiscard]] std::span<const std::byte> items(std::size_t slot) const override {

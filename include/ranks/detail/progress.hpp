@@ -20,6 +20,10 @@ std::unique_lock<std::mutex> lock();
 /// Runs fn on the controller outside the lock, soon, one callback at a time (call under lock).
 void post(std::function<void()> fn);
 
+class StateBase;
+/// AsyncResult::abort(): the work behind s is dropped where queued and stopped where it runs.
+void abort(StateBase& s);
+
 /// Draws a progress line on stderr (a bar on a terminal, plain lines otherwise); `last` ends it.
 void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
                    bool last);

@@ -29,6 +29,8 @@ std::shared_ptr<Group> default_group();
 [[nodiscard]] int group_size(const Group& g);
 [[nodiscard]] std::vector<int> group_engines(const Group& g);
 
+/// Spawns n more engines; they join every group of all engines. Returns their ids.
+std::vector<int> add_engines(int n, const char* who);
 /// Queues a dynamic job on a group; engines take its parts as they free up.
 void submit(Group& g, std::shared_ptr<DynamicJob> job);
 /// Sends a whole message to one engine at once (key is echoed to job->deliver).

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -16,8 +17,13 @@
 
 namespace ranks::detail {
 
+class Job;
+
 class StateBase {
  public:
+  /// The job that fills this state, for abort() (set when it is submitted).
+  void set_job(std::weak_ptr<Job> job) { job_ = std::move(job); }
+  [[nodiscard]] std::shared_ptr<Job> job() const { return job_.lock(); }
   virtual ~StateBase() = default;
   StateBase(const StateBase&) = delete;
   StateBase& operator=(const StateBase&) = delete;
@@ -64,6 +70,7 @@ class StateBase {
   }
 
  private:
+  std::weak_ptr<Job> job_;
   std::atomic<bool> ready_{false};
   std::exception_ptr error_;
   std::vector<std::function<void()>> continuations_;

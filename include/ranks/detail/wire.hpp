@@ -27,6 +27,7 @@ enum class Kind : std::uint32_t {
   kStop = 3,         // leave the serve loop; reply kStopped
   kStaticBcast = 4,  // as kStaticMap, but every engine receives the same payload by broadcast
   kChannel = 5,      // from now on, messages come through the shared memory named after it
+  kLifeline = 6,     // connect a life line to the controller, as the text says
   // engine -> controller
   kReply = 16,
   kStopped = 17,
@@ -132,17 +133,21 @@ inline void seal(Bytes& msg) {
   std::memcpy(msg.data(), &n, sizeof n);
 }
 
-/// The message that tells an engine on the controller's host to take its messages from now on
-/// through the shared-memory channel of this name.
-inline Bytes channel_message(const std::string& name) {
+/// A message of `kind` whose body is `text` (kChannel: the channel's name; kLifeline: the
+/// invitation).
+inline Bytes text_message(Kind kind, const std::string& text) {
   TaskHeader h;
-  h.kind = Kind::kChannel;
+  h.kind = kind;
   Bytes msg;
   Writer w(msg);
   write_header(w, h);
-  w.raw(name.data(), name.size());
+  w.raw(text.data(), text.size());
   return msg;
 }
+
+/// The message that tells an engine on the controller's host to take its messages from now on
+/// through the shared-memory channel of this name.
+inline Bytes channel_message(const std::string& name) { return text_message(Kind::kChannel, name); }
 
 /// The message that ends an engine's serve loop with `code` as its exit code.
 inline Bytes stop_message(int code) {

@@ -1,0 +1,277 @@
+// Engines lost while the job goes on: run under a launch that survives a lost engine (mpirun
+// --enable-recovery, spawned engines, a started cluster). Each mode prints what it checked and
+// exits 0 only if every check held; a failed check says which on stderr and exits 1.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <ranks/ranks.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+int failures = 0;
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::cerr << "CHECK FAILED: " << what << std::endl;
+    ++failures;
+  }
+}
+
+// The first engine to reach item `at` of a map kills itself (once per job: a marker file).
+struct KillAt {
+  int at = 0;
+  std::string marker;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& at& marker;
+  }
+  long long operator()(int x) const {
+    if (x == at) {
+      const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+      if (fd >= 0) {
+        ::close(fd);
+        ::raise(SIGKILL);
+      }
+    }
+    std::this_thread::sleep_for(200us);
+    return 1LL * x * x;
+  }
+};
+
+int pid_of_engine() { return static_cast<int>(::getpid()); }
+int square(int x) { return x * x; }
+int segfault(int x) {
+  std::raise(SIGSEGV);
+  return x;
+}
+int sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ms;
+}
+void sleep_long() { std::this_thread::sleep_for(10min); }
+
+std::string marker_path() {
+  return "/tmp/ranks-survive-" + std::to_string(::getpid()) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// An engine killed halfway through a map: the result is whole and right, element by element.
+void map_with_a_kill(ranks::Pool& pool, int n, std::size_t chunksize) {
+  const std::string marker = marker_path();
+  std::vector<int> in(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) in[static_cast<std::size_t>(i)] = i;
+  const int before = pool.size();
+  auto out = pool.map(KillAt{n / 2, marker}, in, chunksize);
+  check(::access(marker.c_str(), F_OK) == 0, "an engine reached the item that kills it");
+  ::unlink(marker.c_str());
+  check(out.size() == in.size(), "the map's result is whole");
+  int wrong = 0;
+  for (int i = 0; i < n; ++i) wrong += out[static_cast<std::size_t>(i)] != 1LL * i * i ? 1 : 0;
+  check(wrong == 0, std::to_string(wrong) + " results wrong");
+  check(pool.size() == before - 1,
+        "the pool lists one engine fewer: " + std::to_string(pool.size()) + " of " +
+            std::to_string(before));
+  std::cout << "map of " << n << " (chunksize " << chunksize << "): whole and right, engines "
+            << before << " -> " << pool.size() << std::endl;
+}
+
+int mode_map() {
+  ranks::Pool pool(4);  // spawns those missing where there is no mpirun
+  if (pool.size() < 2) {
+    std::cerr << "map needs 2 engines or more\n";
+    return 2;
+  }
+  map_with_a_kill(pool, 2000, 1);
+  if (pool.size() >= 2) map_with_a_kill(pool, 20000, 0);
+  // And the pool goes on.
+  check(pool.map(square, std::vector<int>{1, 2, 3}) == std::vector<int>({1, 4, 9}), "map after");
+  return 0;
+}
+
+int mode_direct() {
+  ranks::Client rc;
+  const auto ids = rc.ids();
+  if (ids.size() < 2) return 2;
+  rc.direct_view().push("a", 7).get();
+  const int victim = ids.back();
+  const int pid = rc[victim].apply(pid_of_engine).get();
+  ::kill(pid, SIGKILL);
+  // The next call to it fails with EngineLost naming it, once its death is seen (within 1 s).
+  bool lost = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!lost && std::chrono::steady_clock::now() - t0 < 5s) {
+    try {
+      rc[victim].pull<int>("a").get();
+      std::this_thread::sleep_for(20ms);
+    } catch (const ranks::EngineLost& e) {
+      lost = true;
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      check(e.engine_id() == victim, "EngineLost names the engine");
+      check(e.pid() == pid, "EngineLost names the pid");
+      check(e.signal() == SIGKILL, "EngineLost names SIGKILL: " + std::to_string(e.signal()));
+      check(!e.host().empty(), "EngineLost names the host");
+      std::cout << "EngineLost after " << (ms < 1000 ? "< 1 s" : ">= 1 s") << ": " << e.what()
+                << std::endl;
+    }
+  }
+  check(lost, "EngineLost within 5 s");
+  const auto left = rc.ids();
+  check(std::find(left.begin(), left.end(), victim) == left.end(), "ids() no longer lists it");
+  check(left.size() == ids.size() - 1, "ids() lists the others");
+  // Calls to the other engines go on; a view of all of them is the engines alive.
+  const auto as = rc.direct_view().pull<int>("a").get();
+  check(as == std::vector<int>(left.size(), 7), "pull from every engine left");
+  std::vector<int> named = ids;
+  bool named_fails = false;
+  try {
+    rc[named].pull<int>("a").get();
+  } catch (const ranks::EngineLost&) {
+    named_fails = true;
+  }
+  check(named_fails, "a view naming the dead engine fails with EngineLost");
+  std::cout << "ids " << ids.size() << " -> " << left.size() << "; the others answer" << std::endl;
+  return 0;
+}
+
+int mode_segfault_every_engine() {
+  ranks::Pool four(4);  // spawns those missing where there is no mpirun
+  ranks::Client rc;
+  if (rc.ids().size() < 3) return 2;
+  auto lview = rc.load_balanced_view();
+  bool failed = false;
+  try {
+    lview.apply(segfault, 1).get();
+  } catch (const ranks::EngineLost& e) {
+    failed = true;
+    check(e.signal() == SIGSEGV, "the signal is SIGSEGV: " + std::to_string(e.signal()));
+    std::cout << "a task that kills its engines fails: " << e.what() << std::endl;
+  }
+  check(failed, "the task fails with EngineLost");
+  check(rc.ids().size() >= 1, "engines are left");
+  check(lview.apply(square, 6).get() == 36, "the others go on");
+  std::cout << "engines left: " << rc.ids().size() << std::endl;
+  return 0;
+}
+
+int mode_timeout() {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  const std::size_t before = rc.ids().size();
+  const auto t0 = std::chrono::steady_clock::now();
+  bool timed_out = false;
+  try {
+    lview.with({.timeout = 300ms}).apply(sleep_ms, 60000).get();
+  } catch (const ranks::TimeoutError& e) {
+    timed_out = true;
+    std::cout << "TimeoutError: " << e.what() << std::endl;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  check(timed_out, "the task fails with TimeoutError");
+  check(s < 5, "within 5 s: " + std::to_string(s));
+  check(lview.apply(square, 5).get() == 25, "the view goes on");
+  // A task within its timeout is untouched.
+  check(lview.with({.timeout = 10s}).apply(sleep_ms, 10).get() == 10, "a task in time");
+  std::cout << "engines " << before << " -> " << rc.ids().size() << std::endl;
+  return 0;
+}
+
+int mode_abort() {
+  ranks::Pool pool(1);
+  std::vector<int> in(20, 200);
+  auto r = pool.map_async(sleep_ms, in, 1);
+  std::this_thread::sleep_for(100ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  r.abort();
+  bool aborted = false;
+  try {
+    r.get();
+  } catch (const ranks::Aborted&) {
+    aborted = true;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  check(aborted, "the result fails with Aborted");
+  check(s < 2, "at once, not after the 20 tasks: " + std::to_string(s));
+  check(pool.apply(square, 4) == 16, "the pool goes on");
+  std::cout << "aborted in under 2 s; the pool goes on" << std::endl;
+  return 0;
+}
+
+int mode_last() {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<int> pids;
+  for (int id : rc.ids()) pids.push_back(rc[id].apply(pid_of_engine).get());
+  auto pending = lview.map(sleep_ms, std::vector<int>(100, 50), {.chunksize = 1});
+  for (int pid : pids) ::kill(pid, SIGKILL);
+  bool failed = false;
+  try {
+    pending.get();
+  } catch (const ranks::RemoteError& e) {
+    failed = true;
+    std::cout << "with every engine gone: " << e.what() << std::endl;
+  }
+  check(failed, "waiting for work fails once every engine is gone");
+  check(rc.ids().empty(), "no engine is listed");
+  bool refused = false;
+  try {
+    lview.apply(square, 1).get();
+  } catch (const ranks::Error&) {
+    refused = true;
+  }
+  check(refused, "new work fails at once");
+  return 0;
+}
+
+int mode_terminate() {
+  ranks::Process p(sleep_long);
+  p.start();
+  std::this_thread::sleep_for(300ms);
+  check(p.is_alive(), "the process runs");
+  p.terminate();
+  p.join();
+  check(p.exitcode() == -SIGTERM,
+        "exitcode -15 after terminate: " + std::to_string(p.exitcode().value_or(999)));
+  ranks::Process q(sleep_long);
+  q.start();
+  std::this_thread::sleep_for(300ms);
+  q.kill();
+  q.join();
+  check(q.exitcode() == -SIGKILL,
+        "exitcode -9 after kill: " + std::to_string(q.exitcode().value_or(999)));
+  ranks::Pool pool;
+  check(pool.apply(square, 3) == 9, "engines go on");
+  std::cout << "terminate: " << *p.exitcode() << ", kill: " << *q.exitcode() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  return ranks::run(argc, argv, [&]() -> int {
+    int code = 64;
+    if (mode == "map") code = mode_map();
+    if (mode == "direct") code = mode_direct();
+    if (mode == "segfault") code = mode_segfault_every_engine();
+    if (mode == "timeout") code = mode_timeout();
+    if (mode == "abort") code = mode_abort();
+    if (mode == "last") code = mode_last();
+    if (mode == "terminate") code = mode_terminate();
+    if (code == 64)
+      std::cerr << "usage: survive map|direct|segfault|timeout|abort|last|terminate\n";
+    if (code == 0 && failures > 0) code = 1;
+    if (code == 0) std::cout << mode << ": every check held" << std::endl;
+    return code;
+  });
+}
