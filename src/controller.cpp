@@ -12,6 +12,7 @@
 
 #include "log.hpp"
 #include "ranks/detail/codec.hpp"
+#include "ranks/detail/jobs.hpp"
 #include "ranks/detail/runtime.hpp"
 #include "ranks/error.hpp"
 #include "registry_table.hpp"
@@ -114,6 +115,8 @@ void Controller::fit_roster() {
     channels_.push_back(std::move(ch));
   }
   ended_.resize(static_cast<std::size_t>(roster_.size()), false);
+  retiring_.resize(static_cast<std::size_t>(roster_.size()), false);
+  parts_sent_.resize(static_cast<std::size_t>(roster_.size()), 0);
   all_channelled_.assign(roster_.links().size(), true);
   for (int e = 0; e < roster_.size(); ++e)
     if (!channels_[static_cast<std::size_t>(e)])
@@ -251,7 +254,9 @@ void Controller::dispatch(Group& g) {
     const int depth = job->depth();
     int best = -1;
     for (int e : g.engines) {
-      if (!roster_.member(e).alive || !job->wants(e, workers)) continue;
+      if (!roster_.member(e).alive || retiring_[static_cast<std::size_t>(e)] ||
+          !job->wants(e, workers))
+        continue;
       const int load = load_[static_cast<std::size_t>(e)];
       if (load < depth && (best < 0 || load < load_[static_cast<std::size_t>(best)])) best = e;
     }
@@ -267,6 +272,7 @@ void Controller::dispatch(Group& g) {
       continue;
     }
     send(best, std::move(msg), job, key, g.shared_from_this(), job->timeout());
+    if (g.maxtasks > 0) count_part(best, g);
     if (!job->has_next()) g.queue.pop_front();
   }
 }
@@ -348,6 +354,18 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
       Reader(data.data() + sizeof(ReplyHeader), data.size() - sizeof(ReplyHeader), attachments)};
   f.job->deliver(f.key, r);
   requeue(f);
+  if (retiring_[static_cast<std::size_t>(f.engine)] &&
+      load_[static_cast<std::size_t>(f.engine)] == 0)
+    end_engine(f.engine, SIGKILL);
+}
+
+void Controller::count_part(int engine, const Group& g) {
+  const auto e = static_cast<std::size_t>(engine);
+  if (retiring_[e] || ++parts_sent_[e] < g.maxtasks) return;
+  const Origin origin = roster_.link_of(engine).origin;
+  if (!survives(engine) || origin == Origin::kAttached || origin == Origin::kRelayed)
+    return;             // it cannot be ended, or not replaced: it goes on serving
+  retiring_[e] = true;  // no more work; ended once its last part is back
 }
 
 void Controller::requeue(const Inflight& f) {
@@ -533,7 +551,14 @@ void Controller::replace_engine(int engine, std::vector<std::shared_ptr<Group>> 
   }
   fit_roster();
   const int added = roster_.size() - 1;
-  for (auto& g : served) g->engines.push_back(added);
+  for (auto& g : served) {
+    g->engines.push_back(added);
+    if (g->init) {  // the group's initializer first (a Pool's): what it returns goes nowhere
+      auto state = std::make_shared<State<void>>();
+      send(added, Message(*g->init), std::make_shared<SingleJob<void>>(Message(), state), 0,
+           nullptr);
+    }
+  }
 }
 
 bool Controller::end_engine(int e, int sig) {

@@ -39,6 +39,8 @@ class Group : public std::enable_shared_from_this<Group> {
   bool elastic = false;
   bool all = false;      // every engine: engines added later join it
   bool replace = false;  // spawn a replacement for each engine lost (a Pool that keeps its size)
+  int maxtasks = 0;      // an engine is replaced after this many parts of the group (0: never)
+  std::shared_ptr<Bytes> init;  // what an engine joining the group runs first (an initializer)
   std::deque<std::shared_ptr<DynamicJob>> queue;
   std::size_t inflight = 0;  // parts (and static slots) on engines
 };
@@ -117,6 +119,9 @@ class Controller {
   bool poll();
   void handle(Bytes& data, AttachmentSource* attachments);
   void requeue(const Inflight& f);
+  /// Counts a part sent to engine for g (a Pool with maxtasksperchild); at the limit it takes no
+  /// more work and is ended, to be replaced, once its parts are back.
+  void count_part(int engine, const Group& g);
   void deliver_static(StaticJob& job, Group& group, std::size_t slot, Reply& r);
   /// Ends the job, naming the engine and its tasks, if an engine on this host has died; an
   /// attached program hears of a cluster's dead engine from its hub instead.
@@ -162,7 +167,9 @@ class Controller {
   std::unique_ptr<lifeline::Watch> watch_;  // engines of launches that survive a lost one
   std::size_t timed_ = 0;                   // parts in flight with a timeout
   std::chrono::steady_clock::time_point next_expiry_{};
-  std::vector<bool> ended_;  // per engine: ended by the controller (no news)
+  std::vector<bool> ended_;      // per engine: ended by the controller (no news)
+  std::vector<bool> retiring_;   // per engine: takes no more work, ended once idle
+  std::vector<int> parts_sent_;  // per engine: parts of groups with maxtasks
   std::chrono::steady_clock::time_point last_heard_{};
   std::unordered_map<std::uint64_t, Inflight> inflight_;
   std::vector<std::weak_ptr<Group>> groups_;

@@ -27,8 +27,20 @@ std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who
   return the_controller(who).group_of(engines, who);
 }
 std::shared_ptr<Group> default_group() { return the_controller("ranks::Process").default_group(); }
-int group_size(const Group& g) { return static_cast<int>(g.engines.size()); }
-std::vector<int> group_engines(const Group& g) { return g.engines; }
+int group_size(const Group& g) { return static_cast<int>(group_engines(g).size()); }
+std::vector<int> group_engines(const Group& g) { return the_controller("ranks").engines_of(g); }
+void set_group_options(Group& g, int maxtasks, bool keep_size) {
+  if (maxtasks < 0)
+    throw Error("PoolOptions::maxtasksperchild is " + std::to_string(maxtasks) +
+                "; give 0 (never) or more");
+  auto lk = the_controller("ranks::Pool").lock();
+  g.maxtasks = maxtasks;
+  g.replace = keep_size;
+}
+void set_group_init(Group& g, Bytes init) {
+  auto lk = the_controller("ranks::Pool").lock();
+  g.init = std::make_shared<Bytes>(std::move(init));
+}
 void submit(Group& g, std::shared_ptr<DynamicJob> job) {
   the_controller("submitting work").submit(g, std::move(job));
 }

@@ -26,6 +26,16 @@ enum class Schedule {
 template <class R>
 class ImapRange;
 
+/// Options of a Pool (the third argument, as Python's keyword arguments).
+struct PoolOptions {
+  /// An engine is replaced after it has run this many tasks (a map's chunk counts one), like
+  /// Python's maxtasksperchild, for task code that leaks; 0: never. Needs a launch that survives
+  /// a lost engine and engines that can be spawned.
+  int maxtasksperchild = 0;
+  /// An engine that dies is replaced (spawned), so the pool keeps its size.
+  bool keep_size = false;
+};
+
 /// A pool of engines, like Python's `multiprocessing.Pool`. Calls run on the engines; results
 /// come back in input order. The destructor closes the pool and waits for all its work.
 ///
@@ -46,6 +56,17 @@ class Pool {
   template <class Init>
   Pool(int processes, Init initializer) : Pool(checked(processes), 0) {
     initialize(initializer);
+  }
+  /// As Pool(processes, initializer), with options: `{.maxtasksperchild = 100}`. Engines that
+  /// replace others run the initializer before any task.
+  template <class Init>
+  Pool(int processes, Init initializer, PoolOptions options) : Pool(checked(processes), 0) {
+    initialize(initializer);
+    detail::set_group_options(*group_, options.maxtasksperchild, options.keep_size);
+  }
+  /// As Pool(processes), with options.
+  Pool(int processes, PoolOptions options) : Pool(checked(processes), 0) {
+    detail::set_group_options(*group_, options.maxtasksperchild, options.keep_size);
   }
   ~Pool() {
     try {
@@ -210,6 +231,7 @@ class Pool {
   template <class Init>
   void initialize(Init init) {
     using Task = detail::ApplyTask<Init>;
+    detail::set_group_init(*group_, detail::make_message<Task>(init, [](detail::Writer&) {}));
     std::vector<AsyncResult<void>> done;
     for (int e : engines()) {
       auto state = std::make_shared<detail::State<void>>();

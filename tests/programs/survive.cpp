@@ -11,6 +11,7 @@
 #include <iostream>
 #include <ranks/ranks.hpp>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,16 +28,19 @@ void check(bool ok, const std::string& what) {
   }
 }
 
+std::string host();
+
 // The first engine to reach item `at` of a map kills itself (once per job: a marker file).
 struct KillAt {
   int at = 0;
   std::string marker;
+  std::string spare;  // a host whose engines never die (the controller's, to test other hosts)
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& at& marker;
+    ar& at& marker& spare;
   }
   long long operator()(int x) const {
-    if (x == at) {
+    if (x >= at && (spare.empty() || host() != spare)) {
       const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
       if (fd >= 0) {
         ::close(fd);
@@ -48,6 +52,11 @@ struct KillAt {
   }
 };
 
+std::string host() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
 int pid_of_engine() { return static_cast<int>(::getpid()); }
 int square(int x) { return x * x; }
 int segfault(int x) {
@@ -66,12 +75,12 @@ std::string marker_path() {
 }
 
 // An engine killed halfway through a map: the result is whole and right, element by element.
-void map_with_a_kill(ranks::Pool& pool, int n, std::size_t chunksize) {
+void map_with_a_kill(ranks::Pool& pool, int n, std::size_t chunksize, const std::string& spare) {
   const std::string marker = marker_path();
   std::vector<int> in(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) in[static_cast<std::size_t>(i)] = i;
   const int before = pool.size();
-  auto out = pool.map(KillAt{n / 2, marker}, in, chunksize);
+  auto out = pool.map(KillAt{n / 2, marker, spare}, in, chunksize);
   check(::access(marker.c_str(), F_OK) == 0, "an engine reached the item that kills it");
   ::unlink(marker.c_str());
   check(out.size() == in.size(), "the map's result is whole");
@@ -91,8 +100,10 @@ int mode_map() {
     std::cerr << "map needs 2 engines or more\n";
     return 2;
   }
-  map_with_a_kill(pool, 2000, 1);
-  if (pool.size() >= 2) map_with_a_kill(pool, 20000, 0);
+  // RANKS_TEST_REMOTE_KILL=1: only engines on other hosts than the controller's die.
+  const std::string spare = std::getenv("RANKS_TEST_REMOTE_KILL") ? host() : "";
+  map_with_a_kill(pool, 2000, 1, spare);
+  if (pool.size() >= 2) map_with_a_kill(pool, 20000, 0, spare);
   // And the pool goes on.
   check(pool.map(square, std::vector<int>{1, 2, 3}) == std::vector<int>({1, 4, 9}), "map after");
   return 0;
@@ -121,8 +132,7 @@ int mode_direct() {
       check(e.pid() == pid, "EngineLost names the pid");
       check(e.signal() == SIGKILL, "EngineLost names SIGKILL: " + std::to_string(e.signal()));
       check(!e.host().empty(), "EngineLost names the host");
-      std::cout << "EngineLost after " << (ms < 1000 ? "< 1 s" : ">= 1 s") << ": " << e.what()
-                << std::endl;
+      std::cout << "EngineLost " << ms << " ms after the kill: " << e.what() << std::endl;
     }
   }
   check(lost, "EngineLost within 5 s");
@@ -255,6 +265,86 @@ int mode_terminate() {
   return 0;
 }
 
+// A Pool's engine is replaced after it ran k tasks; the replacement runs the initializer first.
+int g_initialized = 0;
+void setup() { g_initialized = 1; }
+int initialized_pid(int) {
+  if (g_initialized != 1) throw std::runtime_error("the initializer did not run here");
+  return static_cast<int>(::getpid());
+}
+
+int mode_maxtasks() {
+  ranks::Pool pool(2, setup, {.maxtasksperchild = 5});
+  const auto pids = pool.map(initialized_pid, std::vector<int>(40, 0), 1);
+  const std::set<int> distinct(pids.begin(), pids.end());
+  check(distinct.size() >= 8,
+        "40 tasks at 5 per engine take 8 engines or more: " + std::to_string(distinct.size()));
+  check(pool.size() == 2, "the pool keeps its size: " + std::to_string(pool.size()));
+  std::cout << "40 tasks ran on " << distinct.size() << " engines, each initialized" << std::endl;
+  return 0;
+}
+
+// The first task to start in each second (after the first) kills its engine: one engine a
+// second, whichever it is, while the pool replaces each.
+struct KillEachSecond {
+  std::int64_t t0_ns = 0;
+  std::string prefix;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& t0_ns& prefix;
+  }
+  long long operator()(int x) const {
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const std::int64_t second = (now - t0_ns) / 1'000'000'000;
+    if (second >= 1) {
+      const std::string marker = prefix + std::to_string(second);
+      const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+      if (fd >= 0) {
+        ::close(fd);
+        ::raise(SIGKILL);
+      }
+    }
+    std::this_thread::sleep_for(300us);
+    return 3LL * x;
+  }
+};
+
+int mode_soak() {
+  ranks::Pool pool(6, {.keep_size = true});
+  const int n = 100'000;
+  std::vector<int> in(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) in[static_cast<std::size_t>(i)] = i;
+  const std::string prefix = marker_path() + "-";
+  const auto t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = pool.map_async(KillEachSecond{t0, prefix}, in, 10);
+  const auto out = r.get();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int kills = 0;
+  for (int k = 1; k < 1000; ++k)
+    if (::unlink((prefix + std::to_string(k)).c_str()) == 0) ++kills;
+  int wrong = 0;
+  for (int i = 0; i < n; ++i) wrong += out[static_cast<std::size_t>(i)] != 3LL * i ? 1 : 0;
+  check(out.size() == static_cast<std::size_t>(n) && wrong == 0,
+        std::to_string(wrong) + " results wrong");
+  // Each input went into the result once: the parts that succeeded cover it exactly.
+  std::vector<int> covered(static_cast<std::size_t>(n), 0);
+  for (const auto& m : r.metadata())
+    if (m.ok)
+      for (std::size_t i = m.first; i < m.first + m.count; ++i) ++covered[i];
+  const auto twice = std::count_if(covered.begin(), covered.end(), [](int c) { return c != 1; });
+  check(twice == 0, std::to_string(twice) + " inputs not delivered exactly once");
+  check(kills >= 3, "engines were killed while it ran: " + std::to_string(kills));
+  check(pool.size() == 6, "the pool kept its size: " + std::to_string(pool.size()));
+  std::cout << n << " tasks in " << s << " s, " << kills
+            << " engines killed and replaced; every result right and delivered once" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -268,6 +358,8 @@ int main(int argc, char** argv) {
     if (mode == "abort") code = mode_abort();
     if (mode == "last") code = mode_last();
     if (mode == "terminate") code = mode_terminate();
+    if (mode == "maxtasks") code = mode_maxtasks();
+    if (mode == "soak") code = mode_soak();
     if (code == 64)
       std::cerr << "usage: survive map|direct|segfault|timeout|abort|last|terminate\n";
     if (code == 0 && failures > 0) code = 1;

@@ -31,6 +31,10 @@ std::shared_ptr<Group> default_group();
 
 /// Spawns n more engines; they join every group of all engines. Returns their ids.
 std::vector<int> add_engines(int n, const char* who);
+/// A Pool's options (PoolOptions): engines replaced after maxtasks tasks; lost ones replaced.
+void set_group_options(Group& g, int maxtasks, bool keep_size);
+/// A Pool's initializer, as a message: engines that join the group later run it first.
+void set_group_init(Group& g, Bytes init);
 /// Queues a dynamic job on a group; engines take its parts as they free up.
 void submit(Group& g, std::shared_ptr<DynamicJob> job);
 /// Sends a whole message to one engine at once (key is echoed to job->deliver).
