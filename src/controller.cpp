@@ -329,7 +329,8 @@ void Controller::drop_queued(Group& g, const std::exception_ptr& why) {
 void Controller::handle(Bytes& data, AttachmentSource* attachments) {
   const auto h = read_header<ReplyHeader>(data);
   if (h.kind == Kind::kStopped) {
-    ++stopped_;
+    if (h.outcome.engine >= 0 && h.outcome.engine < roster_.size())
+      stopped_[static_cast<std::size_t>(h.outcome.engine)] = true;
     return;
   }
   if (h.kind == Kind::kOutput) {  // what tasks printed on an engine of a started cluster
@@ -433,24 +434,38 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
   if (progress_.joinable()) progress_.join();
   auto lk = lock();
   callbacks_.clear();
+  stopped_.assign(static_cast<std::size_t>(roster_.size()), false);
   for (int e = 0; e < roster_.size(); ++e)
     if (roster_.member(e).alive) transmit(e, Message(stop_message(code)));
   const auto deadline = Clock::now() + grace;
   transport::Backoff backoff(std::chrono::microseconds(2000));
   bool left_busy = false;
-  while (stopped_ < roster_.alive_count()) {
+  // Engines that have not said they stopped: alive, or not yet known to have died.
+  const auto running = [&] {
+    int n = 0;
+    for (int e = 0; e < roster_.size(); ++e)
+      n += roster_.member(e).alive && !stopped_[static_cast<std::size_t>(e)] ? 1 : 0;
+    return n;
+  };
+  while (running() > 0) {
     if (poll()) {
       backoff.reset();
       continue;
     }
+    // An engine that died meanwhile (ended just before the end, killed) says nothing more.
+    if (watch_ && watch_->pending())
+      for (const auto& d : watch_->take())
+        if (d.engine < roster_.size() && !stopped_[static_cast<std::size_t>(d.engine)])
+          roster_.lose(d.engine, d.signal);
+    for (int e : roster_.newly_dead())
+      if (survives(e)) roster_.lose(e);
     if (cluster_) {
       last_heard_ = {};
       hear_cluster();
     }
     if (grace.count() > 0 && Clock::now() > deadline) {
-      const std::string busy = std::to_string(roster_.alive_count() - stopped_) +
-                               " engine(s) still busy " + std::to_string(grace.count()) +
-                               " ms after the controller ended; ";
+      const std::string busy = std::to_string(running()) + " engine(s) still busy " +
+                               std::to_string(grace.count()) + " ms after the controller ended; ";
       if (!cluster_) {
         log_line(busy + "aborting the job");
         transport::abort(code);

@@ -181,7 +181,7 @@ class Controller {
   std::mutex callback_mu_;
   int waiters_ = 0;
   bool deep_sleep_ = false;
-  int stopped_ = 0;
+  std::vector<bool> stopped_;  // per engine, at shutdown: said it stopped
   bool stopping_ = false;
   std::thread progress_;
 };

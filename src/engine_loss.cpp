@@ -9,9 +9,11 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controller.hpp"
+#include "host.hpp"
 #include "log.hpp"
 #include "ranks/detail/jobs.hpp"
 #include "ranks/error.hpp"
@@ -141,6 +143,14 @@ void Controller::replace_engine(int engine, std::vector<std::shared_ptr<Group>> 
     if (auto g = weak.lock();
         g && g->all && std::find(served.begin(), served.end(), g) == served.end())
       served.push_back(g);
+  // Open MPI 4.1's runtime must have seen the death itself before it spawns again: spawning
+  // within milliseconds of it hangs in MPI_Comm_spawn now and then (its name lookup never
+  // answers). The life line is faster than the runtime, so wait for the process to be gone.
+  const Member& m = roster_.member(engine);
+  if (m.local)
+    for (int i = 0; i < 100 && process_alive(m.pid); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   try {
     roster_.spawn(1);
   } catch (const Error& e) {

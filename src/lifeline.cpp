@@ -227,7 +227,13 @@ std::string hold(const std::string& invitation, int engine) {
       }
       break;
     }
-    if (g_leaving) return;
+    if (g_leaving) {
+      // The controller let go of this engine; leaving MPI can still wait for ever on an engine
+      // that died (disconnecting, finalizing). Past a few seconds, leave without it.
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      std::fflush(nullptr);
+      ::_exit(0);
+    }
     log_line("engine " + std::to_string(engine) +
              ": the controller is gone (its life line closed); this engine ends");
     ::_exit(1);

@@ -114,6 +114,14 @@ int mode_direct() {
   const auto ids = rc.ids();
   if (ids.size() < 2) return 2;
   rc.direct_view().push("a", 7).get();
+  // A stopped engine (SIGSTOP) is not taken for dead; once continued it answers.
+  const int sleeper = ids.front();
+  const int sleeper_pid = rc[sleeper].apply(pid_of_engine).get();
+  ::kill(sleeper_pid, SIGSTOP);
+  std::this_thread::sleep_for(1500ms);
+  check(rc.ids().size() == ids.size(), "a stopped engine is still listed");
+  ::kill(sleeper_pid, SIGCONT);
+  check(rc[sleeper].pull<int>("a").get() == 7, "a stopped engine answers once continued");
   const int victim = ids.back();
   const int pid = rc[victim].apply(pid_of_engine).get();
   ::kill(pid, SIGKILL);
