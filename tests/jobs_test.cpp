@@ -158,6 +158,53 @@ TEST_F(Jobs, a_failed_part_is_retried_on_another_engine) {
   EXPECT_EQ(state->metadata()[1].attempt, 1);
 }
 
+TEST_F(Jobs, a_part_lost_with_its_engine_runs_again_once_without_retries) {
+  const auto items = iota(4);
+  auto state = std::make_shared<MapState<int>>(items.size(), false);
+  SquareMap job(square, Items<int>{items, nullptr}, 4, state);  // no retries
+  const Part p = next_part(job, 0);
+  EXPECT_FALSE(job.has_next());
+  ASSERT_TRUE(job.lost(p.key, 0)) << "a lost engine's part runs again";
+  ASSERT_TRUE(job.has_next());
+  const Part again = next_part(job, 1);
+  EXPECT_EQ(again.key, p.key);
+  EXPECT_EQ(again.start, 0u);
+  EXPECT_EQ(again.len, 4u);
+  EXPECT_FALSE(job.lost(again.key, 1)) << "a part that kills a second engine does not";
+  EXPECT_FALSE(state->is_ready()) << "the controller cancels it, with EngineLost";
+}
+
+TEST_F(Jobs, a_lost_engine_counts_as_an_attempt_for_retries) {
+  const auto items = iota(2);
+  auto state = std::make_shared<MapState<int>>(items.size(), false);
+  SquareMap job(square, Items<int>{items, nullptr}, 2, state, TaskPolicy{/*retries=*/2});
+  const Part p = next_part(job, 0);
+  ASSERT_TRUE(job.lost(p.key, 0));
+  const Part second = next_part(job, 1);
+  Bytes buf;
+  Reply failed = failed_reply(buf, 1, 0, "flaky");
+  job.deliver(second.key, failed);  // the second attempt, the last one retries allow
+  ASSERT_TRUE(job.has_next());
+  const Part third = next_part(job, 2);
+  Reply failed_again = failed_reply(buf, 2, 0, "flaky");
+  job.deliver(third.key, failed_again);
+  ASSERT_TRUE(state->is_ready());
+  EXPECT_TRUE(state->error()) << "two retries: the loss and one failure";
+}
+
+TEST_F(Jobs, a_single_task_of_a_process_is_not_run_again_when_lost) {
+  auto state = std::make_shared<State<int>>();
+  SingleJob<int> job(Message(Bytes(sizeof(TaskHeader))), state, TaskPolicy{0, false, {}});
+  Message m;
+  job.next(m, 1, 1, 0);
+  EXPECT_FALSE(job.lost(0, 0));
+  auto lb_state = std::make_shared<State<int>>();
+  SingleJob<int> lb(Message(Bytes(sizeof(TaskHeader))), lb_state, TaskPolicy{});
+  lb.next(m, 1, 1, 0);
+  EXPECT_TRUE(lb.lost(0, 0));
+  EXPECT_TRUE(lb.has_next());
+}
+
 TEST_F(Jobs, a_failure_names_the_input_and_the_lowest_one_wins) {
   const auto items = iota(10);
   auto state = std::make_shared<MapState<int>>(items.size(), false);

@@ -103,7 +103,10 @@ int mode_map() {
   // RANKS_TEST_REMOTE_KILL=1: only engines on other hosts than the controller's die.
   const std::string spare = std::getenv("RANKS_TEST_REMOTE_KILL") ? host() : "";
   map_with_a_kill(pool, 2000, 1, spare);
-  if (pool.size() >= 2) map_with_a_kill(pool, 20000, 0, spare);
+  // RANKS_TEST_SMALL_REPLIES=1: only the map of small replies (a relayed cluster's hub cannot
+  // survive an engine that dies while it reads a large reply of it, see README).
+  if (pool.size() >= 2 && !std::getenv("RANKS_TEST_SMALL_REPLIES"))
+    map_with_a_kill(pool, 20000, 0, spare);
   // And the pool goes on.
   check(pool.map(square, std::vector<int>{1, 2, 3}) == std::vector<int>({1, 4, 9}), "map after");
   return 0;
