@@ -29,6 +29,9 @@ std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who
 std::shared_ptr<Group> default_group() { return the_controller("ranks::Process").default_group(); }
 int group_size(const Group& g) { return static_cast<int>(group_engines(g).size()); }
 std::vector<int> group_engines(const Group& g) { return the_controller("ranks").engines_of(g); }
+std::vector<int> add_engines(int n, const char* who) {
+  return the_controller(who).add_engines(n, who);
+}
 void set_group_options(Group& g, int maxtasks, bool keep_size) {
   if (maxtasks < 0)
     throw Error("PoolOptions::maxtasksperchild is " + std::to_string(maxtasks) +

@@ -162,6 +162,12 @@ int mode_direct() {
   }
   check(named_fails, "a view naming the dead engine fails with EngineLost");
   std::cout << "ids " << ids.size() << " -> " << left.size() << "; the others answer" << std::endl;
+  // An engine added in its place serves at once, and joins the views of all engines.
+  const std::vector<int> fresh = rc.add_engines(1);
+  check(fresh.size() == 1 && rc.ids().size() == left.size() + 1, "add_engines(1) adds one");
+  check(rc[fresh.front()].apply(square, 3).get() == 9, "the added engine serves");
+  check(rc.direct_view().apply(square, 2).get() == std::vector<int>(left.size() + 1, 4),
+        "a view of all engines includes it");
   return 0;
 }
 
@@ -286,12 +292,12 @@ int initialized_pid(int) {
 
 int mode_maxtasks() {
   ranks::Pool pool(2, setup, {.maxtasksperchild = 5});
-  const auto pids = pool.map(initialized_pid, std::vector<int>(40, 0), 1);
+  const auto pids = pool.map(initialized_pid, std::vector<int>(20, 0), 1);
   const std::set<int> distinct(pids.begin(), pids.end());
-  check(distinct.size() >= 8,
-        "40 tasks at 5 per engine take 8 engines or more: " + std::to_string(distinct.size()));
+  check(distinct.size() >= 4,
+        "20 tasks at 5 per engine take 4 engines or more: " + std::to_string(distinct.size()));
   check(pool.size() == 2, "the pool keeps its size: " + std::to_string(pool.size()));
-  std::cout << "40 tasks ran on " << distinct.size() << " engines, each initialized" << std::endl;
+  std::cout << "20 tasks ran on " << distinct.size() << " engines, each initialized" << std::endl;
   return 0;
 }
 
