@@ -363,14 +363,27 @@ int status(const std::string& profile, bool as_json) {
   auto p = load_profile(profile);
   if (!p) fail("there is no cluster '" + profile + "' (ranks cluster list shows them)");
   json s;
-  try {
-    DoorClient door(p->door, p->key, milliseconds(1000));
-    s = door.request({{"op", "status"}}, milliseconds(2000));
-  } catch (const Error&) {
-    if (p->state == "starting" && process_alive(p->mpirun_pid))
-      fail("cluster '" + profile + "' is still starting");
-    clean_stale(*p);
-    return 1;
+  // A hub busy with a program that vanished mid-start can take seconds to answer: ask for up
+  // to 10 s while its job lives; only a cluster whose job is gone is stale.
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (true) {
+    try {
+      DoorClient door(p->door, p->key, milliseconds(1000));
+      s = door.request({{"op", "status"}}, milliseconds(2000));
+      break;
+    } catch (const Error&) {
+      if (p->state == "starting" && process_alive(p->mpirun_pid))
+        fail("cluster '" + profile + "' is still starting");
+      if (!process_alive(p->mpirun_pid)) {
+        clean_stale(*p);
+        return 1;
+      }
+      if (Clock::now() > give_up)
+        fail("cluster '" + profile + "' runs (mpirun pid " + std::to_string(p->mpirun_pid) +
+             ") but its hub has not answered for 10 s; try again, or end it: ranks cluster "
+             "stop --profile " +
+             profile);
+    }
   }
   if (as_json) {
     std::cout << s.dump(2) << "\n";
