@@ -378,11 +378,13 @@ int status(const std::string& profile, bool as_json) {
         clean_stale(*p);
         return 1;
       }
-      if (Clock::now() > give_up)
-        fail("cluster '" + profile + "' runs (mpirun pid " + std::to_string(p->mpirun_pid) +
-             ") but its hub has not answered for 10 s; try again, or end it: ranks cluster "
-             "stop --profile " +
-             profile);
+      if (Clock::now() > give_up) {
+        std::string why = "cluster '" + profile + "' runs (mpirun pid ";
+        why += std::to_string(p->mpirun_pid);
+        why += ") but its hub has not answered for 10 s; try again, or end it: ranks cluster ";
+        why += "stop --profile " + profile;
+        fail(why);
+      }
     }
   }
   if (as_json) {
