@@ -144,6 +144,8 @@ class Controller {
   void replace_engine(int engine, std::vector<std::shared_ptr<Group>> served);
   /// Whether the launch of engine e survives its loss.
   [[nodiscard]] bool survives(int e) const;
+  /// Whether a spawned engine can stand in for engine e (not for a started cluster's).
+  [[nodiscard]] bool replaceable(int e) const;
   /// The life lines and local checks, timeouts; called from every poll (cheap when quiet).
   void check_engines();
   /// The names of the tasks engine e runs now, for a message.

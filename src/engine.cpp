@@ -225,6 +225,17 @@ struct Answer {
   }
 };
 
+// A message of this engine's own (kOutput, kStopped) begun in m: its header written, the writer
+// returned for what follows.
+Writer note(Message& m, Kind kind) {
+  ReplyHeader rh;
+  rh.kind = kind;
+  rh.outcome.engine = g_engine_id;
+  Writer w(m.bytes);
+  write_header(w, rh);
+  return w;
+}
+
 // What a task printed goes out before its result: sent to the controller where the output is
 // captured (a started cluster's engine), else flushed for mpirun to pass on.
 void pass_output(Answer& answer, OutputCapture* output) {
@@ -235,12 +246,8 @@ void pass_output(Answer& answer, OutputCapture* output) {
   }
   std::string out, err;
   if (!output->take(out, err)) return;
-  ReplyHeader rh;
-  rh.kind = Kind::kOutput;
-  rh.outcome.engine = g_engine_id;
   Message m;
-  Writer w(m.bytes);
-  write_header(w, rh);
+  Writer w = note(m, Kind::kOutput);
   encode(w, out);
   encode(w, err);
   answer.send(std::move(m));
@@ -290,12 +297,8 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
       case Kind::kStop: {
         lifeline::leaving();
         pass_output(answer, output);
-        ReplyHeader rh;
-        rh.kind = Kind::kStopped;
-        rh.outcome.engine = g_engine_id;
         Message bye;
-        Writer w(bye.bytes);
-        write_header(w, rh);
+        note(bye, Kind::kStopped);
         answer.send(std::move(bye));
         answer.drain();
         return static_cast<int>(h.aux);

@@ -32,6 +32,12 @@ std::exception_ptr Controller::lost_error(int engine, const std::string& what) c
 
 bool Controller::survives(int e) const { return roster_.link_of(e).survives; }
 
+bool Controller::replaceable(int e) const {
+  // A started cluster's engines are its own: a program can neither spawn into it nor add more.
+  const Origin origin = roster_.link_of(e).origin;
+  return origin != Origin::kAttached && origin != Origin::kRelayed;
+}
+
 void Controller::hear_cluster() {
   const auto now = Clock::now();
   if (now - last_heard_ < std::chrono::milliseconds(200)) return;
@@ -120,9 +126,7 @@ void Controller::lose_engine(int engine, int sig, bool expected) {
       served.push_back(g);
     }
   }
-  const Origin origin = roster_.link_of(engine).origin;
-  if (replace && origin != Origin::kAttached && origin != Origin::kRelayed && !stopping_)
-    replace_engine(engine, served);
+  if (replace && replaceable(engine) && !stopping_) replace_engine(engine, served);
   for (auto& weak : groups_) {
     auto g = weak.lock();
     if (!g || g->queue.empty()) continue;

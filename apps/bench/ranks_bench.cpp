@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "mpi_raw.hpp"
+#include "process_age.hpp"
 #include "report.hpp"
 #include "shared_memory.hpp"
 #include "workloads.hpp"
@@ -53,19 +54,6 @@ double cpu_seconds() {
 }
 double engine_cpu_seconds(int) { return cpu_seconds(); }
 
-// Seconds since this process started (from /proc/self/stat and the boot-time clock).
-double process_age_s(const std::string& stat = "/proc/self/stat") {
-  std::ifstream f(stat);
-  std::string line;
-  std::getline(f, line);
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  for (int i = 3; i <= 22; ++i) rest >> field;  // field 22: starttime, in clock ticks
-  const double start = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  timespec now{};
-  clock_gettime(CLOCK_BOOTTIME, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9 - start;
-}
 double spin_task(double ms) { return spin(ms); }
 // By value: the engine hands the argument back without a copy.
 std::vector<double> identity(std::vector<double> v) { return v; }
@@ -88,8 +76,8 @@ class Bench {
       workers_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     pool_ = std::make_unique<ranks::Pool>(workers_);
     pool_->apply(square, 1);
-    startup_s_ = process_age_s();
-    launch_s_ = process_age_s("/proc/" + std::to_string(getppid()) + "/stat");
+    startup_s_ = seconds_since_start();
+    launch_s_ = seconds_since_start("/proc/" + std::to_string(getppid()) + "/stat");
     // Attached to a started cluster (ranks cluster start), the same queue is the "attached" row.
     if (ranks::Client().cluster()) dynamic_ = "attached";
     raw_ok_ = ranks::engine_count() == workers_ && in_world();
