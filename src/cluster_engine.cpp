@@ -60,7 +60,11 @@ std::string load_program(const std::string& path, const std::string& build) {
 std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string& port) {
   std::uint64_t tasks = 0;
   transport::Spawned link = transport::accept(port, engines, 0);
+  // The hub learns each step, so that it knows an engine that waits for ever on a client that
+  // died in the middle of them (only the hub can end such an engine).
   hub.send({{"op", "accepted"}, {"session", g_session}});
+  transport::merge_accepted(link);
+  hub.send({{"op", "merged"}, {"session", g_session}});
   try {
     const int id = join_controller(link.merged, load_program);
     if (id >= 0) {
@@ -102,6 +106,13 @@ std::uint64_t serve_relayed(MPI_Comm base) {
   return tasks;
 }
 
+// The hub, the live engines and new engines spawned together: the cluster's new world, in
+// which the hub stays rank 0 and the live engines keep their order (the hub's "grow").
+MPI_Comm grow(MPI_Comm parents, int n) {
+  transport::Spawned s = transport::spawn(n, self_exe(), {}, parents);
+  return s.merged;
+}
+
 }  // namespace
 
 int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
@@ -114,14 +125,14 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
   const std::string port = transport::open_port();
   DoorClient hub(door, key, std::chrono::seconds(10));
   g_hub = &hub;
-  const int rank = transport::rank(world);
   hub.send({{"role", "engine"},
-            {"rank", rank},
+            {"rank", transport::rank(world)},
             {"host", host_name()},
             {"pid", static_cast<int>(::getpid())},
             {"port", port}});
   transport::Subset engines(world);   // the live engines: they accept a program over MPI
   transport::Subset with_hub(world);  // the hub and the live engines: it relays a program
+  int rank = transport::rank(world);
   std::uint64_t tasks = 0;
   while (!g_exit) {
     std::optional<json> f;
@@ -138,10 +149,25 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
     if (!f) continue;
     const std::string op = f->value("op", "");
     if (op == "exit") break;
-    if (op != "accept" && op != "join") continue;
-    g_session = f->value("session", -1);
     const auto live = f->value("live", std::vector<int>{});
     if (std::find(live.begin(), live.end(), rank) == live.end()) continue;
+    if (op == "grow") {
+      std::vector<int> members{0};
+      members.insert(members.end(), live.begin(), live.end());
+      try {
+        world = grow(with_hub.of(members), f->value("n", 0));
+        transport::bcast(world, door, sizeof door);  // for the new engines
+        transport::bcast(world, key, sizeof key);
+        rank = transport::rank(world);
+        engines.rebase(world);
+        with_hub.rebase(world);
+      } catch (const Error& e) {
+        log_line(std::string("engine: the cluster could not grow: ") + e.what());
+      }
+      continue;
+    }
+    if (op != "accept" && op != "join") continue;
+    g_session = f->value("session", -1);
     transport::set_interrupt(hub_says_stop);
     if (op == "accept") {
       // The program's code loads now, while the program starts MPI (the handshake finds it).

@@ -154,6 +154,7 @@ void Hub::on_first_frame(Conn& c, const json& f) {
     c.rank = f.value("rank", -1);
     Engine& e = engines_[c.rank];
     e = Engine{c.rank, f.value("host", ""), f.value("pid", 0), f.value("port", ""), &c, true, 0};
+    if (growing_ > 0) return greet_new_engine();
     if (!ready_ && static_cast<int>(engines_.size()) == expected_engines_) {
       ready_ = true;
       profile_.state = "ready";
@@ -209,6 +210,8 @@ void Hub::on_engine_frame(Conn& c, const json& f) {
   }
   if (op == "accepted") {
     session_->accepted.insert(c.rank);
+  } else if (op == "merged") {
+    session_->merged.insert(c.rank);
   } else if (op == "idle") {
     e.tasks = f.value("tasks", e.tasks);
     session_->done.insert(c.rank);
@@ -225,6 +228,7 @@ void Hub::on_closed(Conn& c) {
     e.conn = nullptr;
     if (!stopping_ && e.alive) {
       e.alive = false;
+      e.lost_at = Clock::now();
       log_line("cluster '" + profile_.name + "': engine rank " + std::to_string(c.rank) + " (pid " +
                std::to_string(e.pid) + " on " + e.host + ") died");
       write_profile();
@@ -278,6 +282,8 @@ json Hub::status() const {
           {"client", session_ && session_->client ? session_->who : json(nullptr)},
           {"waiting", waiting},
           {"tasks", tasks},
+          {"refill", profile_.refill && !refill_broken_},
+          {"replaced", replaced_},
           {"mode", profile_.mode},
           {"door", profile_.door}};
 }
@@ -306,6 +312,9 @@ int Hub::run() {
     if (session_ && session_->relay) wait_ms = Clock::now() - last_relay_ < milliseconds(2) ? 0 : 1;
     ::poll(fds.data(), fds.size(), wait_ms);
     if (relay_to_client()) last_relay_ = Clock::now();
+    watch_turn_away();
+    end_stuck_engines();
+    refill();
     if (fds[0].revents & POLLIN) accept_new();
     for (std::size_t i = 0; i < order.size(); ++i)
       if (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) on_readable(*order[i]);
@@ -348,7 +357,7 @@ int run_hub(MPI_Comm world, Profile profile, const std::string& door_host) {
   std::snprintf(key, sizeof key, "%s", profile.key.c_str());
   transport::bcast(world, door, sizeof door);
   transport::bcast(world, key, sizeof key);
-  Hub hub(world, std::move(profile), std::move(listener));
+  Hub hub(world, std::move(profile), std::move(listener), door_host);
   return hub.run();
 }
 

@@ -5,9 +5,12 @@
 // key; lets one client at a time attach, queueing the next; tells the engines when to accept a
 // client, or admits them for one it relays to, and when to give one up; and watches every
 // connection, so that a client or an engine that dies is noticed at once, on any host.
-// hub.cpp holds the connections, the engines, status and stop; hub_sessions.cpp the sessions.
+// hub.cpp holds the connections, the engines, status and stop; hub_sessions.cpp the sessions;
+// hub_repair.cpp what the hub mends: engines left waiting on a program that died, and engines
+// lost (it spawns others in their place).
 
 #include <mpi.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -34,10 +37,11 @@ class Hub {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Hub(MPI_Comm world, Profile p, Socket listener)
+  Hub(MPI_Comm world, Profile p, Socket listener, std::string door_host)
       : world_(world),
         profile_(std::move(p)),
         listener_(std::move(listener)),
+        door_host_(std::move(door_host)),
         with_engines_(world) {}
   int run();
 
@@ -65,6 +69,7 @@ class Hub {
     Conn* conn = nullptr;
     bool alive = true;
     std::uint64_t tasks = 0;
+    Clock::time_point lost_at{};
   };
 
   // A program the hub relays to: the communicator of the hub (rank 0) and the session's engines.
@@ -82,10 +87,12 @@ class Hub {
     int id = 0;
     Conn* client = nullptr;  // null once it is gone
     json who;
-    std::vector<int> ranks;  // the engines that serve it, in order
-    std::set<int> accepted, done;
+    std::vector<int> ranks;                // the engines that serve it, in order
+    std::set<int> accepted, merged, done;  // engines past MPI_Comm_accept, the merge, the end
     Clock::time_point since;
-    bool detached = false;  // the client said goodbye: its connection closing is no death
+    Clock::time_point gone_at;  // when the client was found gone
+    bool stuck_ended = false;   // engines it left waiting in MPI for ever were ended
+    bool detached = false;      // the client said goodbye: its connection closing is no death
     bool abandoned = false;
     std::unique_ptr<Relay> relay;  // relay mode: how its messages reach the engines
   };
@@ -105,6 +112,13 @@ class Hub {
   void give_up_client();
   void reply(Conn& c, const json& f);
   void tell_engines(const std::vector<int>& ranks, const json& f);
+  // hub_repair.cpp
+  void turn_away(const std::string& port);
+  void watch_turn_away();
+  void end_stuck_engines();
+  void refill();
+  [[nodiscard]] bool refill_due() const;
+  void greet_new_engine();
   json status() const;
   void write_profile();
   void begin_stop();
@@ -113,6 +127,7 @@ class Hub {
   MPI_Comm world_;
   Profile profile_;
   Socket listener_;
+  std::string door_host_;
   std::list<std::unique_ptr<Conn>> conns_;
   std::map<int, Engine> engines_;
   std::optional<Session> session_;
@@ -125,6 +140,13 @@ class Hub {
   bool ready_ = false;
   bool stopping_ = false;
   Clock::time_point stop_deadline_;
+  pid_t turn_away_ = 0;  // the program that turns engines away, while it runs
+  Clock::time_point turn_away_since_;
+  int growing_ = 0;  // engines spawned that have not come to the door yet
+  Clock::time_point grow_deadline_;
+  int replaced_ = 0;  // engines spawned in place of lost ones
+  bool refill_broken_ = false;
+  Clock::time_point dead_seen_{};  // when the last lost engine's process was found gone
 };
 
 }  // namespace ranks::detail::cluster

@@ -12,7 +12,7 @@
 namespace ranks::detail::cluster {
 
 void Hub::grant_next() {
-  if (session_ || !ready_ || stopping_) return;
+  if (session_ || !ready_ || stopping_ || growing_ > 0 || refill_due()) return;
   while (!waiting_.empty()) {
     Conn* c = waiting_.front();
     waiting_.pop_front();
@@ -142,23 +142,18 @@ void Hub::end_session() {
 }
 
 // The session's client is gone before its end: engines that accepted it give it up; if none
-// had, they still wait in MPI_Comm_accept, and the hub takes the client's place there to
-// turn them away.
+// had, they still wait in MPI_Comm_accept, and a program of the hub's takes the client's place
+// there to turn them away (hub_repair.cpp; the hub itself never waits on MPI for a client).
 void Hub::give_up_client() {
   Session& s = *session_;
   s.client = nullptr;
   if (s.abandoned) return;
   s.abandoned = true;
+  s.gone_at = Clock::now();
   log_line("cluster '" + profile_.name + "': " + s.who.value("program", "?") + " (pid " +
            std::to_string(s.who.value("pid", 0)) + ") is gone; its engines wait again");
   if (s.accepted.empty() && !s.relay) {  // (relayed engines never wait in an accept)
-    try {
-      transport::Spawned link = transport::connect(engines_[s.ranks.front()].port);
-      refuse_engines(link.merged);
-      transport::release(link);
-    } catch (const std::exception& e) {
-      log_line(std::string("the hub could not turn the engines away: ") + e.what());
-    }
+    turn_away(engines_[s.ranks.front()].port);
   } else {
     tell_engines(s.ranks, {{"op", "abandon"}, {"session", s.id}});
   }

@@ -34,6 +34,7 @@ json to_json(const Profile& p) {
       {"door", p.door},
       {"key", p.key},
       {"engines", p.engines},
+      {"refill", p.refill},
       {"hosts", p.hosts},
       {"mpi", {{"ompi_server", p.ompi_server_uri}, {"mode", p.mode}, {"client_mca", p.client_mca}}},
       {"pids",
@@ -54,6 +55,7 @@ Profile from_json(const json& j, const std::string& dir) {
   p.door = j.value("door", "");
   p.key = j.value("key", "");
   p.engines = j.value("engines", 0);
+  p.refill = j.value("refill", false);
   p.hosts = j.value("hosts", std::vector<std::string>{});
   if (j.contains("mpi")) {
     p.ompi_server_uri = j["mpi"].value("ompi_server", "");

@@ -28,6 +28,7 @@ struct Profile {
   std::string door;   // HOST:PORT of the hub
   std::string key;    // 64 hexadecimal digits: 256 random bits
   int engines = 0;
+  bool refill = false;  // the hub spawns an engine in place of each one lost
   std::vector<std::string> hosts;
   std::string ompi_server_uri;                    // file:PATH, what MPI needs to connect
   std::string mode;                               // "connect" (one host) or "relay" (across hosts)

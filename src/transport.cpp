@@ -273,6 +273,12 @@ MPI_Comm Subset::of(const std::vector<int>& ranks) {
   return comm_;
 }
 
+void Subset::rebase(MPI_Comm whole) {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  ranks_.clear();
+  whole_ = whole;
+}
+
 MPI_Request iscatterv(MPI_Comm comm, const std::byte* base, const std::vector<int>& counts,
                       const std::vector<int>& displs) {
   MPI_Request r;

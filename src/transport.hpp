@@ -119,8 +119,10 @@ struct Spawned {
   MPI_Comm inter = MPI_COMM_NULL;
   MPI_Comm merged = MPI_COMM_NULL;
 };
-/// Spawns n copies of the executable; throws ranks::MpiError with MPI's reason on failure.
-Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args);
+/// Spawns n copies of the executable, collectively over `parent` (its rank 0 names what to
+/// run), the parents first in the merge; throws ranks::MpiError with MPI's reason on failure.
+Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args,
+              MPI_Comm parent = MPI_COMM_SELF);
 /// On a spawned engine: the communicator with its controller (rank 0), or MPI_COMM_NULL.
 MPI_Comm join_parent();
 /// Lets go of a spawned set of engines (both sides call it).
@@ -128,9 +130,12 @@ void release(Spawned& s);
 /// A client's side of connecting to engines that accept at `port`: the intercommunicator and
 /// its merge, the client rank 0. Errors on them return rather than abort.
 Spawned connect(const std::string& port);
-/// The engines' side (collective over comm, whose rank `root` opened the port): the client is
-/// rank 0 of the merge.
+/// The engines' side (collective over comm, whose rank `root` opened the port): the
+/// intercommunicator only, so that the engines can say they hold it before merge_accepted.
 Spawned accept(const std::string& port, MPI_Comm comm, int root = 0);
+/// Merges what accept returned, the client rank 0. Like every collective with the client, it
+/// waits for ever if the client dies meanwhile (Open MPI 4.1 has no way out).
+void merge_accepted(Spawned& s);
 /// Lets go of a connection whose other side is gone, without waiting for it.
 void abandon(Spawned& s);
 /// Opens a port for accept.
@@ -145,6 +150,8 @@ class Subset {
   Subset& operator=(const Subset&) = delete;
   ~Subset();
   MPI_Comm of(const std::vector<int>& ranks);
+  /// The same, of another communicator from now on (a cluster that grew).
+  void rebase(MPI_Comm whole);
 
  private:
   MPI_Comm whole_;

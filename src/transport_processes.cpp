@@ -8,7 +8,8 @@
 
 namespace ranks::detail::transport {
 
-Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args) {
+Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& args,
+              MPI_Comm parent) {
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -19,9 +20,9 @@ Spawned spawn(int n, const std::string& exe, const std::vector<std::string>& arg
   MPI_Info_set(info, "map_by", ":OVERSUBSCRIBE");
   Spawned s;
   std::vector<int> errcodes(static_cast<std::size_t>(n));
-  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
-  const int rc = MPI_Comm_spawn(exe.c_str(), argv.data(), n, info, 0, MPI_COMM_SELF, &s.inter,
-                                errcodes.data());
+  MPI_Comm_set_errhandler(parent, MPI_ERRORS_RETURN);
+  const int rc =
+      MPI_Comm_spawn(exe.c_str(), argv.data(), n, info, 0, parent, &s.inter, errcodes.data());
   MPI_Info_free(&info);
   check(rc, "MPI_Comm_spawn");
   check(MPI_Intercomm_merge(s.inter, 0, &s.merged), "MPI_Intercomm_merge");
@@ -53,9 +54,12 @@ Spawned accept(const std::string& port, MPI_Comm comm, int root) {
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
   check(MPI_Comm_accept(port.c_str(), MPI_INFO_NULL, root, comm, &s.inter), "MPI_Comm_accept");
   MPI_Comm_set_errhandler(s.inter, MPI_ERRORS_RETURN);
+  return s;
+}
+
+void merge_accepted(Spawned& s) {
   check(MPI_Intercomm_merge(s.inter, 1, &s.merged), "MPI_Intercomm_merge");
   MPI_Comm_set_errhandler(s.merged, MPI_ERRORS_RETURN);
-  return s;
 }
 
 void abandon(Spawned& s) {

@@ -12,7 +12,8 @@ struct StartOptions {
   int engines = -1;  // not given: one per core
   std::string hostfile;
   std::vector<std::string> mpirun_args;
-  bool relay = false;  // programs reach the engines through the hub even on one host
+  bool relay = false;      // programs reach the engines through the hub even on one host
+  bool no_refill = false;  // a lost engine is not replaced
   double timeout_s = 60;
 };
 

@@ -28,6 +28,9 @@ int main(int argc, char** argv) try {
   cstart->add_option("--profile", start.profile, "the cluster's name (default: default)");
   cstart->add_option("--mpirun-args", extra, "more arguments for mpirun, in one string");
   cstart->add_option("--timeout", start.timeout_s, "seconds to wait for the engines (default 60)");
+  cstart->add_flag("--no-refill", start.no_refill,
+                   "do not spawn an engine in place of one that is lost (a cluster on this host "
+                   "refills itself by default)");
   cstart->add_flag("--relay", start.relay,
                    "programs reach the engines through the hub, as across hosts, even on one");
 
@@ -47,6 +50,11 @@ int main(int argc, char** argv) try {
   cserve->add_option("--profile-dir", dir)->required();
   cserve->add_option("--door-host", door_host)->required();
   cserve->allow_extras();
+  std::string port;  // what the hub runs to turn engines away (not for users)
+  auto* cturn = cluster->add_subcommand("turn-away", "");
+  cturn->group("");
+  cturn->add_option("--profile-dir", dir)->required();
+  cturn->add_option("--port", port)->required();
 
   try {
     app.parse(argc, argv);
@@ -54,6 +62,7 @@ int main(int argc, char** argv) try {
     return app.exit(e);
   }
   if (*cserve) return ranks::detail::cluster::serve_cluster(argc, argv, dir, door_host);
+  if (*cturn) return ranks::detail::cluster::turn_away(argc, argv, dir, port);
   if (*cstart) {
     if (!extra.empty()) {
       std::istringstream words(extra);

@@ -148,6 +148,8 @@ $want"
       wait $victim 2>/dev/null
       out=$(timeout 30 "$client" map 2>&1) || fail "the next client after one killed at $delay s: $out"
       expect "sum=285" "$out"
+      # Engines left waiting for ever on the dead program were ended and replaced before it ran.
+      expect "engines=2" "$out"
     done
     expect "attached: none" "$("$ranks" cluster status)"
     ;;
@@ -185,13 +187,42 @@ $want"
     expect "sum=285" "$out"
     ;;
   engine_dies)
-    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    "$ranks" cluster start "${relay[@]}" -n 2 --no-refill >/dev/null || fail "start"
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
     expect "error: ranks::EngineLost: engine 0 \(pid [0-9]+ on .*\) died" "$out"
     status=$("$ranks" cluster status)
     expect "DEAD" "$status"
+    expect "lost engines: not replaced, 0 so far" "$status"
     out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine died: $out"
     expect "engines=1" "$out"
+    expect "sum=285" "$out"
+    ;;
+  refills)
+    # A cluster on one host spawns an engine in place of each one lost, between programs.
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
+    expect "error: ranks::EngineLost: engine 0 \(pid [0-9]+ on .*\) died" "$out"
+    for _ in $(seq 100); do
+      status=$("$ranks" cluster status)
+      grep -q "replaced, 1 so far" <<<"$status" && break
+      sleep 0.1
+    done
+    expect "lost engines: replaced, 1 so far" "$status"
+    expect "2 engines on" "$status"
+    grep -q DEAD <<<"$status" && fail "a dead engine is still listed: $status"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine was replaced: $out"
+    expect "engines=2" "$out"
+    expect "sum=285" "$out"
+    # Killed from outside, with no program attached: replaced all the same.
+    pid=$(json_field - "d['engine_list'][1]['pid']" "$RANKS_PROFILE_DIR/default/cluster.json")
+    kill -9 "$pid"
+    for _ in $(seq 100); do
+      grep -q "replaced, 2 so far" <<<"$("$ranks" cluster status)" && break
+      sleep 0.1
+    done
+    expect "replaced, 2 so far" "$("$ranks" cluster status)"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a client after the second replacement: $out"
+    expect "engines=2" "$out"
     expect "sum=285" "$out"
     ;;
   unloadable)
