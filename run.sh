@@ -66,7 +66,7 @@ if [ "$what" = sanitize ]; then
   # The MPI suites and whole programs; not the 2 GiB payloads (ASan's shadow memory doubles
   # them), the soak (it measures memory, which ASan's quarantine holds on purpose), the package
   # build or the compile-failure check, which test no code paths.
-  exec ctest --test-dir build-sanitize --output-on-failure -j2 \
+  exec ctest --test-dir build-sanitize --output-on-failure -j2 --repeat after-timeout:2 \
     -E 'payload|package|compile|multihost|slurm|soak'
 fi
 
@@ -99,7 +99,11 @@ case "$what" in
     trap - EXIT
     ;;
   test)
-    ctest --test-dir build --output-on-failure -j2
+    # A test that times out runs once more: Open MPI 4.1 with PMIx 4 (Debian 12's pair) hangs in
+    # MPI_Comm_spawn about once in a hundred spawns after a death (the parent in PMIx_Lookup,
+    # the child in PMIx_Init; openpmix/openpmix#2735), and the survive tests spawn replacements.
+    # A failure is not run again, and a test that hangs every time still fails.
+    ctest --test-dir build --output-on-failure -j2 --repeat after-timeout:2
     ;;
   bench)
     # The Python tools ranks is compared with, and gnuplot for the plots.

@@ -127,11 +127,12 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
       transport::abort(code);
     }
   }
-  // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4,
-  // now and then): past a few seconds the process leaves with its code instead.
+  // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4:
+  // in a quarter of the runs of `survive maxtasks`, where engines are ended and replaced): past
+  // 2 s (a finalize takes milliseconds) the process leaves with its code instead.
   if (recovery_enabled()) {
     std::thread([code] {
-      std::this_thread::sleep_for(std::chrono::seconds(5));
+      std::this_thread::sleep_for(std::chrono::seconds(2));
       std::fflush(nullptr);
       std::_Exit(code);
     }).detach();
