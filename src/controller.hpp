@@ -65,6 +65,10 @@ class Controller {
   std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
   std::shared_ptr<Group> default_group();
   void submit(Group& g, std::shared_ptr<DynamicJob> job);
+  // dependencies.cpp
+  void submit_after(std::shared_ptr<Group> g, std::shared_ptr<DynamicJob> job,
+                    std::vector<std::shared_ptr<StateBase>> after,
+                    std::vector<std::shared_ptr<StateBase>> follow);
   void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key);
   void submit_static(Group& g, std::shared_ptr<StaticJob> job);
   void drop_queued(Group& g, const std::exception_ptr& why);
@@ -176,6 +180,7 @@ class Controller {
   std::unordered_map<std::uint64_t, Inflight> inflight_;
   std::vector<std::weak_ptr<Group>> groups_;
   std::shared_ptr<Group> default_group_;
+  std::vector<std::shared_ptr<Group>> engine_groups_;  // one engine each, for follow
   std::uint64_t next_id_ = 1;
   transport::Outbox outbox_;
   transport::Incoming incoming_;

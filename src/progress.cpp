@@ -204,11 +204,15 @@ void post(std::function<void()> fn) { controller()->post(std::move(fn)); }
 
 void abort(StateBase& s) {
   if (s.is_ready()) return;
+  auto why = std::make_exception_ptr(
+      Aborted("the work was aborted (AsyncResult::abort) before it finished"));
   auto job = s.job();
-  if (!job) return;
-  the_controller("AsyncResult::abort")
-      .abort(job, std::make_exception_ptr(
-                      Aborted("the work was aborted (AsyncResult::abort) before it finished")));
+  if (!job) {  // not sent yet: it waits for the tasks it depends on
+    auto lk = lock();
+    s.fail(why);
+    return;
+  }
+  the_controller("AsyncResult::abort").abort(job, why);
 }
 
 void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,

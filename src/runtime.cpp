@@ -47,6 +47,12 @@ void set_group_init(Group& g, Bytes init) {
 void submit(Group& g, std::shared_ptr<DynamicJob> job) {
   the_controller("submitting work").submit(g, std::move(job));
 }
+void submit_after(std::shared_ptr<Group> g, std::shared_ptr<DynamicJob> job,
+                  std::vector<std::shared_ptr<StateBase>> after,
+                  std::vector<std::shared_ptr<StateBase>> follow) {
+  the_controller("submitting work")
+      .submit_after(std::move(g), std::move(job), std::move(after), std::move(follow));
+}
 void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key) {
   the_controller("submitting work").submit_to(engine, std::move(msg), std::move(job), key);
 }

@@ -13,6 +13,10 @@
 
 namespace ranks {
 
+namespace detail {
+struct StateOf;
+}
+
 /// The result of work sent to engines, like Python's `AsyncResult`. Results arrive while the
 /// controller does other work; `get` waits for them. Copies share one result.
 ///
@@ -137,6 +141,7 @@ class AsyncResult {
   }
 
  private:
+  friend struct detail::StateOf;
   const detail::State<T>& checked() const {
     if (!state_) throw Error("this AsyncResult holds no work (default-constructed or moved from)");
     return *state_;
@@ -155,5 +160,17 @@ class AsyncResult {
 
   std::shared_ptr<detail::State<T>> state_;
 };
+
+namespace detail {
+/// The shared state of a result, for what composes results (compose.hpp, dependencies).
+struct StateOf {
+  template <class T>
+  static const std::shared_ptr<State<T>>& get(const AsyncResult<T>& r) {
+    if (!r.state_)
+      throw Error("this AsyncResult holds no work (default-constructed or moved from)");
+    return r.state_;
+  }
+};
+}  // namespace detail
 
 }  // namespace ranks

@@ -38,6 +38,14 @@ class Aborted : public Error {
   using Error::Error;
 };
 
+/// A task that was to run after others (TaskOptions::after, ::follow) cannot: one of them
+/// failed or was aborted, or those it follows ran on different engines (IPython's
+/// ImpossibleDependency). Its own dependents fail the same way.
+class DependencyError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A call into MPI failed. Keeps the routine, MPI's error code and its class (as
 /// `boost::mpi::exception` does); what() gives them with MPI's own description.
 class MpiError : public Error {

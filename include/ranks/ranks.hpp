@@ -4,6 +4,7 @@
 
 #include "ranks/async_result.hpp"
 #include "ranks/client.hpp"
+#include "ranks/compose.hpp"
 #include "ranks/error.hpp"
 #include "ranks/metadata.hpp"
 #include "ranks/namespace.hpp"

@@ -246,8 +246,28 @@ struct MapOptions {
   bool ordered = true;        ///< false: results listed in the order they completed
 };
 
+/// A task that another waits for (TaskOptions::after, ::follow): any AsyncResult.
+class Dependency {
+ public:
+  template <class T>
+  Dependency(const AsyncResult<T>& r)  // NOLINT(google-explicit-constructor): {.after = {a, b}}
+      : state_(detail::StateOf::get(r)) {}
+  [[nodiscard]] const std::shared_ptr<detail::StateBase>& state() const { return state_; }
+
+ private:
+  std::shared_ptr<detail::StateBase> state_;
+};
+
 /// Options for the tasks of a LoadBalancedView (`lview.with({...})`).
 struct TaskOptions {
+  /// Tasks to wait for: the task is sent once each has succeeded (IPython's `after`). If one
+  /// fails or is aborted, the task fails with ranks::DependencyError naming it, and so do the
+  /// tasks waiting for this one. The wait blocks nothing: the controller sends the task then.
+  std::vector<Dependency> after{};
+  /// Tasks whose engine the task runs on (data left there, IPython's `follow`); it waits for
+  /// them as for `after`. If they ran on different engines, or the engine is gone, the task
+  /// fails with ranks::DependencyError or ranks::EngineLost.
+  std::vector<Dependency> follow{};
   /// How long a task (a map's chunk) may run. Past it, its engine is ended (the only way to stop
   /// C++ code) and replaced where engines can be spawned, and the task fails with
   /// ranks::TimeoutError. Zero: no limit. Needs a launch that survives a lost engine.
@@ -293,8 +313,7 @@ class LoadBalancedView {
     using R = typename Task::Result;
     auto state = std::make_shared<detail::State<R>>();
     auto msg = detail::apply_message_owned(f, std::forward<Args>(args)...);
-    detail::submit(*group_,
-                   std::make_shared<detail::SingleJob<R>>(std::move(msg), state, policy()));
+    submit(std::make_shared<detail::SingleJob<R>>(std::move(msg), state, policy()));
     return AsyncResult<R>(state);
   }
   /// f over every item through the dynamic queue; results in input order (or completion order
@@ -307,8 +326,8 @@ class LoadBalancedView {
     detail::check_map_result<R>();
     auto kept = detail::keep_items(std::forward<Range>(items));
     auto state = std::make_shared<detail::MapState<R>>(kept.view.size(), false, !options.ordered);
-    detail::submit(*group_, std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(
-                                f, std::move(kept), options.chunksize, state, policy()));
+    submit(std::make_shared<detail::DynamicMapJob<Task, F, T, R>>(
+        f, std::move(kept), options.chunksize, state, policy()));
     return AsyncResult<std::vector<R>>(state);
   }
 
@@ -316,6 +335,17 @@ class LoadBalancedView {
   friend class Client;
   explicit LoadBalancedView(std::shared_ptr<detail::Group> group) : group_(std::move(group)) {}
   [[nodiscard]] detail::TaskPolicy policy() const { return {retries_, true, options_.timeout}; }
+  void submit(std::shared_ptr<detail::DynamicJob> job) const {
+    if (options_.after.empty() && options_.follow.empty())
+      return detail::submit(*group_, std::move(job));
+    auto states = [](const std::vector<Dependency>& deps) {
+      std::vector<std::shared_ptr<detail::StateBase>> out;
+      out.reserve(deps.size());
+      for (const auto& d : deps) out.push_back(d.state());
+      return out;
+    };
+    detail::submit_after(group_, std::move(job), states(options_.after), states(options_.follow));
+  }
 
   std::shared_ptr<detail::Group> group_;
   int retries_ = 0;

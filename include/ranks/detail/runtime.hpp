@@ -37,6 +37,12 @@ void set_group_options(Group& g, int maxtasks, bool keep_size);
 void set_group_init(Group& g, Bytes init);
 /// Queues a dynamic job on a group; engines take its parts as they free up.
 void submit(Group& g, std::shared_ptr<DynamicJob> job);
+/// Queues the job on g once every state in `after` and `follow` is ready and successful, on the
+/// group of the one engine that ran those of `follow` if any; otherwise fails it with
+/// ranks::DependencyError naming the dependency. Waits on the controller, blocking nothing.
+void submit_after(std::shared_ptr<Group> g, std::shared_ptr<DynamicJob> job,
+                  std::vector<std::shared_ptr<StateBase>> after,
+                  std::vector<std::shared_ptr<StateBase>> follow);
 /// Sends a whole message to one engine at once (key is echoed to job->deliver).
 void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key);
 /// Runs a static job over the group's engines, slot i on the group's i-th engine.

@@ -1,0 +1,270 @@
+// The task graph: results taken as they complete and composed (as_completed, when_all,
+// when_any), tasks that wait for others (after) or run where another ran (follow).
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ranks/ranks.hpp>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "throws.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+int sleep_then(int x, int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return x;
+}
+int fail_after(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  throw std::runtime_error("failed on purpose");
+}
+void sleep_only(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+std::string word(int n) { return std::string(static_cast<std::size_t>(n), 'w'); }
+
+}  // namespace
+
+TEST(AsCompleted, yields_each_result_once_in_completion_order) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  // Sleeps far apart, so that the order of completion is that of the sleeps whatever the
+  // number of engines (tasks queue behind each other on one engine in the same order).
+  std::vector<ranks::AsyncResult<int>> rs;
+  for (int ms : {600, 0, 300}) rs.push_back(lview.apply(sleep_then, ms, ms));
+  std::vector<int> seen;
+  for (const auto& r : ranks::as_completed(rs)) {
+    EXPECT_TRUE(r.ready());
+    seen.push_back(r.get());
+  }
+  if (rc.ids().size() >= 3) {
+    EXPECT_EQ(seen, (std::vector<int>{0, 300, 600}));
+  } else {
+    EXPECT_EQ(std::multiset<int>(seen.begin(), seen.end()), (std::multiset<int>{0, 300, 600}));
+  }
+}
+
+TEST(AsCompleted, yields_failures_too_and_nothing_for_no_results) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<ranks::AsyncResult<int>> rs{lview.apply(fail_after, 0),
+                                          lview.apply(sleep_then, 7, 0)};
+  int failed = 0, values = 0;
+  for (const auto& r : ranks::as_completed(rs)) {
+    if (r.successful()) {
+      EXPECT_EQ(r.get(), 7);
+      ++values;
+    } else {
+      EXPECT_THROW(r.get(), ranks::RemoteError);
+      ++failed;
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(values, 1);
+  int none = 0;
+  for (const auto& r : ranks::as_completed(std::vector<ranks::AsyncResult<int>>{})) {
+    (void)r;
+    ++none;
+  }
+  EXPECT_EQ(none, 0);
+}
+
+TEST(AsCompleted, times_out_when_the_next_result_is_late) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<ranks::AsyncResult<int>> rs{lview.apply(sleep_then, 1, 0),
+                                          lview.apply(sleep_then, 2, 1500)};
+  auto it = ranks::as_completed(rs, 700ms);
+  int got = 0;
+  EXPECT_THROW_MSG(
+      {
+        for (const auto& r : it) got += r.get();
+      },
+      ranks::TimeoutError, "1 of 2 results were not ready");
+  EXPECT_EQ(got, 1);
+  rs[1].wait();
+}
+
+TEST(WhenAll, gathers_values_in_the_order_given) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<ranks::AsyncResult<int>> rs;
+  for (int i = 0; i < 20; ++i) rs.push_back(lview.apply(sleep_then, i, (20 - i) * 5));
+  auto all = ranks::when_all(rs);
+  std::vector<int> expected(20);
+  for (int i = 0; i < 20; ++i) expected[static_cast<std::size_t>(i)] = i;
+  EXPECT_EQ(all.get(), expected);
+  EXPECT_EQ(ranks::when_all(std::vector<ranks::AsyncResult<int>>{}).get(), std::vector<int>{});
+}
+
+TEST(WhenAll, of_mixed_types_gives_a_tuple_and_void_gives_monostate) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  auto a = lview.apply(sleep_then, 4, 50);
+  auto b = lview.apply(word, 3);
+  auto c = lview.apply(sleep_only, 10);
+  auto all = ranks::when_all(a, b, c).get();
+  EXPECT_EQ(std::get<0>(all), 4);
+  EXPECT_EQ(std::get<1>(all), "www");
+  EXPECT_TRUE((std::is_same_v<std::tuple_element_t<2, decltype(all)>, std::monostate>));
+  std::vector<ranks::AsyncResult<void>> voids{lview.apply(sleep_only, 1),
+                                              lview.apply(sleep_only, 2)};
+  ranks::when_all(voids).get();  // compiles to AsyncResult<void>, and is ready once both are
+  EXPECT_TRUE(voids[0].ready() && voids[1].ready());
+}
+
+TEST(WhenAll, fails_at_once_with_the_first_failure) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<ranks::AsyncResult<int>> rs{lview.apply(sleep_then, 1, 1500),
+                                          lview.apply(fail_after, 0)};
+  auto all = ranks::when_all(rs);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW_MSG(all.get(), ranks::RemoteError, "failed on purpose");
+  if (rc.ids().size() >= 2) {
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1200ms);
+  }
+  rs[0].wait();
+}
+
+TEST(WhenAny, gives_the_position_of_the_first_ready) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  std::vector<ranks::AsyncResult<int>> rs{lview.apply(sleep_then, 1, 800),
+                                          lview.apply(sleep_then, 2, 0)};
+  const std::size_t first = ranks::when_any(rs).get();
+  EXPECT_TRUE(rs[first].ready());
+  if (rc.ids().size() >= 2) {
+    EXPECT_EQ(first, 1U);
+  }
+  auto a = lview.apply(word, 2);
+  auto b = lview.apply(fail_after, 0);
+  const std::size_t i = ranks::when_any(a, b).get();  // a failure counts as ready
+  EXPECT_LT(i, 2U);
+  EXPECT_THROW_MSG((void)ranks::when_any(std::vector<ranks::AsyncResult<int>>{}), ranks::Error,
+                   "pass at least one");
+  rs[0].wait();
+  a.wait();
+  b.wait();
+}
+
+namespace {
+
+std::vector<int> g_log;  // on an engine: what ran there, in order
+int record(int x) {
+  g_log.push_back(x);
+  return x;
+}
+std::vector<int> recorded() { return g_log; }
+int engine_pid() { return static_cast<int>(::getpid()); }
+int twice(int x) { return 2 * x; }
+
+}  // namespace
+
+TEST(After, runs_once_its_dependencies_have_succeeded) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  auto a = lview.apply(sleep_then, 1, 300);
+  auto b = lview.apply(sleep_then, 2, 100);
+  auto c = lview.with({.after = {a, b}}).apply(record, 3);
+  EXPECT_FALSE(c.ready());
+  EXPECT_EQ(c.get(), 3);
+  // It started after both had completed.
+  const auto started = c.metadata().at(0).started;
+  EXPECT_GE(started, a.metadata().at(0).completed);
+  EXPECT_GE(started, b.metadata().at(0).completed);
+  // A map waits the same way.
+  auto m = lview.with({.after = {c}}).map(twice, std::vector<int>{1, 2, 3});
+  EXPECT_EQ(m.get(), (std::vector<int>{2, 4, 6}));
+  EXPECT_GE(m.metadata().at(0).started, c.metadata().at(0).completed);
+}
+
+TEST(After, a_failed_dependency_fails_the_chain_naming_it) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  auto a = lview.apply(fail_after, 50);
+  auto b = lview.with({.after = {a}}).apply(twice, 1);
+  auto c = lview.with({.after = {b}}).apply(twice, 2);
+  EXPECT_THROW_MSG(b.get(), ranks::DependencyError, "failed: ");
+  EXPECT_THROW_MSG(b.get(), ranks::DependencyError, "failed on purpose");
+  EXPECT_THROW_MSG(c.get(), ranks::DependencyError, "the task did not run");
+  EXPECT_THROW_MSG(c.get(), ranks::DependencyError, "failed on purpose");
+  EXPECT_TRUE(b.metadata().empty());  // it never ran
+}
+
+TEST(After, an_aborted_dependency_or_dependent_runs_nothing) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  auto slow = lview.apply(sleep_then, 1, 400);
+  auto waits = lview.with({.after = {slow}}).apply(twice, 5);
+  waits.abort();  // before it was sent
+  EXPECT_THROW(waits.get(), ranks::Aborted);
+  EXPECT_EQ(slow.get(), 1);
+  EXPECT_TRUE(waits.metadata().empty());
+  // A dependency that was dropped before it ran.
+  std::vector<ranks::AsyncResult<int>> queued;
+  for (std::size_t i = 0; i < rc.ids().size() * 3; ++i)
+    queued.push_back(lview.apply(sleep_then, 0, 100));
+  auto dropped = lview.apply(sleep_then, 9, 0);
+  auto after_dropped = lview.with({.after = {dropped}}).apply(twice, 1);
+  dropped.abort();
+  EXPECT_THROW_MSG(after_dropped.get(), ranks::DependencyError, "aborted");
+  for (auto& q : queued) q.wait();
+  // A result that holds no work is refused at once.
+  EXPECT_THROW_MSG((void)lview.with({.after = {ranks::AsyncResult<int>{}}}), ranks::Error,
+                   "holds no work");
+}
+
+TEST(Follow, runs_on_the_engine_that_ran_the_task_it_follows) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  for (int round = 0; round < 4; ++round) {
+    auto a = lview.apply(engine_pid);
+    auto b = lview.with({.follow = {a}}).apply(engine_pid);
+    EXPECT_EQ(b.get(), a.get());
+    EXPECT_EQ(b.metadata().at(0).engine_id, a.metadata().at(0).engine_id);
+  }
+  // Tasks following one another keep to one engine: a pipeline with data left in place.
+  auto first = lview.apply(record, 100);
+  auto second = lview.with({.follow = {first}}).apply(record, 101);
+  auto log = lview.with({.follow = {second}}).apply(recorded).get();
+  ASSERT_GE(log.size(), 2U);
+  EXPECT_EQ(log[log.size() - 2], 100);
+  EXPECT_EQ(log[log.size() - 1], 101);
+}
+
+TEST(Follow, tasks_on_different_engines_cannot_be_followed_together) {
+  ranks::Client rc;
+  if (rc.ids().size() < 2) GTEST_SKIP() << "needs two engines";
+  auto a = rc[0].apply(engine_pid);
+  auto b = rc[1].apply(engine_pid);
+  a.wait();
+  b.wait();
+  auto lview = rc.load_balanced_view();
+  auto c = lview.with({.follow = {a, b}}).apply(engine_pid);
+  EXPECT_THROW_MSG(c.get(), ranks::DependencyError, "ran on different engines (0 and 1)");
+}
+
+TEST(After, a_long_chain_resolves_without_blocking_the_caller) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  const int n = 2000;
+  std::vector<ranks::AsyncResult<int>> chain;
+  chain.push_back(lview.apply(twice, 0));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i < n; ++i)
+    chain.push_back(lview.with({.after = {chain.back()}}).apply(twice, i));
+  // Submitting waited for nothing.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(chain[static_cast<std::size_t>(i)].get(), 2 * i);
+  for (int i = 1; i < n; ++i)
+    EXPECT_GE(chain[static_cast<std::size_t>(i)].metadata().at(0).started,
+              chain[static_cast<std::size_t>(i - 1)].metadata().at(0).completed);
+}
