@@ -76,7 +76,7 @@ cmake --build build -j"$(nproc)"
 case "$what" in
   demo)
     labs=(lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view
-          lab66_load_balanced lab67_dependencies)
+          lab66_load_balanced lab67_dependencies lab68_reduce)
     for lab in "${labs[@]}"; do
       echo "== mpirun -np 5 build/apps/$lab"
       mpirun -np 5 --oversubscribe "build/apps/$lab"
@@ -88,7 +88,7 @@ case "$what" in
     echo "== $ranks cluster start -n 4 --profile demo"
     "$ranks" cluster start -n 4 --profile demo
     trap '"$ranks" cluster stop --profile demo >/dev/null 2>&1 || true' EXIT
-    for lab in lab65_direct_view lab66_load_balanced lab67_dependencies; do
+    for lab in lab65_direct_view lab66_load_balanced lab67_dependencies lab68_reduce; do
       echo "== RANKS_CLUSTER=demo build/apps/$lab   (attached to the started engines)"
       RANKS_CLUSTER=demo "build/apps/$lab"
     done

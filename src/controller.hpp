@@ -65,6 +65,8 @@ class Controller {
   std::shared_ptr<Group> group_of(const std::vector<int>& engines, const char* who);
   std::shared_ptr<Group> default_group();
   void submit(Group& g, std::shared_ptr<DynamicJob> job);
+  // reduce.cpp
+  std::vector<int> common_link_ranks(const Group& g);
   // dependencies.cpp
   void submit_after(std::shared_ptr<Group> g, std::shared_ptr<DynamicJob> job,
                     std::vector<std::shared_ptr<StateBase>> after,

@@ -312,7 +312,17 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
 
 }  // namespace
 
+namespace {
+MPI_Comm g_link = MPI_COMM_NULL;
+}  // namespace
+
+MPI_Comm engine_link() { return g_link; }
+
 int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
+  struct Serving {
+    explicit Serving(MPI_Comm c) { g_link = c; }
+    ~Serving() { g_link = MPI_COMM_NULL; }
+  } serving(comm);
   install_crash_handlers();
   keep_large_blocks();
   transport::Outbox outbox;

@@ -17,6 +17,9 @@ int serve(MPI_Comm comm, std::uint64_t* tasks = nullptr, OutputCapture* output =
 
 /// The id ranks::engine_id() reports inside tasks (-1: not an engine).
 void set_engine_id(int id);
+/// On an engine: the communicator it serves its controller on (MPI_COMM_NULL when it serves
+/// none), for reductions among engines.
+MPI_Comm engine_link();
 [[nodiscard]] int current_engine_id() noexcept;
 
 }  // namespace ranks::detail

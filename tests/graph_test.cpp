@@ -268,3 +268,108 @@ TEST(After, a_long_chain_resolves_without_blocking_the_caller) {
     EXPECT_GE(chain[static_cast<std::size_t>(i)].metadata().at(0).started,
               chain[static_cast<std::size_t>(i - 1)].metadata().at(0).completed);
 }
+
+// Reductions over a view's engines: each engine holds its own value.
+namespace {
+
+struct Pair {
+  int count;
+  double sum;
+};
+struct add_pairs {
+  Pair operator()(const Pair& a, const Pair& b) const { return {a.count + b.count, a.sum + b.sum}; }
+};
+struct keep_left {  // not commutative: the result says the order
+  int operator()(int a, int) const { return a; }
+};
+
+void set_values(ranks::Namespace& ns) {
+  const int id = ranks::engine_id();
+  ns.set("partial", static_cast<double>(id + 1));
+  ns.set("n", id + 2);
+  ns.set("v", std::vector<double>(1000, id + 1.0));
+  ns.set("pair", Pair{1, id + 0.5});
+  ns.set("word", std::string(1, static_cast<char>('a' + id)));
+}
+
+}  // namespace
+
+TEST(Reduce, combines_every_engines_value_with_the_operation) {
+  ranks::Client rc;
+  auto dview = rc.direct_view();
+  dview.execute(set_values).get();
+  const auto ids = rc.ids();
+  double sum = 0, product = 1;
+  int lo = 1 << 30, hi = 0;
+  std::string word;
+  for (int id : ids) {
+    sum += id + 1;
+    product *= id + 2;
+    lo = std::min(lo, id + 2);
+    hi = std::max(hi, id + 2);
+    word += static_cast<char>('a' + id);
+  }
+  EXPECT_EQ(dview.reduce<double>("partial", std::plus<>{}).get(), sum);
+  EXPECT_EQ(dview.reduce<int>("n", std::multiplies<>{}).get(), static_cast<int>(product));
+  EXPECT_EQ(dview.reduce<int>("n", ranks::min{}).get(), lo);
+  EXPECT_EQ(dview.reduce<int>("n", ranks::max{}).get(), hi);
+  EXPECT_EQ(dview.reduce<int>("n", keep_left{}).get(), ids.front() + 2);  // in target order
+  const auto v = dview.reduce<std::vector<double>>("v", std::plus<>{}).get();
+  ASSERT_EQ(v.size(), 1000U);
+  for (double x : v) EXPECT_EQ(x, sum);
+  const Pair p = dview.reduce<Pair>("pair", add_pairs{}).get();  // a struct: a user operation
+  EXPECT_EQ(p.count, static_cast<int>(ids.size()));
+  // Not trivially copyable: combined on the controller, in target order.
+  EXPECT_EQ(dview.reduce<std::string>("word", std::plus<>{}).get(), word);
+}
+
+TEST(Reduce, allreduce_leaves_the_result_on_every_engine) {
+  ranks::Client rc;
+  auto dview = rc.direct_view();
+  dview.execute(set_values).get();
+  double sum = 0;
+  for (int id : rc.ids()) sum += id + 1;
+  dview.allreduce<double>("partial", std::plus<>{}, "total").get();
+  for (double t : dview.pull<double>("total").get()) EXPECT_EQ(t, sum);
+  dview.allreduce<std::vector<double>>("v", ranks::max{}, "vmax").get();
+  for (const auto& vm : dview.pull<std::vector<double>>("vmax").get())
+    EXPECT_EQ(vm, std::vector<double>(1000, static_cast<double>(rc.ids().back() + 1)));
+  dview.allreduce<std::string>("word", std::plus<>{}, "words").get();  // through the controller
+  const auto words = dview.pull<std::string>("words").get();
+  for (const auto& w : words) EXPECT_EQ(w, words.front());
+  EXPECT_EQ(words.front().size(), rc.ids().size());
+}
+
+TEST(Reduce, over_some_engines_only) {
+  ranks::Client rc;
+  if (rc.ids().size() < 3) GTEST_SKIP() << "needs three engines";
+  rc.direct_view().execute(set_values).get();
+  auto some = rc[std::vector<int>{0, 2}];
+  EXPECT_EQ(some.reduce<double>("partial", std::plus<>{}).get(), 1.0 + 3.0);
+  some.allreduce<int>("n", std::plus<>{}, "n_sum").get();
+  EXPECT_EQ(some.pull<int>("n_sum").get(), (std::vector<int>{6, 6}));
+}
+
+TEST(Reduce, a_missing_value_or_mismatched_lengths_fail_on_every_engine_without_a_hang) {
+  ranks::Client rc;
+  auto dview = rc.direct_view();
+  dview.execute(set_values).get();
+  const int last = rc.ids().back();
+  rc[last].execute([](ranks::Namespace& ns) { ns.erase("partial"); }).get();
+  EXPECT_THROW_MSG(dview.reduce<double>("partial", std::plus<>{}).get(), ranks::RemoteError,
+                   "engine " + std::to_string(last) + " has no value named 'partial'");
+  EXPECT_THROW_MSG(dview.allreduce<double>("partial", std::plus<>{}, "t").get(), ranks::RemoteError,
+                   "has no value named 'partial'");
+  EXPECT_THROW_MSG(dview.reduce<float>("n", std::plus<>{}).get(), ranks::RemoteError,
+                   "as another type");
+  if (rc.ids().size() >= 2) {
+    rc[last]
+        .execute([](ranks::Namespace& ns) { ns.set("v", std::vector<double>(999, 1.0)); })
+        .get();
+    EXPECT_THROW_MSG(dview.reduce<std::vector<double>>("v", std::plus<>{}).get(),
+                     ranks::RemoteError, "the vectors differ in length");
+  }
+  // The engines went on: the next reduction works.
+  dview.execute(set_values).get();
+  EXPECT_GT(dview.reduce<double>("partial", std::plus<>{}).get(), 0.0);
+}

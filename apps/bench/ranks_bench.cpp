@@ -92,6 +92,7 @@ class Bench {
     if (want("latency")) latency();
     if (want("imbalance")) imbalance();
     if (want("bandwidth")) bandwidth();
+    if (want("reduce")) reduce();
     if (want("idle")) idle();
     if (want("scaling")) scaling();
     if (want("task-length")) task_length();
@@ -315,6 +316,37 @@ class Bench {
       });
   }
 
+  // A vector of doubles on every engine, summed element by element: one MPI_Reduce among the
+  // engines (DirectView::reduce) against pulling them all and summing on the controller.
+  void reduce() {
+    if (!use("static")) return;
+    const std::size_t n = o_.quick ? (std::size_t{1} << 16) : kReduceN;
+    ranks::Client rc;
+    auto dview = rc.direct_view();
+    const int workers = static_cast<int>(dview.size());
+    dview.push("reduce_n", n).get();
+    dview
+        .execute([](ranks::Namespace& ns) {
+          ns.set("rv", std::vector<double>(ns.get<std::size_t>("reduce_n"), 1.5));
+        })
+        .get();
+    measure("reduce", "reduce", "static", workers, "ms", [&] {
+      const auto t0 = Clock::now();
+      const auto total = dview.reduce<std::vector<double>>("rv", std::plus<>{}).get();
+      if (total.size() != n || total[0] != 1.5 * workers) throw ranks::Error("reduce: wrong sum");
+      return seconds_since(t0) * 1e3;
+    });
+    measure("reduce", "pull-then-sum", "static", workers, "ms", [&] {
+      const auto t0 = Clock::now();
+      const auto parts = dview.pull<std::vector<double>>("rv").get();
+      std::vector<double> total(parts.front());
+      for (std::size_t p = 1; p < parts.size(); ++p)
+        for (std::size_t i = 0; i < n; ++i) total[i] += parts[p][i];
+      if (total.size() != n || total[0] != 1.5 * workers) throw ranks::Error("pull: wrong sum");
+      return seconds_since(t0) * 1e3;
+    });
+  }
+
   // CPU cores used by the whole cluster (controller and every engine) while the controller
   // sleeps: ranks' backoff against MPI's blocking receive.
   void idle() {
@@ -485,8 +517,8 @@ int main(int argc, char** argv) {
   std::string workloads, backends;
   bench::Options o;
   app.add_option("--workload", workloads,
-                 "comma-separated: tiny,latency,imbalance,bandwidth,idle,scaling,task-length,"
-                 "startup (default: all)");
+                 "comma-separated: tiny,latency,imbalance,bandwidth,reduce,idle,scaling,"
+                 "task-length,startup (default: all)");
   app.add_option("--backend", backends,
                  "comma-separated: serial,threads,openmp,static,dynamic,mpi-raw (default: all)");
   app.add_option("--workers", o.workers, "engines / threads (default: every engine)");

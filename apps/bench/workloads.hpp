@@ -15,6 +15,7 @@ inline constexpr int kTinyN = 100000;    // tiny: map(square, 0..N-1)
 inline constexpr int kLatencyN = 2000;   // latency: sequential apply(square, i)
 inline constexpr int kImbalanceN = 400;  // imbalance: tasks of 0.1 - 5 ms
 inline constexpr std::size_t kBandwidthBytes = std::size_t{64} << 20;  // 64 MiB round trip
+inline constexpr std::size_t kReduceN = 1'000'000;  // doubles per engine, summed elementwise
 
 inline int square(int x) { return x * x; }
 

@@ -12,6 +12,7 @@
 
 #include "ranks/async_result.hpp"
 #include "ranks/detail/jobs.hpp"
+#include "ranks/detail/reduce.hpp"
 #include "ranks/detail/runtime.hpp"
 #include "ranks/detail/view_tasks.hpp"
 #include "ranks/error.hpp"
@@ -108,6 +109,74 @@ class DirectView {
     return each<std::vector<T>, std::vector<T>>(named<detail::GatherTask<T>>(name), {},
                                                 &detail::joined<T>);
   }
+  /// The values stored under name on every target, combined with op (std::plus<>{},
+  /// std::multiplies<>{}, ranks::min{}, ranks::max{} or a default-constructible functor), in
+  /// target order; a std::vector is combined element by element. Where the targets share one
+  /// MPI communicator and T is trivially copyable (or a std::vector of such), it is one
+  /// MPI_Reduce among the engines (built-in MPI operations for numbers); otherwise the values
+  /// come to the controller and are combined there. Fails with an error naming the engine that
+  /// has no such value or another type, or the lengths of vectors that differ.
+  template <class T, class Op>
+  AsyncResult<T> reduce(const std::string& name, Op /*op*/) {
+    static_assert(std::is_default_constructible_v<Op>,
+                  "reduce: the operation must be default-constructible (it is made again on "
+                  "each engine): std::plus<>{}, std::multiplies<>{}, ranks::min{}, ranks::max{}, "
+                  "or a functor without state");
+    if constexpr (detail::Reducible<T>::value) {
+      auto ranks = detail::common_link_ranks(*group_);
+      if (!ranks.empty() && ranks.size() == size())
+        return each<T, T>(reduce_body<T, Op>(name, ranks, ""), {},
+                          [](std::vector<T>&& v) { return std::move(v.front()); });
+    }
+    auto out = std::make_shared<detail::State<T>>();
+    auto pulled = detail::StateOf::get(pull<T>(name));
+    auto lk = detail::lock();
+    pulled->on_ready([out, pulled, name] {
+      auto lk = detail::lock();
+      if (auto e = pulled->error()) return out->fail(e);
+      try {
+        out->set(fold<T, Op>(pulled->value(), name));
+      } catch (const Error&) {
+        out->fail(std::current_exception());
+      }
+    });
+    return AsyncResult<T>(out);
+  }
+  /// As reduce, leaving the result under `into` in every target's namespace (one MPI_Allreduce
+  /// where reduce is one MPI_Reduce).
+  template <class T, class Op>
+  AsyncResult<void> allreduce(const std::string& name, Op /*op*/, const std::string& into) {
+    static_assert(std::is_default_constructible_v<Op>,
+                  "allreduce: the operation must be default-constructible (it is made again on "
+                  "each engine)");
+    if (into.empty())
+      throw Error("DirectView::allreduce: name where the result goes (\"total\", say)");
+    if constexpr (detail::Reducible<T>::value) {
+      auto ranks = detail::common_link_ranks(*group_);
+      if (!ranks.empty() && ranks.size() == size())
+        return each<detail::Nothing, void>(reduce_body<T, Op>(name, ranks, into), {}, nullptr);
+    }
+    auto out = std::make_shared<detail::State<void>>();
+    auto pulled = detail::StateOf::get(pull<T>(name));
+    DirectView view = *this;
+    auto lk = detail::lock();
+    pulled->on_ready([out, pulled, name, into, view]() mutable {
+      std::shared_ptr<detail::State<void>> pushed;
+      try {
+        pushed = detail::StateOf::get(view.push(into, fold<T, Op>(pulled->value(), name)));
+      } catch (const Error&) {
+        auto lk = detail::lock();
+        return out->fail(pulled->error() ? pulled->error() : std::current_exception());
+      }
+      auto lk = detail::lock();
+      pushed->on_ready([out, pushed] {
+        auto lk = detail::lock();
+        if (auto e = pushed->error()) return out->fail(e);
+        out->set();
+      });
+    });
+    return AsyncResult<void>(out);
+  }
   /// f(args...) once on every target; the results in target order.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
@@ -144,6 +213,36 @@ class DirectView {
   using Bytes = detail::Bytes;
   static void none(detail::Writer&) {}
 
+  template <class T, class Op>
+  static detail::TaskBody reduce_body(const std::string& name, const std::vector<int>& ranks,
+                                      const std::string& into) {
+    return detail::task_body<detail::ReduceTask<T, Op>>(detail::Nothing{}, [&](detail::Writer& w) {
+      detail::encode(w, name);
+      detail::encode(w, ranks);
+      detail::encode(w, into);
+    });
+  }
+  // The values of every target combined on the controller, in target order (vectors element
+  // by element).
+  template <class T, class Op>
+  static T fold(const std::vector<T>& values, const std::string& name) {
+    if (values.empty()) throw Error("reduce of '" + name + "' over a view of no engines");
+    T acc = values.front();
+    const Op op{};
+    for (std::size_t i = 1; i < values.size(); ++i) {
+      if constexpr (detail::Reducible<T>::vector) {
+        if (values[i].size() != acc.size())
+          throw Error("reduce of '" + name + "': the vectors differ in length (target 0 has " +
+                      std::to_string(acc.size()) + " elements, target " + std::to_string(i) +
+                      " has " + std::to_string(values[i].size()) +
+                      "); a reduction combines them element by element");
+        for (std::size_t k = 0; k < acc.size(); ++k) acc[k] = op(acc[k], values[i][k]);
+      } else {
+        acc = op(acc, values[i]);
+      }
+    }
+    return acc;
+  }
   // A task with no callable: its arguments are `name`.
   template <class Task>
   static detail::TaskBody named(const std::string& name) {

@@ -102,7 +102,7 @@ case $case in
   labs_attached)
     "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
     for lab in lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view \
-               lab66_load_balanced lab67_dependencies; do
+               lab66_load_balanced lab67_dependencies lab68_reduce; do
       want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab under mpirun"
       got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab attached: $got"
       [ "$want" = "$got" ] || fail "$lab attached printed
@@ -185,6 +185,12 @@ $want"
     expect "engines 4 -> 3" "$out"
     out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine was lost: $out"
     expect "sum=285" "$out"
+    ;;
+  graph_attached)
+    # The task graph and reductions (graph_test) on a started cluster's engines.
+    "$ranks" cluster start "${relay[@]}" -n 3 >/dev/null || fail "start"
+    out=$(timeout 100 "$build/tests/graph_test_attached" 2>&1) || fail "graph_test attached: $out"
+    expect "PASSED" "$out"
     ;;
   engine_dies)
     "$ranks" cluster start "${relay[@]}" -n 2 --no-refill >/dev/null || fail "start"

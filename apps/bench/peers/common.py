@@ -12,6 +12,7 @@ TINY_N = 100_000
 LATENCY_N = 2000
 IMBALANCE_N = 400
 BANDWIDTH_BYTES = 64 << 20
+REDUCE_N = 1_000_000  # doubles per engine, summed elementwise
 
 
 def square(x):

@@ -8,7 +8,7 @@ import time
 
 import ipyparallel as ipp
 
-from common import (IMBALANCE_N, TINY_N, args, efficiency, emit, identity, imbalance_tasks, log,
+from common import (IMBALANCE_N, REDUCE_N, TINY_N, args, efficiency, emit, identity, imbalance_tasks, log,
                     payload, per_call_us, rate, repeat, round_trip_gbs, spin, square)
 
 B = "ipyparallel"
@@ -69,6 +69,19 @@ def main():
 
         emit("bandwidth", "push-pull", B + "-direct", 1, "GB/s",
              repeat(r, lambda: round_trip_gbs(data, push_pull)))
+
+        # A vector on every engine, summed element by element: ipyparallel's way is to pull
+        # them all and sum on the client.
+        n = 1 << 16 if a.quick else REDUCE_N
+        dview.execute(f"import numpy; rv = numpy.full({n}, 1.5)", block=True)
+
+        def pull_sum():
+            t0 = time.perf_counter()
+            total = sum(dview.pull("rv", block=True))
+            assert len(total) == n
+            return (time.perf_counter() - t0) * 1000
+
+        emit("reduce", "pull-then-sum", B + "-direct", w, "ms", repeat(r, pull_sum), n=n)
     finally:
         rc.close()
         cluster.stop_cluster_sync()
