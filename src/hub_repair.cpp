@@ -52,10 +52,12 @@ std::vector<std::string> own_environment() {
 
 pid_t start_program(const std::vector<std::string>& args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const auto env_strings = own_environment();
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   pid_t pid = 0;
