@@ -77,6 +77,12 @@ def targets(rows):
     ratio("bandwidth apply: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"), raw_bw, 0.70)
     ratio("bandwidth push-pull: static / mpi-raw", v("bandwidth", "push-pull", "static"), raw_bw,
           0.70)
+    # A vector of 1 M doubles on every engine, summed: times, so the ratios are theirs / ours.
+    red = v("reduce", "reduce", "static")
+    ratio("reduce: gather-then-sum on the controller / MPI_Reduce among engines (ms)",
+          v("reduce", "pull-then-sum", "static"), red, 1.0)
+    ratio("reduce: ipyparallel pull-then-sum / ranks reduce (ms)",
+          v("reduce", "pull-then-sum", "ipyparallel-direct"), red, 1.0)
     ratio("startup under mpirun: ranks / bare MPI", v("startup", "mpirun", "dynamic"),
           v("startup", "mpirun", "mpi-raw"), 1.5, higher=False)
     # A started cluster: its start, a program's first result attached, and attached work
