@@ -2,6 +2,7 @@
 cluster costs: ipcluster's start to engines ready, and a client in a process of its own from its
 start to its first result."""
 import math
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ print(boot - start / os.sysconf('SC_CLK_TCK'))
 
 def main():
     a = args()
+    # The engines unpickle the tasks' functions from this folder's common.py.
+    here = os.path.dirname(os.path.abspath(__file__))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
     w, r = a.workers, min(a.repeat, 3)
     t0 = time.perf_counter()
     cluster = ipp.Cluster(n=w, log_level=40)
