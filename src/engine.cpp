@@ -321,7 +321,10 @@ MPI_Comm engine_link() { return g_link; }
 int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
   struct Serving {
     explicit Serving(MPI_Comm c) { g_link = c; }
-    ~Serving() { g_link = MPI_COMM_NULL; }
+    ~Serving() {
+      forget_engine_comms();
+      g_link = MPI_COMM_NULL;
+    }
   } serving(comm);
   install_crash_handlers();
   keep_large_blocks();

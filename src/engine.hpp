@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace ranks::detail {
 
@@ -20,6 +21,11 @@ void set_engine_id(int id);
 /// On an engine: the communicator it serves its controller on (MPI_COMM_NULL when it serves
 /// none), for reductions among engines.
 MPI_Comm engine_link();
+/// On an engine: a communicator of exactly the engines at these ranks of its link, in this
+/// order, made with them the first time (collective among them) and kept while the link lasts.
+MPI_Comm engines_comm(const std::vector<int>& ranks);
+/// Frees the communicators engines_comm made (the link is going).
+void forget_engine_comms();
 [[nodiscard]] int current_engine_id() noexcept;
 
 }  // namespace ranks::detail

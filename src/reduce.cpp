@@ -6,7 +6,6 @@
 
 #include <mpi.h>
 
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,37 +19,6 @@
 namespace ranks::detail {
 
 namespace {
-
-constexpr int kCommTag = transport::kTag + 9;  // MPI_Comm_create_group's, on the link
-
-// The communicators of engine sets this engine has reduced over, for its link of now.
-struct EngineComms {
-  MPI_Comm link = MPI_COMM_NULL;
-  std::map<std::vector<int>, MPI_Comm> of;
-};
-EngineComms g_comms;
-
-MPI_Comm engines_comm(const std::vector<int>& ranks) {
-  MPI_Comm link = engine_link();
-  if (link == MPI_COMM_NULL) throw Error("a reduction runs on engines only");
-  if (g_comms.link != link) {  // another program (a started cluster): the old ones are gone
-    g_comms.of.clear();
-    g_comms.link = link;
-  }
-  auto found = g_comms.of.find(ranks);
-  if (found != g_comms.of.end()) return found->second;
-  MPI_Group whole = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
-  MPI_Comm_group(link, &whole);
-  MPI_Group_incl(whole, static_cast<int>(ranks.size()), ranks.data(), &group);
-  MPI_Comm comm = MPI_COMM_NULL;
-  const int rc = MPI_Comm_create_group(link, group, kCommTag, &comm);
-  MPI_Group_free(&group);
-  MPI_Group_free(&whole);
-  transport::check(rc, "MPI_Comm_create_group");
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  g_comms.of.emplace(ranks, comm);
-  return comm;
-}
 
 MPI_Datatype datatype_of(const ReduceSpec& s, MPI_Datatype* made) {
   switch (s.kind) {
@@ -83,6 +51,27 @@ void user_op(void* in, void* inout, int* len, MPI_Datatype*) {
 
 }  // namespace
 
+namespace {
+
+// What one engine's entry {engine, problem, length} of the agreement says is wrong, or "".
+std::string reduce_problem(const std::string& name, const std::int64_t* first,
+                           const std::int64_t* e) {
+  const std::string what = "reduce of '" + name + "': ";
+  if (e[1] == 1)
+    return what + "engine " + std::to_string(e[0]) + " has no value named '" + name +
+           "'; push it to every engine of the view first";
+  if (e[1] == 2)
+    return what + "engine " + std::to_string(e[0]) + " holds '" + name +
+           "' as another type than the reduction's (pull it with that type to see which)";
+  if (e[2] != first[2])
+    return what + "the vectors differ in length (engine " + std::to_string(first[0]) + " has " +
+           std::to_string(first[2]) + " elements, engine " + std::to_string(e[0]) + " has " +
+           std::to_string(e[2]) + "); a reduction combines them element by element";
+  return {};
+}
+
+}  // namespace
+
 void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int problem,
                      std::int64_t length) {
   MPI_Comm comm = engines_comm(ranks);
@@ -91,23 +80,15 @@ void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int
   std::vector<std::int64_t> all(3 * static_cast<std::size_t>(n));
   transport::check(MPI_Allgather(mine, 3, MPI_INT64_T, all.data(), 3, MPI_INT64_T, comm),
                    "MPI_Allgather");
-  for (int i = 0; i < n; ++i) {
-    const std::int64_t* e = &all[3 * static_cast<std::size_t>(i)];
-    if (e[1] == 1)
-      throw Error("reduce of '" + name + "': engine " + std::to_string(e[0]) +
-                  " has no value named '" + name + "'; push it to every engine of the view first");
-    if (e[1] == 2)
-      throw Error("reduce of '" + name + "': engine " + std::to_string(e[0]) + " holds '" + name +
-                  "' as another type than the reduction's (pull it with that type to see which)");
-  }
-  for (int i = 1; i < n; ++i) {
-    const std::int64_t* first = &all[0];
-    const std::int64_t* e = &all[3 * static_cast<std::size_t>(i)];
-    if (e[2] != first[2])
-      throw Error("reduce of '" + name + "': the vectors differ in length (engine " +
-                  std::to_string(first[0]) + " has " + std::to_string(first[2]) +
-                  " elements, engine " + std::to_string(e[0]) + " has " + std::to_string(e[2]) +
-                  "); a reduction combines them element by element");
+  // Missing values and wrong types first, on every engine alike, then the lengths.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < n; ++i) {
+      const std::int64_t* e = &all[3 * static_cast<std::size_t>(i)];
+      if (pass == 0 && e[1] == 0) continue;
+      if (pass == 1 && e[2] == all[2]) continue;
+      const std::string problem_text = reduce_problem(name, all.data(), e);
+      if (!problem_text.empty()) throw Error(problem_text);
+    }
   }
 }
 
@@ -147,7 +128,7 @@ int reduce_on_engines(const ReduceSpec& s) {
 }
 
 std::vector<int> common_link_ranks(const Group& g) {
-  return the_controller("DirectView::reduce").common_link_ranks(g);
+  return the_controller("DirectView").common_link_ranks(g);
 }
 
 std::vector<int> Controller::common_link_ranks(const Group& g) {

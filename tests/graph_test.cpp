@@ -373,3 +373,185 @@ TEST(Reduce, a_missing_value_or_mismatched_lengths_fail_on_every_engine_without_
   dview.execute(set_values).get();
   EXPECT_GT(dview.reduce<double>("partial", std::plus<>{}).get(), 0.0);
 }
+
+// Dependencies on results of another Client or of a Pool: one controller holds them all.
+TEST(After, a_result_of_another_client_or_a_pool_can_be_waited_for) {
+  ranks::Client rc;
+  ranks::Client other;
+  auto lview = rc.load_balanced_view();
+  auto theirs = other.load_balanced_view().apply(sleep_then, 4, 50);
+  EXPECT_EQ(lview.with({.after = {theirs}}).apply(twice, 3).get(), 6);
+  EXPECT_TRUE(theirs.ready());
+  auto failed = other.load_balanced_view().apply(fail_after, 10);
+  EXPECT_THROW_MSG(lview.with({.after = {failed}}).apply(twice, 3).get(), ranks::DependencyError,
+                   "failed on purpose");
+  ranks::Pool pool(1);
+  auto pooled = pool.apply_async(sleep_then, 5, 20);
+  auto after_pool = lview.with({.after = {pooled}}).apply(twice, 5);
+  EXPECT_EQ(after_pool.get(), 10);
+  EXPECT_GE(after_pool.metadata().at(0).started, pooled.metadata().at(0).completed);
+}
+
+// References: arguments read from the engine's namespace.
+namespace {
+
+double total(const std::vector<double>& data) {
+  double s = 0;
+  for (double x : data) s += x;
+  return s;
+}
+std::uintptr_t where_it_lies(const std::vector<double>& data) {
+  return reinterpret_cast<std::uintptr_t>(data.data());
+}
+std::uintptr_t where_stored(ranks::Namespace& ns) {
+  return reinterpret_cast<std::uintptr_t>(ns.share<std::vector<double>>("data")->data());
+}
+int by_value(std::vector<double> data, int scale) { return static_cast<int>(data.size()) * scale; }
+std::string join(const std::string& a, const std::string& b) { return a + "-" + b; }
+
+}  // namespace
+
+TEST(Reference, an_argument_is_the_engines_own_value_read_in_place) {
+  ranks::Client rc;
+  auto dview = rc.direct_view();
+  dview.push("data", std::vector<double>(100000, 0.5)).get();
+  dview.push("greeting", std::string("hello")).get();
+  auto lview = rc.load_balanced_view();
+  EXPECT_EQ(lview.apply(total, ranks::Reference("data")).get(), 50000.0);
+  EXPECT_EQ(lview.apply(by_value, ranks::Reference("data"), 2).get(), 200000);
+  // Each engine its own value: a direct view's apply reads every target's.
+  dview
+      .execute([](ranks::Namespace& ns) {
+        ns.set("data", std::vector<double>(static_cast<std::size_t>(ranks::engine_id() + 1), 1.0));
+      })
+      .get();
+  const auto ids = rc.ids();
+  const auto totals = dview.apply(total, ranks::Reference("data")).get();
+  ASSERT_EQ(totals.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(totals[i], ids[i] + 1.0);
+  // No copy: the task's parameter is the stored vector itself.
+  auto e = rc[ids.back()];
+  e.execute([](ranks::Namespace& ns) { ns.set("at", where_stored(ns)); }).get();
+  EXPECT_EQ(e.apply(where_it_lies, ranks::Reference("data")).get(),
+            e.pull<std::uintptr_t>("at").get());
+  EXPECT_EQ(e.apply(join, ranks::Reference("greeting"), std::string("world")).get(), "hello-world");
+  // In map items too, and read generically.
+  std::vector<ranks::Reference> refs(5, ranks::Reference("greeting"));
+  const auto sizes =
+      lview.map([](const ranks::Reference& r) { return r.get<std::string>().size(); }, refs).get();
+  EXPECT_EQ(sizes, std::vector<std::size_t>(5, 5));
+}
+
+TEST(Reference, to_a_name_never_pushed_or_of_another_type_fails_naming_both) {
+  ranks::Client rc;
+  rc.direct_view().push("data", std::vector<double>(3, 1.0)).get();
+  auto lview = rc.load_balanced_view();
+  EXPECT_THROW_MSG(lview.apply(total, ranks::Reference("nothing")).get(), ranks::RemoteError,
+                   "ranks::Reference(\"nothing\"): no name 'nothing'");
+  EXPECT_THROW_MSG(lview.apply(join, ranks::Reference("data"), std::string("x")).get(),
+                   ranks::RemoteError, "holds a std::vector<double");
+  EXPECT_THROW_MSG(lview.apply(join, ranks::Reference("data"), std::string("x")).get(),
+                   ranks::RemoteError, "not a std::__cxx11::basic_string");
+  // The value stays and the engines go on.
+  EXPECT_EQ(lview.apply(total, ranks::Reference("data")).get(), 3.0);
+}
+
+// engine_comm(): MPI among a direct view's engines, inside its tasks.
+namespace {
+
+struct CommFacts {
+  int rank;
+  int size;
+  int sum_of_ids;
+};
+CommFacts comm_facts() {
+  MPI_Comm c = ranks::engine_comm();
+  CommFacts f{};
+  MPI_Comm_rank(c, &f.rank);
+  MPI_Comm_size(c, &f.size);
+  const int id = ranks::engine_id();
+  MPI_Allreduce(&id, &f.sum_of_ids, 1, MPI_INT, MPI_SUM, c);
+  return f;
+}
+
+void check_comm(ranks::DirectView view) {
+  const auto targets = view.targets();
+  int sum = 0;
+  for (int id : targets) sum += id;
+  for (int round = 0; round < 2; ++round) {  // made once, then kept
+    const auto facts = view.apply(comm_facts).get();
+    ASSERT_EQ(facts.size(), targets.size());
+    for (std::size_t i = 0; i < facts.size(); ++i) {
+      EXPECT_EQ(facts[i].rank, static_cast<int>(i));
+      EXPECT_EQ(facts[i].size, static_cast<int>(targets.size()));
+      EXPECT_EQ(facts[i].sum_of_ids, sum);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(EngineComm, is_a_communicator_of_exactly_the_views_engines_in_target_order) {
+  ranks::Client rc;
+  check_comm(rc.direct_view());
+  const auto ids = rc.ids();
+  check_comm(rc[ids.back()].view());
+  if (ids.size() >= 3) check_comm(rc[std::vector<int>{ids[2], ids[0]}]);
+  // execute too, with the user's own collective.
+  rc.direct_view()
+      .execute([](ranks::Namespace& ns) {
+        int one = 1, n = 0;
+        MPI_Allreduce(&one, &n, 1, MPI_INT, MPI_SUM, ranks::engine_comm());
+        ns.set("count", n);
+      })
+      .get();
+  EXPECT_EQ(rc.direct_view().pull<int>("count").get(),
+            std::vector<int>(ids.size(), static_cast<int>(ids.size())));
+}
+
+TEST(EngineComm, a_task_may_take_the_namespace_first_and_reduce_into_it) {
+  ranks::Client rc;
+  auto dview = rc.direct_view();
+  const auto sums = dview
+                        .apply(
+                            [](ranks::Namespace& ns, int base) {
+                              const int mine = base + ranks::engine_id();
+                              int sum = 0;
+                              MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, ranks::engine_comm());
+                              ns.set("sum", sum);
+                              return sum;
+                            },
+                            10)
+                        .get();
+  int expected = 0;
+  for (int id : rc.ids()) expected += 10 + id;
+  EXPECT_EQ(sums, std::vector<int>(rc.ids().size(), expected));
+  EXPECT_EQ(dview.pull<int>("sum").get(), sums);
+  // On a load-balanced view too (engine_comm() aside).
+  auto lview = rc.load_balanced_view();
+  EXPECT_EQ(lview.apply([](ranks::Namespace& ns) { return ns.get<int>("sum"); }).get(), expected);
+}
+
+TEST(EngineComm, outside_a_direct_views_task_is_an_error_that_says_where_it_works) {
+  ranks::Client rc;
+  auto lview = rc.load_balanced_view();
+  EXPECT_THROW_MSG(lview.apply(comm_facts).get(), ranks::RemoteError,
+                   "is for tasks of DirectView::apply and execute");
+  EXPECT_THROW_MSG(rc[rc.ids().front()].apply(comm_facts).get(), ranks::RemoteError,
+                   "is for tasks of DirectView::apply and execute");
+}
+
+// Last: it adds an engine of a spawn of its own.
+TEST(EngineComm, engines_of_different_launches_share_none_and_the_error_says_so) {
+  ranks::Client rc;
+  if (rc.cluster()) GTEST_SKIP() << "a started cluster's engines are its own to add";
+  rc.add_engines(1);
+  auto dview = rc.direct_view();
+  EXPECT_THROW_MSG(dview.apply(comm_facts).get(), ranks::RemoteError,
+                   "the view's engines share no MPI communicator");
+  // The reduction still works: it combines on the controller instead.
+  dview.execute([](ranks::Namespace& ns) { ns.set("one", 1); }).get();
+  EXPECT_EQ(dview.reduce<int>("one", std::plus<>{}).get(), static_cast<int>(rc.ids().size()));
+  // And a view of the new engine alone has its communicator.
+  check_comm(rc[rc.ids().back()].view());
+}

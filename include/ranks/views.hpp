@@ -61,8 +61,7 @@ class DirectView {
   /// Runs f(ranks::Namespace&) on every target.
   template <class F>
   AsyncResult<void> execute(F f) {
-    return each<detail::Nothing, void>(detail::task_body<detail::ExecuteTask<F>>(f, none), {},
-                                       nullptr);
+    return each<detail::Nothing, void>(view_body<detail::ExecuteTask<F>>(f, none), {}, nullptr);
   }
   /// Stores value under name in every target's namespace (one broadcast where it can).
   template <class T>
@@ -177,13 +176,17 @@ class DirectView {
     });
     return AsyncResult<void>(out);
   }
-  /// f(args...) once on every target; the results in target order.
+  /// f(args...) once on every target; the results in target order. An argument
+  /// ranks::Reference("name") is each target's own value under that name; a callable whose
+  /// first parameter is ranks::Namespace& gets the target's namespace there (as in every
+  /// view's apply). Inside f, ranks::engine_comm() is MPI among the view's engines.
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
     using R = typename Task::Result;
     using Out = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
-    auto body = detail::apply_body(f, args...);
+    auto body = view_body<Task>(
+        f, [&](detail::Writer& w) { (detail::encode(w, detail::wire_value(args)), ...); });
     if constexpr (std::is_void_v<R>) {
       return each<detail::Nothing, void>(std::move(body), {}, nullptr);
     } else {
@@ -242,6 +245,15 @@ class DirectView {
       }
     }
     return acc;
+  }
+  // Task, run where ranks::engine_comm() names the view's engines (none if they share no
+  // communicator).
+  template <class Task, class F, class Payload>
+  detail::TaskBody view_body(const F& f, Payload&& payload) {
+    auto ranks = detail::common_link_ranks(*group_);
+    if (ranks.size() != size()) ranks.clear();
+    return detail::task_body<detail::InViewTask<Task>>(
+        [&](detail::Writer& w) { detail::encode(w, ranks); }, f, std::forward<Payload>(payload));
   }
   // A task with no callable: its arguments are `name`.
   template <class Task>

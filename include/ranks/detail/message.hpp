@@ -41,8 +41,16 @@ Bytes make_message(const F& f, Payload&& payload) {
 /// the callable's state followed by whatever `payload` writes.
 template <class Task, class F, class Payload>
 TaskBody task_body(const F& f, Payload&& payload) {
+  return task_body<Task>([](Writer&) {}, f, std::forward<Payload>(payload));
+}
+
+/// As task_body, with what `prefix` writes before the callable's state (for a task type that
+/// reads it before its inner task does).
+template <class Task, class Prefix, class F, class Payload>
+TaskBody task_body(Prefix&& prefix, const F& f, Payload&& payload) {
   TaskBody body{task_header<Task>(f), {}};
   Writer w(body.state);
+  prefix(w);
   encode_callable(w, f);
   payload(w);
   return body;
@@ -51,13 +59,6 @@ TaskBody task_body(const F& f, Payload&& payload) {
 /// The task type of f(args...) for the arguments as given.
 template <class F, class... Args>
 using ApplyTaskFor = ApplyTask<F, wire_t<Args>...>;
-
-/// f(args...) as a task body, every argument in its bytes: for a call over several engines.
-template <class F, class... Args>
-TaskBody apply_body(const F& f, const Args&... args) {
-  return task_body<ApplyTaskFor<F, Args...>>(
-      f, [&](Writer& w) { (encode(w, wire_value(args)), ...); });
-}
 
 /// The message of Task with callable f and arguments args, reading large contiguous arguments
 /// (vectors, strings) in place as attachments: the arguments must outlive the send (see

@@ -14,6 +14,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "ranks/detail/arguments.hpp"
 #include "ranks/detail/codec.hpp"
 #include "ranks/detail/wire.hpp"
 
@@ -130,7 +131,7 @@ F decode_callable(InvokeContext& ctx) {
 /// apply(f, args...): one call, one result.
 template <class F, class... Args>
 struct ApplyTask {
-  using Result = std::remove_cvref_t<std::invoke_result_t<F&, Args&...>>;
+  using Result = typename Call<F, std::tuple<Args...>>::Result;
   static void invoke(InvokeContext& ctx) {
     F f = decode_callable<F>(ctx);
     std::tuple<Args...> args;
@@ -149,26 +150,22 @@ struct ApplyTask {
  private:
   // The arguments are not needed after the call: a function that takes them by value gets them
   // moved (no copy of a large vector); one that takes them by non-const reference gets lvalues.
-  static decltype(auto) call(F& f, std::tuple<Args...>& args) {
-    if constexpr (std::is_invocable_v<F&, Args&&...>) {
-      return std::apply(f, std::move(args));
-    } else {
-      return std::apply(f, args);
-    }
-  }
+  static decltype(auto) call(F& f, std::tuple<Args...>& args) { return call_with(f, args); }
 };
 
 /// map(f, items) and starmap (Star: each item is a tuple of arguments): one chunk of items.
 template <class F, class T, bool Star>
 struct MapTask {
+  using Args = std::conditional_t<Star, T, std::tuple<T&>>;
   static decltype(auto) call(F& f, T& item) {
     if constexpr (Star) {
-      return std::apply(f, item);
+      return Resolved<F, T, false>::call(f, item);
     } else {
-      return std::invoke(f, item);
+      std::tuple<T&> args{item};
+      return Resolved<F, std::tuple<T&>, false>::call(f, args);
     }
   }
-  using Result = std::remove_cvref_t<decltype(call(std::declval<F&>(), std::declval<T&>()))>;
+  using Result = std::remove_cvref_t<typename Resolved<F, Args, false>::Result>;
 
   static void invoke(InvokeContext& ctx) {
     F f = decode_callable<F>(ctx);

@@ -23,6 +23,29 @@ struct ExecuteTask {
   }
 };
 
+/// While it lives, ranks::engine_comm() names these engines (ranks in the engines' link).
+class ViewScope {
+ public:
+  explicit ViewScope(const std::vector<int>& ranks);
+  ~ViewScope();
+  ViewScope(const ViewScope&) = delete;
+  ViewScope& operator=(const ViewScope&) = delete;
+
+ private:
+  const std::vector<int>* outer_;
+};
+
+/// A direct view's apply or execute: Inner, with the view's engines first in its state (their
+/// ranks in the engines' link; none where they share no communicator) for ranks::engine_comm().
+template <class Inner>
+struct InViewTask {
+  static void invoke(InvokeContext& ctx) {
+    const auto ranks = decode_value<std::vector<int>>(ctx.in);
+    const ViewScope scope(ranks);
+    Inner::invoke(ctx);
+  }
+};
+
 /// push: items are a count, then (name, size, encoded T) per value.
 template <class T>
 struct PushTask {
