@@ -23,7 +23,7 @@ def table(rows):
     print(f"{'workload':<10} {'variant':<24} {'backend':<20} {'workers':>7} {'median':>13} "
           f"{'min - max':>25}  unit")
     for key in sorted(by):
-        for r in sorted(by[key], key=lambda r: r["backend"]):
+        for r in sorted(by[key], key=lambda r: (r["backend"], r["workers"])):
             rng = f"{r['min']:.4g} - {r['max']:.4g}"
             print(f"{r['workload']:<10} {r['variant']:<24} {r['backend']:<20} {r['workers']:>7} "
                   f"{r['median']:>13.5g} {rng:>25}  {r['unit']}")
@@ -33,6 +33,14 @@ def value(rows, workload, variant, backend):
     for r in rows:
         if r["workload"] == workload and r["variant"] == variant and r["backend"] == backend:
             return r["median"]
+    return None
+
+
+def value_at(rows, workload, variant, backend, n, field="median"):
+    """As value, for the run with n workers (the many-engines sweep has one per count)."""
+    for r in rows:
+        if (r["workload"], r["variant"], r["backend"], r["workers"]) == (workload, variant, backend, n):
+            return r.get(field)
     return None
 
 
@@ -103,6 +111,21 @@ def targets(rows):
     idle = v("idle", "sleep", "dynamic")
     checks.append(("idle: cores used by the whole cluster", idle, 0.05,
                    None if idle is None else idle < 0.05))
+    # Many engines, sleeping tasks: ranks against a thread pool of as many threads.
+    for n in sorted({r["workers"] for r in rows if r["workload"] == "many"}):
+        for us in (10000, 1000):
+            thr = value_at(rows, "many", f"{us}us-chunksize-1", "threads", n)
+            for chunks in ("chunksize-1", "auto"):
+                dyn = value_at(rows, "many", f"{us}us-{chunks}", "dynamic", n)
+                name = f"many {n}, {us // 1000} ms {chunks}: threads - dynamic"
+                if thr is None or dyn is None:
+                    checks.append((name, None, 0.02, None))
+                else:
+                    checks.append((name, thr - dyn, 0.02, thr - dyn <= 0.02))
+        thr = value_at(rows, "many", "100us-chunksize-1", "threads", n, "tasks_per_s")
+        for chunks in ("chunksize-1", "auto"):
+            ratio(f"many {n}, 100 us {chunks}: dynamic / threads tasks/s",
+                  value_at(rows, "many", f"100us-{chunks}", "dynamic", n, "tasks_per_s"), thr, 0.8)
     print("\ntargets (ratios from this run)")
     for name, x, goal, ok in checks:
         shown = "n/a" if x is None else f"{x:.3g}"
@@ -176,6 +199,31 @@ set ylabel '{ylabel}'
 {'set logscale x' if xlog else ''}
 set key left top
 plot {ideal}{plots}
+""", text=True, check=True)
+    many = [r for r in rows if r["workload"] == "many"]
+    for us in sorted({r["task_us"] for r in many}, reverse=True):
+        data = [r for r in many if r["task_us"] == us]
+        series = sorted({(r["variant"].split("-", 1)[1], r["backend"]) for r in data})
+        dat = os.path.join(out, f"many-{int(us)}us.dat")
+        with open(dat, "w") as f:
+            for chunks, backend in series:
+                f.write(f"# {backend} {chunks}\n")
+                for r in sorted((r for r in data if r["backend"] == backend and
+                                 r["variant"].endswith(chunks)), key=lambda r: r["workers"]):
+                    f.write(f"{r['workers']} {r['median']}\n")
+                f.write("\n\n")
+        plots = ", ".join(f"'{dat}' index {i} with linespoints title '{b} {c}'"
+                          for i, (c, b) in enumerate(series))
+        subprocess.run(["gnuplot"], input=f"""
+set terminal png size 900,500
+set output '{os.path.join(out, f"many-{int(us)}us.png")}'
+set title 'tasks sleeping {us / 1000:g} ms: efficiency against engines (threads) on 2 cores'
+set xlabel 'engines'
+set ylabel 'efficiency (ideal/wall)'
+set logscale x 2
+set yrange [0:1.05]
+set key left bottom
+plot {plots}
 """, text=True, check=True)
     print(f"\nplots written to {out}/")
 

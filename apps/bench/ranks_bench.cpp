@@ -55,6 +55,7 @@ double cpu_seconds() {
 double engine_cpu_seconds(int) { return cpu_seconds(); }
 
 double spin_task(double ms) { return spin(ms); }
+double nap_task(double us) { return nap(us); }
 // By value: the engine hands the argument back without a copy.
 std::vector<double> identity(std::vector<double> v) { return v; }
 int raw_serve(int mode, int n) { return raw::serve(mode, n); }
@@ -96,6 +97,7 @@ class Bench {
     if (want("idle")) idle();
     if (want("scaling")) scaling();
     if (want("task-length")) task_length();
+    if (want("many")) many();
     if (want("startup")) startup();
     if (!o_.plot.empty()) timeline();
     if (!o_.json.empty()) report_.write_json(o_.json);
@@ -108,7 +110,10 @@ class Bench {
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     return size > 1;
   }
-  bool want(const std::string& w) const { return o_.workloads.empty() || o_.workloads.count(w); }
+  bool want(const std::string& w) const {
+    if (o_.workloads.empty()) return w != "many";
+    return o_.workloads.count(w) != 0;
+  }
   bool use(const std::string& b) const {
     if (b == "mpi-raw" && !raw_ok_) return false;
     return o_.backends.empty() || o_.backends.count(b);
@@ -453,6 +458,45 @@ class Bench {
     }
   }
 
+  // Many engines, tasks that sleep (so that 8 to 64 engines share 2 cores): 10 ms, 1 ms and
+  // 100 us, one task per message and in automatic chunks, against a thread pool of as many
+  // threads sleeping the same way (the ceiling: it sends no messages). Efficiency is the ideal
+  // time (tasks x length / workers) over the wall time; tasks/s goes with it.
+  void many() {
+    const double seconds = o_.quick ? 0.05 : 0.5;
+    for (double us : {10000.0, 1000.0, 100.0}) {
+      const std::size_t n = nap_count(us, workers_, seconds);
+      const std::vector<double> tasks(n, us);
+      const double ideal_s = us * 1e-6 * static_cast<double>(n) / workers_;
+      const std::string length = std::to_string(static_cast<int>(us)) + "us";
+      auto efficiency = [&](const std::string& backend, const std::string& chunks,
+                            const std::function<void()>& run) {
+        Measurement m{"many", length + "-" + chunks, backend, workers_, "ideal/wall", {}};
+        m.samples = sample(std::min(o_.repeat, 3), [&] {
+          const auto t0 = Clock::now();
+          run();
+          return ideal_s / seconds_since(t0);
+        });
+        m.extra["task_us"] = us;
+        m.extra["tasks"] = n;
+        m.extra["tasks_per_s"] = m.median() * static_cast<double>(n) / ideal_s;
+        report_.add(std::move(m));
+      };
+      if (use("threads")) {
+        ThreadPool tp(workers_);
+        efficiency("threads", "chunksize-1", [&] {
+          tp.parallel_for(n, 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) nap(tasks[i]);
+          });
+        });
+      }
+      if (use("dynamic")) {
+        efficiency(dynamic_, "chunksize-1", [&] { pool_->map(nap_task, tasks, 1); });
+        efficiency(dynamic_, "auto", [&] { pool_->map(nap_task, tasks); });
+      }
+    }
+  }
+
   // From this process's start to the first result of a fresh pool (MPI start-up, the start-up
   // check, spawning where there is no mpirun): one sample, it happens once.
   void startup() {
@@ -518,7 +562,7 @@ int main(int argc, char** argv) {
   bench::Options o;
   app.add_option("--workload", workloads,
                  "comma-separated: tiny,latency,imbalance,bandwidth,reduce,idle,scaling,"
-                 "task-length,startup (default: all)");
+                 "task-length,startup,many (default: all but many, which wants many engines)");
   app.add_option("--backend", backends,
                  "comma-separated: serial,threads,openmp,static,dynamic,mpi-raw (default: all)");
   app.add_option("--workers", o.workers, "engines / threads (default: every engine)");

@@ -76,4 +76,23 @@ run_peer mpi4py mpirun -np $((workers + 1)) --oversubscribe $py -m mpi4py.future
 run_peer ipyparallel $py ipyparallel_peer.py
 run_peer dask $py dask_peer.py
 
+# Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then
+# the peers with as many workers.
+counts=(8 16 32 64)
+[ ${#quick[@]} -eq 0 ] || counts=(8)
+for n in "${counts[@]}"; do
+  echo "== many engines: $n" >&2
+  timeout 600 mpirun -np $((n + 1)) --oversubscribe build/apps/ranks_bench --workload many \
+    --backend threads,dynamic --repeat "$repeat" --json "$out/many-$n.jsonl" "${quick[@]}" >&2
+  cat "$out/many-$n.jsonl" >>"$results"
+  many=(--workers "$n" --repeat "$repeat" --workload many "${quick[@]}")
+  (cd "$peers" && timeout 300 $py multiprocessing_peer.py "${many[@]}") >>"$results" \
+    2>>"$out/many.log" || echo "   multiprocessing, $n workers, failed; see $out/many.log" >&2
+  (cd "$peers" && timeout 300 mpirun -np $((n + 1)) --oversubscribe $py -m mpi4py.futures \
+    mpi4py_peer.py "${many[@]}") >>"$results" 2>>"$out/many.log" ||
+    echo "   mpi4py.futures, $n workers, failed; see $out/many.log" >&2
+  (cd "$peers" && timeout 300 $py dask_peer.py "${many[@]}") >>"$results" \
+    2>>"$out/many.log" || echo "   dask, $n workers, failed; see $out/many.log" >&2
+done
+
 $py apps/bench/compare.py "$results" --plot "$out/plots"

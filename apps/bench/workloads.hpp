@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 namespace bench {
@@ -27,6 +28,20 @@ inline double spin(double ms) {
   while (std::chrono::steady_clock::now() < end) {
   }
   return ms;
+}
+
+/// Sleeps `us` microseconds (needs no core: many engines share two); returns us. The
+/// engines and the thread pool sleep alike, timer slack and all.
+inline double nap(double us) {
+  std::this_thread::sleep_for(std::chrono::duration<double, std::micro>(us));
+  return us;
+}
+
+/// How many sleeping tasks of `us` keep `workers` busy for about `seconds`: at least 4 each,
+/// at most 200 000 (a run's length stays bounded at 100 us).
+inline std::size_t nap_count(double us, int workers, double seconds) {
+  const double n = seconds * 1e6 / us * workers;
+  return static_cast<std::size_t>(std::clamp(n, 4.0 * workers, 200000.0));
 }
 
 /// d_i = 0.1 + 4.9 * ((i * 7919) % 400) / 399 ms.

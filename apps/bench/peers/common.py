@@ -27,6 +27,41 @@ def spin(ms):
     return ms
 
 
+def nap(us):
+    """Sleeps us microseconds (needs no core: many workers share two)."""
+    time.sleep(us / 1e6)
+    return us
+
+
+def nap_chunk(chunk):
+    """A chunk of sleeping tasks as one task (for tools that do not cut chunks themselves)."""
+    return [nap(us) for us in chunk]
+
+
+def nap_count(us, workers, seconds):
+    """How many sleeping tasks of us keep workers busy for about seconds (4 to 200 000)."""
+    return int(min(max(seconds * 1e6 / us * workers, 4 * workers), 200_000))
+
+
+def many(backend, workers, r, quick, run):
+    """The many-engines workload (ranks_bench --workload many): tasks sleeping 10 ms, 1 ms and
+    100 us, one per message and in automatic chunks; run(tasks, chunksize) maps nap over tasks
+    (chunksize None: the tool's own or ceil(n / (4 workers)))."""
+    for us in (10_000.0, 1000.0, 100.0):
+        n = nap_count(us, workers, 0.05 if quick else 0.5)
+        tasks = [us] * n
+        ideal = us * 1e-6 * n / workers
+        for chunks, size in (("chunksize-1", 1), ("auto", None)):
+            def once():
+                t0 = time.perf_counter()
+                run(tasks, size)
+                return ideal / (time.perf_counter() - t0)
+            once()  # warm: workers started, modules imported
+            samples = repeat(min(r, 3), once)
+            emit("many", f"{int(us)}us-{chunks}", backend, workers, "ideal/wall", samples,
+                 task_us=us, tasks=n, tasks_per_s=statistics.median(samples) * n / ideal)
+
+
 def identity(x):
     return x
 
@@ -93,6 +128,8 @@ def args():
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--workload", default="",
+                   help="many: only the many-engines workload (else every other one)")
     a = p.parse_args()
     return a
 

@@ -3,7 +3,8 @@ import math
 
 from dask.distributed import Client, LocalCluster, wait
 
-from common import (IMBALANCE_N, args, efficiency, emit, identity, imbalance_tasks, payload,
+from common import (IMBALANCE_N, args, efficiency, emit, identity, imbalance_tasks, many, nap,
+                    nap_chunk, payload,
                     per_call_us, rate, repeat, round_trip_gbs, spin, square)
 
 B = "dask"
@@ -14,6 +15,14 @@ def main():
     w, r = a.workers, min(a.repeat, 3)
     with LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
+        if a.workload == "many":
+            def run(tasks, size):
+                if size == 1:
+                    return client.gather(client.map(nap, tasks, pure=False))
+                k = math.ceil(len(tasks) / (4 * w))  # Dask cuts no chunks: lists of k as tasks
+                chunks = [tasks[i:i + k] for i in range(0, len(tasks), k)]
+                return client.gather(client.map(nap_chunk, chunks, pure=False))
+            return many(B, w, r, a.quick, run)
         n1 = 200 if a.quick else 2000
 
         def one_task_per_element():

@@ -7,7 +7,7 @@ import math
 from mpi4py.futures import MPIPoolExecutor
 
 from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, identity,
-                    imbalance_tasks, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
+                    imbalance_tasks, many, nap, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
                     square)
 
 B = "mpi4py.futures"
@@ -18,6 +18,9 @@ def main():
     w, r = a.workers, a.repeat
     n = 10_000 if a.quick else TINY_N
     with MPIPoolExecutor() as ex:
+        if a.workload == "many":
+            return many(B, w, r, a.quick, lambda tasks, size: list(ex.map(
+                nap, tasks, chunksize=size or math.ceil(len(tasks) / (4 * w)))))
         auto = math.ceil(n / (4 * w))
         emit("tiny", "auto-chunk", B, w, "tasks/s",
              repeat(r, lambda: rate(n, lambda: list(ex.map(square, range(n), chunksize=auto)))))

@@ -3,7 +3,7 @@ import math
 import multiprocessing as mp
 
 from common import (IMBALANCE_N, LATENCY_N, TINY_N, args, efficiency, emit, identity,
-                    imbalance_tasks, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
+                    imbalance_tasks, many, nap, payload, per_call_us, rate, repeat, round_trip_gbs, spin,
                     square)
 
 B = "multiprocessing"
@@ -14,6 +14,9 @@ def main():
     w, r = a.workers, a.repeat
     n = 10_000 if a.quick else TINY_N
     with mp.Pool(w) as pool:
+        if a.workload == "many":
+            return many(B, w, r, a.quick, lambda tasks, size: pool.map(
+                nap, tasks, chunksize=size or math.ceil(len(tasks) / (4 * w))))
         emit("tiny", "auto-chunk", B, w, "tasks/s",
              repeat(r, lambda: rate(n, lambda: pool.map(square, range(n)))))
         emit("tiny", "chunksize-1", B, w, "tasks/s",
