@@ -260,7 +260,9 @@ std::string text_of(const Bytes& msg) {
 }
 
 int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCapture* output) {
-  transport::Backoff backoff(std::chrono::microseconds(2000));
+  // Idle a second, an engine checks every 10 ms: 64 idle engines then cost little of a core,
+  // and the first task after a pause waits at most that.
+  transport::Backoff backoff(std::chrono::microseconds(2000), std::chrono::microseconds(10000));
   transport::Incoming in;
   while (true) {
     if (!answer.receive(in)) {

@@ -240,7 +240,11 @@ void Backoff::reset() {
 void Backoff::pause() {
   using namespace std::chrono;
   const auto idle = steady_clock::now() - last_;
-  if (idle < microseconds(50)) {
+  // Spin for 2 us only (a reply that follows at once is seen at once), then yield: with more
+  // ranks than cores (engines oversubscribed on a laptop, the controller beside them) a
+  // spinning rank takes the core a busy one needs, and with a core to spare sched_yield
+  // returns at once (ranks_bench task-length, chunksize 1, in docs/PERFORMANCE.md).
+  if (idle < microseconds(2)) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -250,7 +254,8 @@ void Backoff::pause() {
     sched_yield();
     return;
   }
-  sleep_ = std::min(max_sleep_, std::max(microseconds(20), sleep_ * 2));
+  const microseconds cap = idle < seconds(1) ? max_sleep_ : cold_sleep_;
+  sleep_ = std::min(cap, std::max(microseconds(20), sleep_ * 2));
   std::this_thread::sleep_for(sleep_);
 }
 

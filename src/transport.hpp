@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -100,11 +101,17 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
 /// Sends and waits (for the last words of a rank).
 void send_now(MPI_Comm comm, int dest, Bytes msg);
 
-/// Spin briefly after activity (microsecond latency while work flows), then yield, then sleep
-/// with growing intervals (an idle rank stays cool).
+/// Spin for 2 us after activity, then yield until 500 us (microsecond latency while work flows,
+/// without taking a core from a busy rank), then sleep with growing intervals up to max_sleep (an idle rank
+/// stays cool), and after a second of nothing up to cold_sleep (many idle ranks stay cool
+/// together).
 class Backoff {
  public:
-  explicit Backoff(std::chrono::microseconds max_sleep) : max_sleep_(max_sleep) { reset(); }
+  explicit Backoff(std::chrono::microseconds max_sleep,
+                   std::chrono::microseconds cold_sleep = std::chrono::microseconds(0))
+      : max_sleep_(max_sleep), cold_sleep_(std::max(max_sleep, cold_sleep)) {
+    reset();
+  }
   void reset();
   void pause();
 
@@ -112,6 +119,7 @@ class Backoff {
   std::chrono::steady_clock::time_point last_;
   std::chrono::microseconds sleep_{0};
   std::chrono::microseconds max_sleep_;
+  std::chrono::microseconds cold_sleep_;
 };
 
 /// Engines started by MPI_Comm_spawn: the intercommunicator and its merge (controller rank 0).
