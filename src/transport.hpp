@@ -101,10 +101,10 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
 /// Sends and waits (for the last words of a rank).
 void send_now(MPI_Comm comm, int dest, Bytes msg);
 
-/// Spin for 2 us after activity, then yield until 500 us (microsecond latency while work flows,
-/// without taking a core from a busy rank), then sleep with growing intervals up to max_sleep (an idle rank
-/// stays cool), and after a second of nothing up to cold_sleep (many idle ranks stay cool
-/// together).
+/// Spin for 2 us after activity, then yield until 500 us (microsecond latency while work
+/// flows, without taking a core from a busy rank), then sleep with growing intervals up to
+/// max_sleep (an idle rank stays cool), and after a second of nothing up to cold_sleep (many
+/// idle ranks stay cool together).
 class Backoff {
  public:
   explicit Backoff(std::chrono::microseconds max_sleep,
