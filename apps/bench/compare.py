@@ -126,6 +126,12 @@ def targets(rows):
         for chunks in ("chunksize-1", "auto"):
             ratio(f"many {n}, 100 us {chunks}: dynamic / threads tasks/s",
                   value_at(rows, "many", f"100us-{chunks}", "dynamic", n, "tasks_per_s"), thr, 0.8)
+        ratio(f"start-up {n}: dynamic / bare MPI, from mpirun's start",
+              value_at(rows, "startup", "mpirun-launch", "dynamic", n),
+              value_at(rows, "startup", "mpirun-launch", "mpi-raw", n), 1.5, higher=False)
+        idle = value_at(rows, "idle", "sleep", "dynamic", n)
+        checks.append((f"idle {n} engines: cores in all", idle, 0.1,
+                       None if idle is None else idle <= 0.1))
     print("\ntargets (ratios from this run)")
     for name, x, goal, ok in checks:
         shown = "n/a" if x is None else f"{x:.3g}"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -56,6 +57,14 @@ double engine_cpu_seconds(int) { return cpu_seconds(); }
 
 double spin_task(double ms) { return spin(ms); }
 double nap_task(double us) { return nap(us); }
+// This process's resident memory, in MB (VmRSS of /proc/self/status).
+double resident_mb(int = 0) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
 // By value: the engine hands the argument back without a copy.
 std::vector<double> identity(std::vector<double> v) { return v; }
 int raw_serve(int mode, int n) { return raw::serve(mode, n); }
@@ -98,6 +107,7 @@ class Bench {
     if (want("scaling")) scaling();
     if (want("task-length")) task_length();
     if (want("many")) many();
+    if (want("footprint")) footprint();
     if (want("startup")) startup();
     if (!o_.plot.empty()) timeline();
     if (!o_.json.empty()) report_.write_json(o_.json);
@@ -111,7 +121,7 @@ class Bench {
     return size > 1;
   }
   bool want(const std::string& w) const {
-    if (o_.workloads.empty()) return w != "many";
+    if (o_.workloads.empty()) return w != "many" && w != "footprint";
     return o_.workloads.count(w) != 0;
   }
   bool use(const std::string& b) const {
@@ -497,6 +507,37 @@ class Bench {
     }
   }
 
+  // What an engine costs in memory: an idle engine's resident memory (the median of all), the
+  // controller's with this many engines, and the controller's growth per task waiting in its
+  // queue (20 000 tasks of 1 ms submitted at once, measured before they drain).
+  void footprint() {
+    ranks::Client rc;
+    std::vector<double> engines;
+    for (auto& r : on_each<double>(rc.ids(), resident_mb, 0)) engines.push_back(r.get());
+    std::sort(engines.begin(), engines.end());
+    Measurement e{"footprint", "engine-rss", dynamic_, workers_, "MB", {}};
+    e.samples.push_back(engines[engines.size() / 2]);
+    e.extra["min"] = engines.front();
+    e.extra["max"] = engines.back();
+    report_.add(std::move(e));
+    report_.add(
+        Measurement{"footprint", "controller-rss", dynamic_, workers_, "MB", {resident_mb()}});
+    const int n = o_.quick ? 2000 : 20000;
+    auto lview = rc.load_balanced_view();
+    std::vector<ranks::AsyncResult<double>> queued;
+    queued.reserve(static_cast<std::size_t>(n));
+    const double before = resident_mb();
+    for (int i = 0; i < n; ++i) queued.push_back(lview.apply(nap_task, 1000.0));
+    const double after = resident_mb();
+    for (auto& q : queued) q.wait();
+    report_.add(Measurement{"footprint",
+                            "per-queued-task",
+                            dynamic_,
+                            workers_,
+                            "bytes",
+                            {(after - before) * 1024 * 1024 / n}});
+  }
+
   // From this process's start to the first result of a fresh pool (MPI start-up, the start-up
   // check, spawning where there is no mpirun): one sample, it happens once.
   void startup() {
@@ -562,7 +603,8 @@ int main(int argc, char** argv) {
   bench::Options o;
   app.add_option("--workload", workloads,
                  "comma-separated: tiny,latency,imbalance,bandwidth,reduce,idle,scaling,"
-                 "task-length,startup,many (default: all but many, which wants many engines)");
+                 "task-length,startup,many,footprint (default: all but many and footprint, "
+                 "which want many engines)");
   app.add_option("--backend", backends,
                  "comma-separated: serial,threads,openmp,static,dynamic,mpi-raw (default: all)");
   app.add_option("--workers", o.workers, "engines / threads (default: every engine)");

@@ -82,9 +82,11 @@ counts=(8 16 32 64)
 [ ${#quick[@]} -eq 0 ] || counts=(8)
 for n in "${counts[@]}"; do
   echo "== many engines: $n" >&2
-  timeout 600 mpirun -np $((n + 1)) --oversubscribe build/apps/ranks_bench --workload many \
-    --backend threads,dynamic --repeat "$repeat" --json "$out/many-$n.jsonl" "${quick[@]}" >&2
+  timeout 600 mpirun -np $((n + 1)) --oversubscribe build/apps/ranks_bench \
+    --workload many,footprint,idle,startup --backend threads,dynamic --repeat "$repeat" \
+    --json "$out/many-$n.jsonl" "${quick[@]}" >&2
   cat "$out/many-$n.jsonl" >>"$results"
+  timeout 120 mpirun -np $((n + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
   many=(--workers "$n" --repeat "$repeat" --workload many "${quick[@]}")
   (cd "$peers" && timeout 300 $py multiprocessing_peer.py "${many[@]}") >>"$results" \
     2>>"$out/many.log" || echo "   multiprocessing, $n workers, failed; see $out/many.log" >&2
