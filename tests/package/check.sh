@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check.sh SOURCE WORK MPIEXEC: installs ranks from SOURCE into WORK/prefix, builds the user
 # project beside this script against it with find_package(ranks), and runs its examples under
-# mpirun -np 2, 3, 5 and without mpirun.
+# mpirun -np 2, 3, 5 and without mpirun, and the task graph's attached to a started cluster.
 set -euo pipefail
 src=$1 work=$2 mpiexec=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,4 +18,13 @@ for np in 2 3 5; do
 done
 echo "== without mpirun"
 "$work/user/design_examples"
+# The task graph's examples on the engines of a started cluster, with the installed command.
+echo "== attached to a started cluster (the task graph)"
+ranks=$work/prefix/bin/ranks
+RANKS_PROFILE_DIR=$(mktemp -d)
+export RANKS_PROFILE_DIR
+trap '"$ranks" cluster stop --profile package >/dev/null 2>&1 || true; rm -rf "$RANKS_PROFILE_DIR"' EXIT
+"$ranks" cluster start -n 3 --profile package >/dev/null
+RANKS_CLUSTER=package "$work/user/design_examples" task-graph
+"$ranks" cluster stop --profile package >/dev/null
 echo "package check passed"
