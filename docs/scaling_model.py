@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The scaling model of docs/SCALING.md: its constants fitted to one benchmark run (JSON lines
+of ranks_bench, from ./run.sh bench), its predictions printed as a table and drawn.
+
+    docs/scaling_model.py RESULTS.jsonl [--plot FILE.png]
+
+The model (one controller on a core of its own, one engine per core; see SCALING.md):
+  s   the controller's time per message (a part sent, its reply received and recorded)
+  o   an engine's time per part besides the task (receive, decode, reply)
+  one task per message:    E(N, t) = t / (t + o) * min(1, t / (N s))
+  automatic chunks:        parts of at least max(t, P) with P = 100 us (the queue's floor), so
+                           E(N, t) = min(1, max(t, P) / (N s))  (the engine's o spread over a part)
+  controller memory:       M(N, q) = M0 + m N + b q   (q tasks waiting in its queue)
+"""
+import argparse
+import json
+import statistics
+import subprocess
+
+LENGTHS = [10e-6, 100e-6, 1e-3, 10e-3, 100e-3, 1.0]  # task lengths, seconds
+COUNTS = [2, 8, 16, 32, 64, 256, 1024, 4096]
+FLOOR = 100e-6  # kMinPartNs of the dynamic queue (include/ranks/detail/jobs.hpp)
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def pick(rows, workload, variant, backend="dynamic", workers=None):
+    return [r for r in rows if r["workload"] == workload and r["variant"] == variant and
+            r["backend"] == backend and (workers is None or r["workers"] == workers)]
+
+
+def fit(rows):
+    """The model's constants from one run."""
+    c = {}
+    tiny = pick(rows, "tiny", "chunksize-1", workers=2)
+    # Tiny tasks one per message on 2 engines: the controller sends and receives every one; the
+    # engines' work is nothing. Its rate bounds the controller's time per message from above
+    # (the engines may be the limit): predictions from it are on the safe side.
+    c["s"] = 1.0 / tiny[0]["median"] if tiny else 0.6e-6
+    c["o"] = c["s"]  # an engine does the mirror image of the controller's work per message
+    rss = sorted((r["workers"], r["median"]) for r in pick(rows, "footprint", "controller-rss"))
+    if len(rss) >= 2:
+        n = [x for x, _ in rss]
+        y = [v for _, v in rss]
+        mn, my = statistics.mean(n), statistics.mean(y)
+        slope = sum((a - mn) * (b - my) for a, b in zip(n, y)) / sum((a - mn) ** 2 for a in n)
+        c["m_mb"] = slope
+        c["m0_mb"] = my - slope * mn
+    per_task = [r["median"] for r in pick(rows, "footprint", "per-queued-task")]
+    if per_task:
+        c["b_bytes"] = statistics.median(per_task)
+    engine = [r["median"] for r in pick(rows, "footprint", "engine-rss")]
+    if engine:
+        c["engine_mb"] = statistics.median(engine)
+    return c
+
+
+def efficiency(c, n, t, chunked):
+    if chunked:
+        return min(1.0, max(t, FLOOR) / (n * c["s"]))
+    return t / (t + c["o"]) * min(1.0, t / (n * c["s"]))
+
+
+def label(t):
+    return f"{t * 1e6:g} us" if t < 1e-3 else (f"{t * 1e3:g} ms" if t < 1 else f"{t:g} s")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("results")
+    p.add_argument("--plot")
+    a = p.parse_args()
+    c = fit(load(a.results))
+    print("constants: " + ", ".join(f"{k} = {v:.4g}" for k, v in c.items()))
+    for chunked in (False, True):
+        print("\nefficiency, " + ("automatic chunks" if chunked else "one task per message"))
+        print(f"{'engines':>8} " + " ".join(f"{label(t):>8}" for t in LENGTHS))
+        for n in COUNTS:
+            print(f"{n:>8} " + " ".join(f"{efficiency(c, n, t, chunked):>8.3f}" for t in LENGTHS))
+    if "m_mb" in c:
+        print("\ncontroller memory (MB) with 10 queued tasks per engine")
+        for n in COUNTS:
+            print(f"{n:>8} {c['m0_mb'] + c['m_mb'] * n + c.get('b_bytes', 0) * 10 * n / 2**20:>10.1f}")
+    if a.plot:
+        lines = []
+        for chunked in (False, True):
+            for t in LENGTHS:
+                pts = "\n".join(f"{n} {efficiency(c, n, t, chunked)}" for n in COUNTS)
+                lines.append((f"{label(t)}, {'chunks' if chunked else 'one per message'}", pts))
+        data = "\n".join(pts + "\ne" for _, pts in lines)
+        plots = ", ".join(f"'-' with linespoints title '{name}'" for name, _ in lines)
+        subprocess.run(["gnuplot"], input=f"""
+set terminal png size 1000,560
+set output '{a.plot}'
+set title 'model: dynamic queue efficiency against engines (controller on a core of its own)'
+set xlabel 'engines'
+set ylabel 'efficiency'
+set logscale x 2
+set yrange [0:1.05]
+set key outside right
+plot {plots}
+{data}
+""", text=True, check=True)
+
+
+if __name__ == "__main__":
+    main()
