@@ -49,11 +49,8 @@ void user_op(void* in, void* inout, int* len, MPI_Datatype*) {
   t_running->combine(in, inout, static_cast<std::size_t>(*len));
 }
 
-}  // namespace
-
-namespace {
-
-// What one engine's entry {engine, problem, length} of the agreement says is wrong, or "".
+// What one engine's entry {engine, problem, length} of the agreement says is wrong, against
+// the first engine's.
 std::string reduce_problem(const std::string& name, const std::int64_t* first,
                            const std::int64_t* e) {
   const std::string what = "reduce of '" + name + "': ";
@@ -63,11 +60,9 @@ std::string reduce_problem(const std::string& name, const std::int64_t* first,
   if (e[1] == 2)
     return what + "engine " + std::to_string(e[0]) + " holds '" + name +
            "' as another type than the reduction's (pull it with that type to see which)";
-  if (e[2] != first[2])
-    return what + "the vectors differ in length (engine " + std::to_string(first[0]) + " has " +
-           std::to_string(first[2]) + " elements, engine " + std::to_string(e[0]) + " has " +
-           std::to_string(e[2]) + "); a reduction combines them element by element";
-  return {};
+  return what + "the vectors differ in length (engine " + std::to_string(first[0]) + " has " +
+         std::to_string(first[2]) + " elements, engine " + std::to_string(e[0]) + " has " +
+         std::to_string(e[2]) + "); a reduction combines them element by element";
 }
 
 }  // namespace
@@ -80,16 +75,12 @@ void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int
   std::vector<std::int64_t> all(3 * static_cast<std::size_t>(n));
   transport::check(MPI_Allgather(mine, 3, MPI_INT64_T, all.data(), 3, MPI_INT64_T, comm),
                    "MPI_Allgather");
+  const auto entry = [&](int i) { return &all[3 * static_cast<std::size_t>(i)]; };
   // Missing values and wrong types first, on every engine alike, then the lengths.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (int i = 0; i < n; ++i) {
-      const std::int64_t* e = &all[3 * static_cast<std::size_t>(i)];
-      if (pass == 0 && e[1] == 0) continue;
-      if (pass == 1 && e[2] == all[2]) continue;
-      const std::string problem_text = reduce_problem(name, all.data(), e);
-      if (!problem_text.empty()) throw Error(problem_text);
-    }
-  }
+  for (int i = 0; i < n; ++i)
+    if (entry(i)[1] != 0) throw Error(reduce_problem(name, entry(0), entry(i)));
+  for (int i = 1; i < n; ++i)
+    if (entry(i)[2] != entry(0)[2]) throw Error(reduce_problem(name, entry(0), entry(i)));
 }
 
 int reduce_on_engines(const ReduceSpec& s) {
@@ -137,8 +128,7 @@ std::vector<int> Controller::common_link_ranks(const Group& g) {
   int link = -1;
   for (int e : g.engines) {
     const Member& m = roster_.member(e);
-    if (!m.alive) continue;
-    if (link >= 0 && m.link != link) return {};
+    if (!m.alive || (link >= 0 && m.link != link)) return {};
     link = m.link;
     ranks.push_back(m.rank);
   }

@@ -29,17 +29,12 @@ def table(rows):
                   f"{r['median']:>13.5g} {rng:>25}  {r['unit']}")
 
 
-def value(rows, workload, variant, backend):
+def value(rows, workload, variant, backend, n=None, field="median"):
+    """The first row's field for the workload, variant and backend (with n workers, if given:
+    the many-engines sweep has one row per count)."""
     for r in rows:
-        if r["workload"] == workload and r["variant"] == variant and r["backend"] == backend:
-            return r["median"]
-    return None
-
-
-def value_at(rows, workload, variant, backend, n, field="median"):
-    """As value, for the run with n workers (the many-engines sweep has one per count)."""
-    for r in rows:
-        if (r["workload"], r["variant"], r["backend"], r["workers"]) == (workload, variant, backend, n):
+        if (r["workload"], r["variant"], r["backend"]) == (workload, variant, backend) and \
+                n in (None, r["workers"]):
             return r.get(field)
     return None
 
@@ -114,22 +109,22 @@ def targets(rows):
     # Many engines, sleeping tasks: ranks against a thread pool of as many threads.
     for n in sorted({r["workers"] for r in rows if r["workload"] == "many"}):
         for us in (10000, 1000):
-            thr = value_at(rows, "many", f"{us}us-chunksize-1", "threads", n)
+            thr = value(rows, "many", f"{us}us-chunksize-1", "threads", n)
             for chunks in ("chunksize-1", "auto"):
-                dyn = value_at(rows, "many", f"{us}us-{chunks}", "dynamic", n)
+                dyn = value(rows, "many", f"{us}us-{chunks}", "dynamic", n)
                 name = f"many {n}, {us // 1000} ms {chunks}: threads - dynamic"
                 if thr is None or dyn is None:
                     checks.append((name, None, 0.02, None))
                 else:
                     checks.append((name, thr - dyn, 0.02, thr - dyn <= 0.02))
-        thr = value_at(rows, "many", "100us-chunksize-1", "threads", n, "tasks_per_s")
+        thr = value(rows, "many", "100us-chunksize-1", "threads", n, "tasks_per_s")
         for chunks in ("chunksize-1", "auto"):
             ratio(f"many {n}, 100 us {chunks}: dynamic / threads tasks/s",
-                  value_at(rows, "many", f"100us-{chunks}", "dynamic", n, "tasks_per_s"), thr, 0.8)
+                  value(rows, "many", f"100us-{chunks}", "dynamic", n, "tasks_per_s"), thr, 0.8)
         ratio(f"start-up {n}: dynamic / bare MPI, from mpirun's start",
-              value_at(rows, "startup", "mpirun-launch", "dynamic", n),
-              value_at(rows, "startup", "mpirun-launch", "mpi-raw", n), 1.5, higher=False)
-        idle = value_at(rows, "idle", "sleep", "dynamic", n)
+              value(rows, "startup", "mpirun-launch", "dynamic", n),
+              value(rows, "startup", "mpirun-launch", "mpi-raw", n), 1.5, higher=False)
+        idle = value(rows, "idle", "sleep", "dynamic", n)
         checks.append((f"idle {n} engines: cores in all", idle, 0.1,
                        None if idle is None else idle <= 0.1))
     print("\ntargets (ratios from this run)")

@@ -149,6 +149,15 @@ class Bench {
     return out;
   }
 
+  // Up to 3 timed runs of `run`, each as the ideal time over its wall time.
+  std::vector<double> efficiencies(double ideal_s, const std::function<void()>& run) const {
+    return sample(std::min(o_.repeat, 3), [&] {
+      const auto t0 = Clock::now();
+      run();
+      return ideal_s / seconds_since(t0);
+    });
+  }
+
   // Runs the raw protocol's controller side while the engines serve it.
   template <class Fn>
   double with_raw(int mode, int n, int workers, Fn fn) {
@@ -441,11 +450,7 @@ class Bench {
       const std::string variant = std::to_string(static_cast<int>(ms * 1000)) + "us";
       auto efficiency = [&](const std::string& backend, const std::function<void()>& run) {
         Measurement m{"task-length", variant, backend, workers_, "ideal/wall", {}};
-        m.samples = sample(std::min(o_.repeat, 3), [&] {
-          const auto t0 = Clock::now();
-          run();
-          return ideal_s / seconds_since(t0);
-        });
+        m.samples = efficiencies(ideal_s, run);
         m.extra["task_ms"] = ms;
         report_.add(std::move(m));
       };
@@ -482,11 +487,7 @@ class Bench {
       auto efficiency = [&](const std::string& backend, const std::string& chunks,
                             const std::function<void()>& run) {
         Measurement m{"many", length + "-" + chunks, backend, workers_, "ideal/wall", {}};
-        m.samples = sample(std::min(o_.repeat, 3), [&] {
-          const auto t0 = Clock::now();
-          run();
-          return ideal_s / seconds_since(t0);
-        });
+        m.samples = efficiencies(ideal_s, run);
         m.extra["task_us"] = us;
         m.extra["tasks"] = n;
         m.extra["tasks_per_s"] = m.median() * static_cast<double>(n) / ideal_s;

@@ -121,7 +121,7 @@ class DirectView {
                   "or a functor without state");
     if constexpr (detail::Reducible<T>::value) {
       auto ranks = detail::common_link_ranks(*group_);
-      if (!ranks.empty() && ranks.size() == size())
+      if (!ranks.empty())
         return each<T, T>(reduce_body<T, Op>(name, ranks, ""), {},
                           [](std::vector<T>&& v) { return std::move(v.front()); });
     }
@@ -150,7 +150,7 @@ class DirectView {
       throw Error("DirectView::allreduce: name where the result goes (\"total\", say)");
     if constexpr (detail::Reducible<T>::value) {
       auto ranks = detail::common_link_ranks(*group_);
-      if (!ranks.empty() && ranks.size() == size())
+      if (!ranks.empty())
         return each<detail::Nothing, void>(reduce_body<T, Op>(name, ranks, into), {}, nullptr);
     }
     auto out = std::make_shared<detail::State<void>>();
@@ -248,8 +248,7 @@ class DirectView {
   // communicator).
   template <class Task, class F, class Payload>
   detail::TaskBody view_body(const F& f, Payload&& payload) {
-    auto ranks = detail::common_link_ranks(*group_);
-    if (ranks.size() != size()) ranks.clear();
+    const auto ranks = detail::common_link_ranks(*group_);
     return detail::task_body<detail::InViewTask<Task>>(
         [&](detail::Writer& w) { detail::encode(w, ranks); }, f, std::forward<Payload>(payload));
   }

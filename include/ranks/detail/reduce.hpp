@@ -64,8 +64,8 @@ int reduce_on_engines(const ReduceSpec& s);
 
 class Group;
 /// On the controller: the ranks of the group's engines in the one communicator they share with
-/// it, in target order; empty if they are not all of one (a reduction then folds on the
-/// controller).
+/// it, in target order; empty unless every one is alive and all are of one communicator (a
+/// reduction then folds on the controller, engine_comm() refuses).
 std::vector<int> common_link_ranks(const Group& g);
 
 // What a value is made of, for a reduction: a number (or any trivially copyable type), or a

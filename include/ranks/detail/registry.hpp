@@ -137,20 +137,15 @@ struct ApplyTask {
     std::tuple<Args...> args;
     decode(ctx.in, args);
     if constexpr (std::is_void_v<Result>) {
-      call(f, args);
+      call_with(f, args);  // the arguments are moved in where f takes them by value
     } else {
-      Result r = call(f, args);
+      Result r = call_with(f, args);
       const std::size_t attached = ctx.out.attachment_count();
       encode(ctx.out, r);
       // The attachments point into r's heap blocks, which stay where they are when r moves.
       if (ctx.out.attachment_count() != attached) ctx.keep = std::make_shared<Result>(std::move(r));
     }
   }
-
- private:
-  // The arguments are not needed after the call: a function that takes them by value gets them
-  // moved (no copy of a large vector); one that takes them by non-const reference gets lvalues.
-  static decltype(auto) call(F& f, std::tuple<Args...>& args) { return call_with(f, args); }
 };
 
 /// map(f, items) and starmap (Star: each item is a tuple of arguments): one chunk of items.
