@@ -62,19 +62,20 @@ cat "$out/attached.jsonl" >>"$results"
 "$ranks" cluster stop --profile bench >/dev/null
 
 peers=apps/bench/peers
-run_peer() {  # name command...
-  local name=$1
-  shift
+peer_options=(--workers "$workers" --repeat "$repeat" "${quick[@]}")
+run_peer() {  # name seconds command...: a peer with peer_options, its rows into the results
+  local name=$1 seconds=$2
+  shift 2
   echo "== $name" >&2
-  if ! (cd "$peers" && timeout 900 "$@" --workers "$workers" --repeat "$repeat" "${quick[@]}") \
-      >>"$results" 2>"$out/$name.log"; then
+  if ! (cd "$peers" && timeout "$seconds" "$@" "${peer_options[@]}") \
+      >>"$results" 2>>"$out/$name.log"; then
     echo "   $name failed or is not installed; see $out/$name.log" >&2
   fi
 }
-run_peer multiprocessing $py multiprocessing_peer.py
-run_peer mpi4py mpirun -np $((workers + 1)) --oversubscribe $py -m mpi4py.futures mpi4py_peer.py
-run_peer ipyparallel $py ipyparallel_peer.py
-run_peer dask $py dask_peer.py
+run_peer multiprocessing 900 $py multiprocessing_peer.py
+run_peer mpi4py 900 mpirun -np $((workers + 1)) --oversubscribe $py -m mpi4py.futures mpi4py_peer.py
+run_peer ipyparallel 900 $py ipyparallel_peer.py
+run_peer dask 900 $py dask_peer.py
 
 # Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then
 # the peers with as many workers.
@@ -87,14 +88,11 @@ for n in "${counts[@]}"; do
     --json "$out/many-$n.jsonl" "${quick[@]}" >&2
   cat "$out/many-$n.jsonl" >>"$results"
   timeout 120 mpirun -np $((n + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
-  many=(--workers "$n" --repeat "$repeat" --workload many "${quick[@]}")
-  (cd "$peers" && timeout 300 $py multiprocessing_peer.py "${many[@]}") >>"$results" \
-    2>>"$out/many.log" || echo "   multiprocessing, $n workers, failed; see $out/many.log" >&2
-  (cd "$peers" && timeout 300 mpirun -np $((n + 1)) --oversubscribe $py -m mpi4py.futures \
-    mpi4py_peer.py "${many[@]}") >>"$results" 2>>"$out/many.log" ||
-    echo "   mpi4py.futures, $n workers, failed; see $out/many.log" >&2
-  (cd "$peers" && timeout 300 $py dask_peer.py "${many[@]}") >>"$results" \
-    2>>"$out/many.log" || echo "   dask, $n workers, failed; see $out/many.log" >&2
+  peer_options=(--workers "$n" --repeat "$repeat" --workload many "${quick[@]}")
+  run_peer "multiprocessing-many-$n" 300 $py multiprocessing_peer.py
+  run_peer "mpi4py-many-$n" 300 mpirun -np $((n + 1)) --oversubscribe $py -m mpi4py.futures \
+    mpi4py_peer.py
+  run_peer "dask-many-$n" 300 $py dask_peer.py
 done
 
 $py apps/bench/compare.py "$results" --plot "$out/plots"
