@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <ranks/ranks.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -166,4 +169,51 @@ TEST(LargeData, views_carry_large_values) {
   }
   const auto each = rc.direct_view().apply(sum, v).get();
   EXPECT_EQ(each, std::vector<double>(rc.ids().size(), sum(v)));
+}
+
+// Memory the caller owns: a span pushed is lent, not copied; pull_into receives into the
+// caller's vector where it lies; a push over a vector of the same length reuses the engine's.
+TEST(LargeData, push_a_span_and_pull_into_owned_memory) {
+  ranks::Client rc;
+  auto e0 = rc[0];
+  auto v = pattern(kBig, 7.0);
+  e0.push("v", std::span<const double>(v)).get();
+  std::vector<double> out(v.size(), -1.0);
+  const double* where = out.data();
+  e0.pull_into("v", out).get();
+  EXPECT_EQ(out, v);
+  EXPECT_EQ(out.data(), where);
+  // The engine receives a second push of the same length into the vector it holds.
+  const auto address = [](ranks::Namespace& ns) {
+    return reinterpret_cast<std::uintptr_t>(ns.share<std::vector<double>>("v")->data());
+  };
+  const auto held = e0.apply(address).get();
+  const auto w = pattern(kBig, 8.0);
+  e0.push("v", std::span<const double>(w)).get();
+  EXPECT_EQ(e0.apply(address).get(), held);
+  e0.pull_into("v", out).get();
+  EXPECT_EQ(out, w);
+  EXPECT_EQ(out.data(), where);
+  // A value something else still reads is replaced, never written over.
+  e0.execute([](ranks::Namespace& ns) { ns.set("old", ns.share<std::vector<double>>("v")); }).get();
+  e0.push("v", std::span<const double>(v)).get();
+  EXPECT_NE(e0.apply(address).get(), held);
+  const auto old_first = [](ranks::Namespace& ns) {
+    return ns.get<std::shared_ptr<const std::vector<double>>>("old")->front();
+  };
+  EXPECT_EQ(e0.apply(old_first).get(), w.front());
+  // Another length is resized into; a failed pull leaves the vector as it was.
+  std::vector<double> small(3, 0.0);
+  e0.pull_into("v", small).get();
+  EXPECT_EQ(small, v);
+  std::vector<int> ints{1, 2};
+  EXPECT_THROW(e0.pull_into("v", ints).get(), ranks::RemoteError);
+  EXPECT_EQ(ints, (std::vector<int>{1, 2}));
+  // Views as arguments travel as what they show.
+  EXPECT_EQ(e0.apply(sum, std::span<const double>(v)).get(), sum(v));
+  EXPECT_EQ(rc.direct_view().apply(upper, std::string_view("hola mundo").substr(5)).get(),
+            std::vector<std::string>(rc.ids().size(), "MUNDO"));
+  rc.direct_view().push("s", std::span<const double>(v).first(2)).get();
+  EXPECT_EQ(rc.direct_view().pull<std::vector<double>>("s").get(),
+            std::vector<std::vector<double>>(rc.ids().size(), {v[0], v[1]}));
 }

@@ -5,7 +5,9 @@
 #include <map>
 #include <optional>
 #include <ranks/ranks.hpp>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -51,6 +53,47 @@ TEST(Wire, raw_values_and_vectors_travel_as_bytes) {
   std::vector<Pod> pods{{1, 2.0}, {3, 4.0}};
   EXPECT_EQ(round_trip(pods, &size), pods);
   EXPECT_EQ(size, 8 + 2 * sizeof(Pod));
+}
+
+// A view travels as what it shows, never as its pointer, and arrives as the owning container.
+template <class View>
+ranks::detail::wire_t<View> sent_as_owner(const View& v) {
+  Bytes buf;
+  Writer w(buf);
+  ranks::detail::encode(w, v);
+  Reader r(buf.data(), buf.size());
+  ranks::detail::wire_t<View> out;
+  ranks::detail::decode(r, out);
+  EXPECT_EQ(r.remaining(), 0u);
+  return out;
+}
+
+TEST(Wire, spans_and_string_views_travel_as_their_elements) {
+  static_assert(
+      std::is_same_v<ranks::detail::wire_t<std::span<const double>>, std::vector<double>>);
+  static_assert(std::is_same_v<ranks::detail::wire_t<std::string_view>, std::string>);
+  static_assert(!ranks::detail::is_raw_v<std::span<int>>);
+  const std::vector<double> v{1.5, 2.5, 3.5};
+  EXPECT_EQ(sent_as_owner(std::span<const double>(v)), v);
+  EXPECT_EQ(sent_as_owner(std::span<const double>(v).subspan(1)),
+            std::vector<double>(v.begin() + 1, v.end()));
+  const std::vector<std::string> words{"a", "bc"};
+  EXPECT_EQ(sent_as_owner(std::span<const std::string>(words)), words);
+  const std::string text = "hola mundo";
+  EXPECT_EQ(sent_as_owner(std::string_view(text).substr(5)), "mundo");
+}
+
+TEST(Wire, a_vector_of_the_same_length_is_received_where_it_lies) {
+  const std::vector<int> v{4, 5, 6};
+  Bytes buf;
+  Writer w(buf);
+  ranks::detail::encode(w, v);
+  std::vector<int> out{0, 0, 0};
+  const int* before = out.data();
+  Reader r(buf.data(), buf.size());
+  ranks::detail::decode(r, out);
+  EXPECT_EQ(out, v);
+  EXPECT_EQ(out.data(), before);
 }
 
 TEST(Wire, strings_containers_and_user_types) {

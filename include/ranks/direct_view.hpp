@@ -273,8 +273,8 @@ class DirectView {
     detail::Writer w(payload);
     detail::encode_entries<T>(w, entries);
     return each<detail::Nothing, void>(
-        detail::task_body<detail::PushTask<T>>(detail::Nothing{}, none), std::move(payload),
-        nullptr);
+        detail::task_body<detail::PushTask<detail::wire_t<T>>>(detail::Nothing{}, none),
+        std::move(payload), nullptr);
   }
 
   std::shared_ptr<detail::Group> group_;
@@ -298,7 +298,10 @@ class EngineView {
     return view_.execute(f);
   }
   /// Stores value under name in the engine's namespace; returns at once. Large data travels
-  /// apart from the message, with no copy when the value is given as an rvalue.
+  /// apart from the message, with no copy when the value is given as an rvalue or as a
+  /// std::span (stored as a std::vector), whose memory is then lent: keep it unchanged until
+  /// the result is ready. Pushed again over a vector of the same type and length, the engine
+  /// receives it into the one it holds.
   template <class T>
   AsyncResult<void> push(const std::string& name, T&& value) {
     using V = detail::wire_t<std::remove_cvref_t<T>>;
@@ -314,6 +317,23 @@ class EngineView {
   template <class T>
   AsyncResult<T> pull(const std::string& name) {
     return one<T>(detail::task_message<detail::PullTask<T>>(detail::Nothing{}, name));
+  }
+  /// As pull, received into `out` (a vector of the same length is received where it lies, with
+  /// no fresh memory): `out` must live, untouched, until the result is ready, as a buffer given
+  /// to MPI_Irecv. On failure `out` is unchanged, unless the transfer itself broke off.
+  ///
+  /// @code
+  /// std::vector<double> v(n);
+  /// e0.pull_into("v", v).get();
+  /// @endcode
+  template <class T>
+  AsyncResult<void> pull_into(const std::string& name, T& out) {
+    auto state = std::make_shared<detail::State<void>>();
+    auto job = std::make_shared<detail::SingleJob<void>>(detail::Message(), state);
+    job->decode_into([&out](detail::Reader& r) { detail::decode(r, out); });
+    detail::submit_to(id(), detail::task_message<detail::PullTask<T>>(detail::Nothing{}, name),
+                      std::move(job), 0);
+    return AsyncResult<void>(state);
   }
   /// f(args...) on the engine.
   template <class F, class... Args>

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -12,6 +13,10 @@
 #include "ranks/error.hpp"
 
 namespace ranks {
+
+namespace detail {
+struct NamespaceAccess;
+}  // namespace detail
 
 /// Each engine's store of named values, like the namespace an IPython engine keeps. Values keep
 /// their type: reading one as another type throws ranks::Error naming both, and leaves the
@@ -24,11 +29,16 @@ namespace ranks {
 class Namespace {
  public:
   /// Stores value under name (replacing what was there, whatever its type); moved in when given
-  /// as an rvalue. A C string is stored as a std::string.
+  /// as an rvalue. A C string or a std::string_view is stored as a std::string, a std::span<T>
+  /// as a std::vector<T>.
   template <class T>
   void set(const std::string& name, T&& value) {
     using V = detail::wire_t<std::remove_cvref_t<T>>;
-    put(name, typeid(V).name(), std::make_shared<V>(std::forward<T>(value)));
+    if constexpr (detail::is_span<std::remove_cvref_t<T>>::value) {
+      put(name, typeid(V).name(), std::make_shared<V>(value.begin(), value.end()));
+    } else {
+      put(name, typeid(V).name(), std::make_shared<V>(std::forward<T>(value)));
+    }
   }
   /// A copy of the value stored under name. Throws ranks::Error if there is none, or if it is
   /// not a T.
@@ -54,6 +64,7 @@ class Namespace {
   void clear() { values_.clear(); }
 
  private:
+  friend struct detail::NamespaceAccess;
   struct Value {
     const char* type;  // typeid(T).name(): static storage, equal across ranks of one binary
     std::shared_ptr<const void> object;
@@ -69,6 +80,20 @@ class Namespace {
 namespace detail {
 /// The namespace of this engine (execute, push, pull, scatter and gather use it).
 Namespace& engine_namespace();
+
+struct NamespaceAccess {
+  /// The T stored under name, to be overwritten in place, if the namespace alone holds it (no
+  /// share() or pull still reads it); else null.
+  template <class T>
+  static T* sole(Namespace& ns, const std::string& name) {
+    const auto it = ns.values_.find(name);
+    if (it == ns.values_.end() || it->second.object.use_count() != 1) return nullptr;
+    const char* type = typeid(T).name();
+    if (it->second.type != type && std::string_view(it->second.type) != type) return nullptr;
+    // Stored by set() as a T made with make_shared: only the handle is const.
+    return const_cast<T*>(static_cast<const T*>(it->second.object.get()));
+  }
+};
 }  // namespace detail
 
 }  // namespace ranks

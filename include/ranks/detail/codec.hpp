@@ -106,7 +106,7 @@ void encode(Writer& w, const T& v) {
     w.raw(&v, sizeof(T));
   } else if constexpr (std::is_empty_v<T> && std::is_default_constructible_v<T>) {
     // nothing to send
-  } else if constexpr (is_string<T>::value || vector_kind<T>::raw) {
+  } else if constexpr (is_string<T>::value || is_string_view<T>::value || vector_kind<T>::raw) {
     const std::size_t bytes = v.size() * sizeof(typename T::value_type);
     if (w.attach(v.data(), bytes)) {
       encode_size(w, v.size() | kAttached);
@@ -141,10 +141,12 @@ void decode(Reader& r, T& v) {
     if (field & kAttached) {
       const std::size_t n = field & ~kAttached;
       if (n > v.max_size()) throw Error("a received length is impossible (corrupt message)");
-      v.clear();
-      v.reserve(n);
-      prefer_huge_pages(v.data(), n * sizeof(E));
-      v.resize(n);
+      if (v.size() != n) {  // else received where it lies: no fresh pages to fault in
+        v.clear();
+        v.reserve(n);
+        prefer_huge_pages(v.data(), n * sizeof(E));
+        v.resize(n);
+      }
       r.attached(v.data(), n * sizeof(E));
     } else {
       const std::size_t n = field;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <set>
 #include <span>
@@ -154,6 +155,13 @@ class SingleJob final : public DynamicJob {
       pending_ = true;  // the controller queues the job again
       return;
     }
+    if (into_ && r.outcome.ok) {
+      try {
+        into_(r.payload);
+      } catch (...) {
+        return state_->fail(std::current_exception());
+      }
+    }
     settle(*state_, r);
   }
   void cancel(std::exception_ptr why) override {
@@ -161,10 +169,16 @@ class SingleJob final : public DynamicJob {
     pending_ = false;
     state_->fail(std::move(why));
   }
+  /// For a job that gives no value: what decodes its reply into the caller's memory
+  /// (pull_into), before the result is ready.
+  void decode_into(std::function<void(Reader&)> into) requires std::is_void_v<R> {
+    into_ = std::move(into);
+  }
 
  private:
   Message msg_;
   std::shared_ptr<State<R>> state_;
+  std::function<void(Reader&)> into_;
   Attempts tries_;
   bool rerun_lost_;
   std::chrono::nanoseconds timeout_;

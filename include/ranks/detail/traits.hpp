@@ -6,7 +6,9 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -14,10 +16,24 @@
 
 namespace ranks::detail {
 
+/// Views of another's memory (std::span, std::string_view): they travel as the elements they
+/// show, never as their pointer, and arrive as the container that owns such elements.
+template <class T>
+struct is_span : std::false_type {};
+template <class T, std::size_t N>
+struct is_span<std::span<T, N>> : std::true_type {};
+template <class T>
+struct is_string_view : std::false_type {};
+template <class C, class Tr>
+struct is_string_view<std::basic_string_view<C, Tr>> : std::true_type {};
+template <class T>
+inline constexpr bool is_view_v = is_span<T>::value || is_string_view<T>::value;
+
 /// True where a value travels as its bytes (as boost::mpi's is_mpi_datatype picks MPI types).
 template <class T>
-inline constexpr bool is_raw_v = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
-                                 !std::is_member_pointer_v<T> && !std::is_empty_v<T>;
+inline constexpr bool is_raw_v =
+    std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&
+    !std::is_empty_v<T> && !is_view_v<T>;
 
 template <class T>
 struct is_vector : std::false_type {};
@@ -56,14 +72,31 @@ struct vector_kind<std::vector<T, A>> {
   static constexpr bool raw = is_raw_element_v<T>;
   static constexpr bool other = !raw && !std::is_same_v<T, bool>;
 };
+/// A span is sent as the vector of its elements would be.
+template <class T, std::size_t N>
+struct vector_kind<std::span<T, N>> : vector_kind<std::vector<std::remove_cv_t<T>>> {};
 
 template <class T>
 inline constexpr bool is_c_string_v =
     std::is_same_v<std::decay_t<T>, const char*> || std::is_same_v<std::decay_t<T>, char*>;
 
-/// How an argument travels: C strings (and string literals) as std::string, the rest as is.
 template <class T>
-using wire_t = std::conditional_t<is_c_string_v<T>, std::string, std::decay_t<T>>;
+struct wire_type {
+  using type = std::conditional_t<is_c_string_v<T>, std::string, std::decay_t<T>>;
+};
+template <class T, std::size_t N>
+struct wire_type<std::span<T, N>> {
+  using type = std::vector<std::remove_cv_t<T>>;
+};
+template <class C, class Tr>
+struct wire_type<std::basic_string_view<C, Tr>> {
+  using type = std::basic_string<C, Tr>;
+};
+
+/// What an argument arrives as: C strings (and string literals) and string views as
+/// std::string, a std::span<T> as a std::vector<T>, the rest as is.
+template <class T>
+using wire_t = typename wire_type<std::decay_t<T>>::type;
 
 template <class T>
 decltype(auto) wire_value(const T& v) {

@@ -46,6 +46,25 @@ struct InViewTask {
   }
 };
 
+/// Stores the T that r holds under name. A vector or string pushed again over one of the same
+/// type that nothing else reads is received into it: no fresh pages when the length is the same.
+template <class T>
+void store_decoded(const std::string& name, Reader& r) {
+  Namespace& ns = engine_namespace();
+  if constexpr (vector_kind<T>::raw || is_string<T>::value) {
+    if (T* held = NamespaceAccess::sole<T>(ns, name)) {
+      try {
+        decode(r, *held);
+      } catch (...) {
+        ns.erase(name);  // half overwritten: gone rather than wrong
+        throw;
+      }
+      return;
+    }
+  }
+  ns.set(name, decode_value<T>(r));
+}
+
 /// push: items are a count, then (name, size, encoded T) per value.
 template <class T>
 struct PushTask {
@@ -55,7 +74,7 @@ struct PushTask {
       auto name = decode_value<std::string>(ctx.items);
       const std::size_t len = decode_size(ctx.items);
       Reader value(ctx.items.take(len), len);
-      engine_namespace().set(name, decode_value<T>(value));
+      store_decoded<T>(name, value);
     }
   }
 };
@@ -81,8 +100,8 @@ struct PullTask {
 template <class T>
 struct StoreTask {
   static void invoke(InvokeContext& ctx) {
-    auto name = decode_value<std::string>(ctx.in);
-    engine_namespace().set(name, decode_value<T>(ctx.in));
+    const auto name = decode_value<std::string>(ctx.in);
+    store_decoded<T>(name, ctx.in);
   }
 };
 
