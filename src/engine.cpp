@@ -268,7 +268,7 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
     if (!answer.receive(in)) {
       answer.progress();
       transport::poll_interrupt();
-      backoff.pause();
+      backoff.pause(!answer.outbox.empty());
       continue;
     }
     backoff.reset();

@@ -124,17 +124,18 @@ bool Controller::wait_until(const std::function<bool()>& done,
       ok = false;
       break;
     }
-    bool any = false;
+    bool any = false, sending = false;
     {
       auto lk = lock();
       any = poll();
       if (!any) watch_engines();
+      sending = !outbox_.empty();
     }
     run_callbacks();
     if (any) {
       backoff.reset();
     } else {
-      backoff.pause();
+      backoff.pause(sending);
     }
   }
   // Callbacks of what just finished run before the caller goes on (they may use its locals).

@@ -237,7 +237,7 @@ void Backoff::reset() {
   sleep_ = std::chrono::microseconds(0);
 }
 
-void Backoff::pause() {
+void Backoff::pause(bool sending) {
   using namespace std::chrono;
   const auto idle = steady_clock::now() - last_;
   // Spin for 2 us only (a reply that follows at once is seen at once), then yield: with more
@@ -254,7 +254,9 @@ void Backoff::pause() {
     sched_yield();
     return;
   }
-  const microseconds cap = idle < seconds(1) ? max_sleep_ : cold_sleep_;
+  // Over TCP a send moves only while its rank drives MPI: with data in flight a long sleep
+  // would stall it once the socket's buffer is full (a 64 MiB reply between hosts).
+  const microseconds cap = sending ? kSendingSleep : idle < seconds(1) ? max_sleep_ : cold_sleep_;
   sleep_ = std::min(cap, std::max(microseconds(20), sleep_ * 2));
   std::this_thread::sleep_for(sleep_);
 }

@@ -113,7 +113,10 @@ class Backoff {
     reset();
   }
   void reset();
-  void pause();
+  /// Waits a little, longer the longer nothing happened; `sending`: this rank has sends in
+  /// flight, so it sleeps no longer than kSendingSleep.
+  void pause(bool sending = false);
+  static constexpr std::chrono::microseconds kSendingSleep{50};
 
  private:
   std::chrono::steady_clock::time_point last_;

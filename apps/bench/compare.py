@@ -83,6 +83,17 @@ def targets(rows):
           0.80)
     ratio("bandwidth push(span)-pull_into: static / mpi-raw",
           v("bandwidth", "push-pull-into", "static"), raw_bw, 0.80)
+    # Across three emulated hosts (TCP between network namespaces), against raw MPI there.
+    raw_bw3 = v("bandwidth", "send-recv", "mpi-raw@3hosts")
+    ratio("3 hosts: latency dynamic / mpi-raw ping-pong", v("latency", "apply", "dynamic@3hosts"),
+          v("latency", "ping-pong", "mpi-raw@3hosts"), 1.5, higher=False)
+    ratio("3 hosts: bandwidth apply / mpi-raw", v("bandwidth", "apply", "dynamic@3hosts"), raw_bw3,
+          0.90)
+    ratio("3 hosts: bandwidth push(span)-pull_into / mpi-raw",
+          v("bandwidth", "push-pull-into", "static@3hosts"), raw_bw3, 0.90)
+    ratio("3 hosts: tiny chunk 1 dynamic / mpi-raw queue",
+          v("tiny", "chunksize-1", "dynamic@3hosts"), v("tiny", "chunksize-1", "mpi-raw@3hosts"),
+          0.40)
     # A vector of 1 M doubles on every engine, summed: times, so the ratios are theirs / ours.
     red = v("reduce", "reduce", "static")
     ratio("reduce: gather-then-sum on the controller / MPI_Reduce among engines (ms)",

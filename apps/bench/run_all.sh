@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole comparison in one go and prints one table:
 #   ranks (dynamic, static), serial, threads, OpenMP, hand-written MPI  (build/apps/ranks_bench)
+#   the same across three hosts emulated with network namespaces    (apps/bench/multihost.sh)
 #   multiprocessing.Pool, mpi4py.futures, ipyparallel, Dask distributed (apps/bench/peers)
 #
 #   apps/bench/run_all.sh [--workers W] [--repeat R] [--out DIR] [--quick]
@@ -33,6 +34,16 @@ timeout 300 build/apps/ranks_bench --workload startup --workers "$workers" \
   --json "$out/spawn.jsonl" >&2
 cat "$out/spawn.jsonl" >>"$results"
 timeout 120 mpirun -np $((workers + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
+
+echo "== across three emulated hosts (network namespaces, TCP): ranks and hand-written MPI" >&2
+rc=0
+apps/bench/multihost.sh "$out/multihost.jsonl" --repeat "$repeat" "${quick[@]}" \
+  2>"$out/multihost.log" || rc=$?
+if [ "$rc" -eq 0 ]; then
+  cat "$out/multihost.jsonl" >>"$results"
+else
+  echo "   not run (exit $rc: 77 is no root or no network namespaces); see $out/multihost.log" >&2
+fi
 
 echo "== a started cluster: ranks cluster start to engines waiting, then a program attached to it" >&2
 ranks=build/apps/ranks/ranks
