@@ -1,12 +1,15 @@
 #include "channel.hpp"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 #include "ranks/error.hpp"
@@ -20,13 +23,31 @@ namespace {
 constexpr std::uint64_t kCapacity = std::uint64_t{256} << 10;
 constexpr std::uint64_t kMarker = ~std::uint64_t{0};  // "the next message came by MPI"
 
+// The futex calls on a word in memory shared between processes (not FUTEX_PRIVATE).
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                std::chrono::microseconds most) {
+  const auto us = most.count();
+  const timespec ts{static_cast<std::time_t>(us / 1'000'000),
+                    static_cast<long>(us % 1'000'000) * 1000};
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
+}
+void futex_wake(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, 1, nullptr, nullptr, 0);
+}
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+              std::atomic<std::uint32_t>::is_always_lock_free);
+
 }  // namespace
 
 // One direction: a single writer advances head, a single reader tail (both count every byte
-// ever passed); the bytes live at their count modulo the capacity.
+// ever passed); the bytes live at their count modulo the capacity. A reader with nothing to
+// read may sleep on the bell (a futex): it says so in `asleep`, and the writer of a frame
+// rings it then.
 struct Channel::Ring {
   alignas(64) std::atomic<std::uint64_t> head;
   alignas(64) std::atomic<std::uint64_t> tail;
+  alignas(64) std::atomic<std::uint32_t> bell;
+  std::atomic<std::uint32_t> asleep;
   alignas(64) std::byte data[kCapacity];
 
   void copy_in(std::uint64_t at, const std::byte* p, std::size_t n) {
@@ -61,6 +82,8 @@ std::unique_ptr<Channel> Channel::create(MPI_Comm comm, int peer) {
   for (int i = 0; i < 2; ++i) {
     new (&rings[i].head) std::atomic<std::uint64_t>(0);
     new (&rings[i].tail) std::atomic<std::uint64_t>(0);
+    new (&rings[i].bell) std::atomic<std::uint32_t>(0);
+    new (&rings[i].asleep) std::atomic<std::uint32_t>(0);
   }
   return std::unique_ptr<Channel>(new Channel(name, map, size, true, comm, peer));
 }
@@ -99,8 +122,22 @@ bool Channel::write_frame(const std::byte* p, std::size_t n) {
   const std::uint64_t tail = out_->tail.load(std::memory_order_acquire);
   if (kCapacity - (head - tail) < n) return false;
   out_->copy_in(head, p, n);
-  out_->head.store(head + n, std::memory_order_release);
+  out_->head.store(head + n, std::memory_order_seq_cst);
+  if (out_->asleep.load(std::memory_order_seq_cst) != 0) {
+    out_->bell.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake(out_->bell);
+  }
   return true;
+}
+
+void Channel::wait(std::chrono::microseconds most) {
+  const std::uint32_t seen = in_->bell.load(std::memory_order_seq_cst);
+  in_->asleep.store(1, std::memory_order_seq_cst);
+  // A frame written before `asleep` was seen is here now; one written after it rings the bell.
+  if (in_->head.load(std::memory_order_seq_cst) == in_->tail.load(std::memory_order_relaxed) &&
+      waiting_.empty())
+    futex_wait(in_->bell, seen, most);
+  in_->asleep.store(0, std::memory_order_relaxed);
 }
 
 void Channel::send(Message msg, Outbox& outbox) {

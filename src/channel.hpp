@@ -11,6 +11,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -44,6 +45,9 @@ class Channel {
   /// Receives the next message, if one is in: its bytes from the ring (or, at a marker, by
   /// MPI), its attachments left in MPI until the decoder asks for them.
   bool try_recv(Incoming& in);
+  /// Sleeps until a message comes into the ring (the writer wakes this side) or `most` has
+  /// passed; at once if one is there. For the side that waits for work with nothing else to do.
+  void wait(std::chrono::microseconds most);
 
  private:
   struct Ring;

@@ -268,7 +268,7 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
     if (!answer.receive(in)) {
       answer.progress();
       transport::poll_interrupt();
-      backoff.pause(!answer.outbox.empty());
+      backoff.pause(!answer.outbox.empty(), answer.channel.get());
       continue;
     }
     backoff.reset();

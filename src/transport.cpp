@@ -5,6 +5,7 @@
 #include <cstring>
 #include <thread>
 
+#include "channel.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks::detail::transport {
@@ -237,7 +238,7 @@ void Backoff::reset() {
   sleep_ = std::chrono::microseconds(0);
 }
 
-void Backoff::pause(bool sending) {
+void Backoff::pause(bool sending, Channel* doorbell) {
   using namespace std::chrono;
   const auto idle = steady_clock::now() - last_;
   // Spin for 2 us only (a reply that follows at once is seen at once), then yield: with more
@@ -257,6 +258,10 @@ void Backoff::pause(bool sending) {
   // Over TCP a send moves only while its rank drives MPI: with data in flight a long sleep
   // would stall it once the socket's buffer is full (a 64 MiB reply between hosts).
   const microseconds cap = sending ? kSendingSleep : idle < seconds(1) ? max_sleep_ : cold_sleep_;
+  if (doorbell) {
+    doorbell->wait(cap);  // the next message wakes it: no need to wake up more often
+    return;
+  }
   sleep_ = std::min(cap, std::max(microseconds(20), sleep_ * 2));
   std::this_thread::sleep_for(sleep_);
 }

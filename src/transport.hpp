@@ -101,6 +101,8 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
 /// Sends and waits (for the last words of a rank).
 void send_now(MPI_Comm comm, int dest, Bytes msg);
 
+class Channel;
+
 /// Spin for 2 us after activity, then yield until 500 us (microsecond latency while work
 /// flows, without taking a core from a busy rank), then sleep with growing intervals up to
 /// max_sleep (an idle rank stays cool), and after a second of nothing up to cold_sleep (many
@@ -114,8 +116,9 @@ class Backoff {
   }
   void reset();
   /// Waits a little, longer the longer nothing happened; `sending`: this rank has sends in
-  /// flight, so it sleeps no longer than kSendingSleep.
-  void pause(bool sending = false);
+  /// flight, so it sleeps no longer than kSendingSleep. With a `doorbell` (the channel its work
+  /// comes by) it sleeps there instead, as long as it may, woken by the next message.
+  void pause(bool sending = false, Channel* doorbell = nullptr);
   static constexpr std::chrono::microseconds kSendingSleep{50};
 
  private:

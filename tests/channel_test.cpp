@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "transport.hpp"
@@ -92,6 +94,42 @@ TEST(Channel, messages_keep_their_order_both_ways) {
   outbox.drain();
   EXPECT_EQ(got, kMessages);
   transport::bcast(MPI_COMM_WORLD, name, 1);  // neither unmaps before the other is done
+}
+
+// An engine waiting for work sleeps on its ring's bell: the next message wakes it (well before
+// its 5 s are up), and with nothing coming the wait ends when its time does.
+TEST(Channel, a_waiting_side_is_woken_by_the_next_message) {
+  ASSERT_EQ(transport::size(MPI_COMM_WORLD), 2) << "run under mpirun -np 2";
+  const int peer = 1 - rank();
+  char name[256] = {};
+  std::unique_ptr<transport::Channel> ch;
+  if (rank() == 0) {
+    ch = transport::Channel::create(MPI_COMM_WORLD, peer);
+    std::strncpy(name, ch->name().c_str(), sizeof name - 1);
+  }
+  transport::bcast(MPI_COMM_WORLD, name, sizeof name);
+  if (rank() == 1) ch = transport::Channel::open(name, MPI_COMM_WORLD, peer);
+  transport::Outbox outbox;
+  transport::Incoming in;
+  using Clock = std::chrono::steady_clock;
+  if (rank() == 1) {
+    auto t0 = Clock::now();
+    ch->wait(std::chrono::milliseconds(30));  // nothing is sent yet
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(3));
+    EXPECT_FALSE(ch->try_recv(in));
+    MPI_Barrier(MPI_COMM_WORLD);  // rank 0 sends after a pause
+    t0 = Clock::now();
+    while (!ch->try_recv(in)) ch->wait(std::chrono::seconds(5));
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(4)) << "the message did not wake it";
+    EXPECT_EQ(in.data.size(), 8 + body_size(3));
+  } else {
+    MPI_Barrier(MPI_COMM_WORLD);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // rank 1 is asleep by now
+    std::vector<std::vector<std::byte>> keep;
+    ch->send(make(3, keep), outbox);
+    outbox.drain();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 int main(int argc, char** argv) {
