@@ -11,7 +11,12 @@ The model (one controller on a core of its own, one engine per core; see SCALING
   automatic chunks:        parts of at least max(t, P) with P = 100 us (the queue's floor), so
                            E(N, t) = min(1, max(t, P) / (N s))  (the engine's o spread over a part)
   controller memory:       M(N, q) = M0 + m N + b q   (q tasks waiting in its queue)
+  reduce among engines:    R(N) = r0 + r1 ceil(log2 N) with one engine per core (a tree: each
+                           step a transfer and a sum of the vector); here, where every engine
+                           shares two cores, all N - 1 steps queue: R(N) = r0 + r1 (N - 1),
+                           which is what the run fits (dview.reduce of 1 M doubles per engine)
 """
+import math
 import argparse
 import json
 import statistics
@@ -43,19 +48,31 @@ def fit(rows):
     c["o"] = c["s"]  # an engine does the mirror image of the controller's work per message
     rss = sorted((r["workers"], r["median"]) for r in pick(rows, "footprint", "controller-rss"))
     if len(rss) >= 2:
-        n = [x for x, _ in rss]
-        y = [v for _, v in rss]
-        mn, my = statistics.mean(n), statistics.mean(y)
-        slope = sum((a - mn) * (b - my) for a, b in zip(n, y)) / sum((a - mn) ** 2 for a in n)
-        c["m_mb"] = slope
-        c["m0_mb"] = my - slope * mn
+        c["m_mb"], c["m0_mb"] = line([x for x, _ in rss], [v for _, v in rss])
     per_task = [r["median"] for r in pick(rows, "footprint", "per-queued-task")]
     if per_task:
         c["b_bytes"] = statistics.median(per_task)
     engine = [r["median"] for r in pick(rows, "footprint", "engine-rss")]
     if engine:
         c["engine_mb"] = statistics.median(engine)
+    red = sorted({r["workers"]: r["median"] for r in pick(rows, "reduce", "reduce", "static")}.items())
+    if len(red) >= 2:
+        steps = [n - 1 for n, _ in red]
+        ms = [t for _, t in red]
+        c["r1_ms"], c["r0_ms"] = line(steps, ms)
     return c
+
+
+def line(x, y):
+    """Least-squares slope and intercept."""
+    mx, my = statistics.mean(x), statistics.mean(y)
+    slope = sum((a - mx) * (b - my) for a, b in zip(x, y)) / sum((a - mx) ** 2 for a in x)
+    return slope, my - slope * mx
+
+
+def reduce_ms(c, n):
+    """The reduce among n engines, one per core: a tree of ceil(log2 n) steps."""
+    return c["r0_ms"] + c["r1_ms"] * math.ceil(math.log2(n))
 
 
 def efficiency(c, n, t, chunked):
@@ -84,6 +101,10 @@ def main():
         print("\ncontroller memory (MB) with 10 queued tasks per engine")
         for n in COUNTS:
             print(f"{n:>8} {c['m0_mb'] + c['m_mb'] * n + c.get('b_bytes', 0) * 10 * n / 2**20:>10.1f}")
+    if "r1_ms" in c:
+        print("\nreduce of 1 M doubles per engine (ms), one engine per core")
+        for n in COUNTS:
+            print(f"{n:>8} {reduce_ms(c, n):>10.1f}")
     if a.plot:
         lines = []
         for chunked in (False, True):

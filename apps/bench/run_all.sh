@@ -24,18 +24,21 @@ mkdir -p "$out"
 results="$out/results.jsonl"
 : >"$results"
 
+# Each step says when it began (seconds since the start), so a slow one shows.
+step() { echo "== [${SECONDS}s] $*" >&2; }
+
 mkdir -p "$out/plots"
-echo "== ranks_bench (mpirun -np $((workers + 1)))" >&2
+step "ranks_bench (mpirun -np $((workers + 1)))"
 timeout 900 mpirun -np $((workers + 1)) --oversubscribe build/apps/ranks_bench \
   --repeat "$repeat" --json "$out/ranks.jsonl" --plot "$out/plots" "${quick[@]}" >&2
 cat "$out/ranks.jsonl" >>"$results"
-echo "== start-up: ranks spawning its engines (no mpirun), and a bare MPI send and receive" >&2
+step "start-up: ranks spawning its engines (no mpirun), and a bare MPI send and receive"
 timeout 300 build/apps/ranks_bench --workload startup --workers "$workers" \
   --json "$out/spawn.jsonl" >&2
 cat "$out/spawn.jsonl" >>"$results"
 timeout 120 mpirun -np $((workers + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
 
-echo "== across three emulated hosts (network namespaces, TCP): ranks and hand-written MPI" >&2
+step "across three emulated hosts (network namespaces, TCP): ranks and hand-written MPI"
 rc=0
 apps/bench/multihost.sh "$out/multihost.jsonl" --repeat "$repeat" "${quick[@]}" \
   2>"$out/multihost.log" || rc=$?
@@ -45,7 +48,7 @@ else
   echo "   not run (exit $rc: 77 is no root or no network namespaces); see $out/multihost.log" >&2
 fi
 
-echo "== a started cluster: ranks cluster start to engines waiting, then a program attached to it" >&2
+step "a started cluster: ranks cluster start to engines waiting, then a program attached to it"
 ranks=build/apps/ranks/ranks
 RANKS_PROFILE_DIR=$(mktemp -d)
 export RANKS_PROFILE_DIR
@@ -77,7 +80,7 @@ peer_options=(--workers "$workers" --repeat "$repeat" "${quick[@]}")
 run_peer() {  # name seconds command...: a peer with peer_options, its rows into the results
   local name=$1 seconds=$2
   shift 2
-  echo "== $name" >&2
+  step "$name"
   if ! (cd "$peers" && timeout "$seconds" "$@" "${peer_options[@]}") \
       >>"$results" 2>>"$out/$name.log"; then
     echo "   $name failed or is not installed; see $out/$name.log" >&2
@@ -89,17 +92,21 @@ run_peer ipyparallel 900 $py ipyparallel_peer.py
 run_peer dask 900 $py dask_peer.py
 
 # Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then
-# the peers with as many workers.
+# the peers with as many workers; and what an engine costs, and a reduce among all of them.
+# Three runs each (the medians of runs of 0.5 s barely move), so that the whole benchmark stays
+# within a quarter of an hour on two cores.
 counts=(8 16 32 64)
 [ ${#quick[@]} -eq 0 ] || counts=(8)
+sweep_repeat=$((repeat < 3 ? repeat : 3))
 for n in "${counts[@]}"; do
-  echo "== many engines: $n" >&2
+  step "many engines: $n"
   timeout 600 mpirun -np $((n + 1)) --oversubscribe build/apps/ranks_bench \
-    --workload many,footprint,idle,startup --backend threads,dynamic --repeat "$repeat" \
+    --workload many,footprint,idle,startup,reduce --backend threads,dynamic,static \
+    --repeat "$sweep_repeat" \
     --json "$out/many-$n.jsonl" "${quick[@]}" >&2
   cat "$out/many-$n.jsonl" >>"$results"
   timeout 120 mpirun -np $((n + 1)) --oversubscribe build/apps/bare_mpi >>"$results"
-  peer_options=(--workers "$n" --repeat "$repeat" --workload many "${quick[@]}")
+  peer_options=(--workers "$n" --repeat "$sweep_repeat" --workload many "${quick[@]}")
   run_peer "multiprocessing-many-$n" 300 $py multiprocessing_peer.py
   run_peer "mpi4py-many-$n" 300 mpirun -np $((n + 1)) --oversubscribe $py -m mpi4py.futures \
     mpi4py_peer.py
@@ -107,3 +114,4 @@ for n in "${counts[@]}"; do
 done
 
 $py apps/bench/compare.py "$results" --plot "$out/plots"
+step "done"
