@@ -121,6 +121,19 @@ TEST_F(Jobs, tiny_items_once_timed_go_in_few_large_parts) {
   EXPECT_FALSE(job.has_next());
 }
 
+TEST_F(Jobs, with_many_engines_parts_grow_so_the_controller_keeps_up) {
+  // 1 us items on 1024 engines: the floor is 1024 x 0.64 us / 0.9 = 728 us of work a part (not
+  // the 100 us that serve a few engines), while an even share of what is left is larger still.
+  const auto items = iota(1'000'000);
+  auto state = std::make_shared<MapState<int>>(items.size(), false);
+  SquareMap job(square, Items<int>{items, nullptr}, 0, state);
+  const Part first = next_part(job, 0, 1024);
+  Bytes buf;
+  Reply r = ok_reply(buf, 0, 1000 * first.len, squares(first.start, first.len));
+  job.deliver(first.key, r);
+  EXPECT_EQ(next_part(job, 1, 1024).len, 729u);  // with the 100 us floor: 245, its share
+}
+
 TEST_F(Jobs, short_parts_are_kept_deeper_in_flight) {
   const auto items = iota(100);
   auto state = std::make_shared<MapState<int>>(items.size(), false);

@@ -237,11 +237,11 @@ class DynamicMapJob final : public DynamicJob {
       const auto w = static_cast<std::size_t>(std::max(1, workers));
       const std::size_t ways = 2 * w * static_cast<std::size_t>(std::max(1, depth));
       len = (left + ways - 1) / ways;
-      // Once the time per item is known, no part is shorter than kMinPartNs (its round trip
+      // Once the time per item is known, no part is shorter than the floor (its round trip
       // would cost more than its work), up to an even share of what is left: tiny items go in
       // a few large parts, long ones still one by one at the end.
       if (item_ns_ > 0) {
-        const auto floor = static_cast<std::size_t>(kMinPartNs / item_ns_) + 1;
+        const auto floor = static_cast<std::size_t>(min_part_ns(workers) / item_ns_) + 1;
         len = std::max(len, std::min(floor, (left + w - 1) / w));
         if (left - std::min(len, left) < floor / 4) len = left;  // no tail of crumbs
       }
@@ -291,7 +291,14 @@ class DynamicMapJob final : public DynamicJob {
     encode_inputs(w, items_.view.data(), start, len);
   }
 
+  // The shortest part worth a message: 100 us, or with many engines long enough that the
+  // controller, kControllerNsPerPart a part, stays under 90 % busy serving them all (the
+  // scaling model of docs/SCALING.md: 0.7 ms at 1024 engines).
   static constexpr double kMinPartNs = 100'000;
+  static constexpr double kControllerNsPerPart = 640;
+  static double min_part_ns(int workers) {
+    return std::max(kMinPartNs, workers * kControllerNsPerPart / 0.9);
+  }
 
   TaskBody body_;
   Items<T> items_;
