@@ -43,11 +43,12 @@ def nap_count(us, workers, seconds):
     return int(min(max(seconds * 1e6 / us * workers, 4 * workers), 200_000))
 
 
-def many(backend, workers, r, quick, run, max_tasks=200_000):
+def many(backend, workers, r, quick, run, max_tasks=20_000):
     """The many-engines workload (ranks_bench --workload many): tasks sleeping 10 ms, 1 ms and
     100 us, one per message and in automatic chunks; run(tasks, chunksize) maps nap over tasks
-    (chunksize None: the tool's own or ceil(n / (4 workers))). A tool that pays about a
-    millisecond a task gives max_tasks, so that a run stays within minutes."""
+    (chunksize None: the tool's own or ceil(n / (4 workers))). At most max_tasks a run (the
+    Python tools manage tens of thousands of tasks a second at best; one that pays about a
+    millisecond a task gives fewer), so that the sweep stays within minutes."""
     for us in (10_000.0, 1000.0, 100.0):
         n = min(nap_count(us, workers, 0.05 if quick else 0.5), max_tasks)
         tasks = [us] * n

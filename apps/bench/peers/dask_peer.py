@@ -22,7 +22,7 @@ def main():
                 k = math.ceil(len(tasks) / (4 * w))  # Dask cuts no chunks: lists of k as tasks
                 chunks = [tasks[i:i + k] for i in range(0, len(tasks), k)]
                 return client.gather(client.map(nap_chunk, chunks, pure=False))
-            return many(B, w, r, a.quick, run, max_tasks=2000)  # about 1 ms a task, or more
+            return many(B, w, r, a.quick, run, max_tasks=500)  # 1-20 ms a task
         n1 = 200 if a.quick else 2000
 
         def one_task_per_element():
