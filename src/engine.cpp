@@ -26,10 +26,19 @@ namespace ranks::detail {
 
 namespace {
 int g_engine_id = -1;
+transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
 }  // namespace
 
 void set_engine_id(int id) { g_engine_id = id; }
 int current_engine_id() noexcept { return g_engine_id; }
+
+void finish_sends() {
+  if (g_outbox == nullptr) return;
+  // What the receiver has taken completes within microseconds (its acknowledgement is on the
+  // way); a send it has not started on is left, after 200 us, to finish in its own time.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+  while (!g_outbox->empty() && std::chrono::steady_clock::now() < until) g_outbox->progress();
+}
 
 namespace {
 
@@ -321,16 +330,20 @@ MPI_Comm g_link = MPI_COMM_NULL;
 MPI_Comm engine_link() { return g_link; }
 
 int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
+  transport::Outbox outbox;
   struct Serving {
-    explicit Serving(MPI_Comm c) { g_link = c; }
+    Serving(MPI_Comm c, transport::Outbox& o) {
+      g_link = c;
+      g_outbox = &o;
+    }
     ~Serving() {
       forget_engine_comms();
       g_link = MPI_COMM_NULL;
+      g_outbox = nullptr;
     }
-  } serving(comm);
+  } serving(comm, outbox);
   install_crash_handlers();
   keep_large_blocks();
-  transport::Outbox outbox;
   Answer answer{comm, outbox, nullptr};
   try {
     return serve_loop(comm, answer, tasks, output);

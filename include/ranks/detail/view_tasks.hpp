@@ -46,13 +46,22 @@ struct InViewTask {
   }
 };
 
+/// On an engine: waits a little for its sends that the receiver has taken to complete, so that
+/// the values they read in place (a pull's reply) are let go. Elsewhere nothing.
+void finish_sends();
+
 /// Stores the T that r holds under name. A vector or string pushed again over one of the same
 /// type that nothing else reads is received into it: no fresh pages when the length is the same.
 template <class T>
 void store_decoded(const std::string& name, Reader& r) {
   Namespace& ns = engine_namespace();
   if constexpr (vector_kind<T>::raw || is_string<T>::value) {
-    if (T* held = NamespaceAccess::sole<T>(ns, name)) {
+    T* held = NamespaceAccess::sole<T>(ns, name);
+    if (held == nullptr && ns.contains(name)) {  // a reply still sending it, perhaps
+      finish_sends();
+      held = NamespaceAccess::sole<T>(ns, name);
+    }
+    if (held != nullptr) {
       try {
         decode(r, *held);
       } catch (...) {
