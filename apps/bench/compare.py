@@ -76,6 +76,12 @@ def targets(rows):
     thr = v("imbalance", "efficiency", "threads")
     if eff is not None and thr is not None:
         checks.append(("imbalance: threads - dynamic", thr - eff, 0.02, thr - eff <= 0.02))
+    # Short busy tasks on the engines of the run: efficiency against the ideal time.
+    for variant, backend, goal in (("10us", "dynamic", 0.90),
+                                   ("100us", "dynamic-chunksize-1", 0.85)):
+        eff = v("task-length", variant, backend)
+        checks.append((f"task-length {variant} {backend}: efficiency", eff, goal,
+                       None if eff is None else eff >= goal))
     raw_bw = v("bandwidth", "send-recv", "mpi-raw")
     # Into fresh vectors (what apply and pull return), then into memory both sides already own.
     ratio("bandwidth apply: dynamic / mpi-raw", v("bandwidth", "apply", "dynamic"), raw_bw, 0.80)
