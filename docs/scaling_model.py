@@ -8,8 +8,9 @@ The model (one controller on a core of its own, one engine per core; see SCALING
   s   the controller's time per message (a part sent, its reply received and recorded)
   o   an engine's time per part besides the task (receive, decode, reply)
   one task per message:    E(N, t) = t / (t + o) * min(1, t / (N s))
-  automatic chunks:        parts of at least max(t, P) with P = 100 us (the queue's floor), so
-                           E(N, t) = min(1, max(t, P) / (N s))  (the engine's o spread over a part)
+  automatic chunks:        parts of at least max(t, P(N)), the queue's floor P(N) = max(100 us,
+                           N s' / 0.9) with s' = 0.64 us (include/ranks/detail/jobs.hpp), so
+                           E(N, t) = min(1, max(t, P(N)) / (N s))  (o spread over a part)
   controller memory:       M(N, q) = M0 + m N + b q   (q tasks waiting in its queue)
   reduce among engines:    R(N) = r0 + r1 ceil(log2 N) with one engine per core (a tree: each
                            step a transfer and a sum of the vector); here, where every engine
@@ -25,6 +26,11 @@ import subprocess
 LENGTHS = [10e-6, 100e-6, 1e-3, 10e-3, 100e-3, 1.0]  # task lengths, seconds
 COUNTS = [2, 8, 16, 32, 64, 256, 1024, 4096]
 FLOOR = 100e-6  # kMinPartNs of the dynamic queue (include/ranks/detail/jobs.hpp)
+PER_PART = 0.64e-6  # its kControllerNsPerPart: the floor grows to keep the controller < 90 % busy
+
+
+def floor(n):
+    return max(FLOOR, n * PER_PART / 0.9)
 
 
 def load(path):
@@ -77,7 +83,7 @@ def reduce_ms(c, n):
 
 def efficiency(c, n, t, chunked):
     if chunked:
-        return min(1.0, max(t, FLOOR) / (n * c["s"]))
+        return min(1.0, max(t, floor(n)) / (n * c["s"]))
     return t / (t + c["o"]) * min(1.0, t / (n * c["s"]))
 
 
