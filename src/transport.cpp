@@ -259,7 +259,9 @@ void Backoff::pause(bool sending, Channel* doorbell) {
   // would stall it once the socket's buffer is full (a 64 MiB reply between hosts).
   const microseconds cap = sending ? kSendingSleep : idle < seconds(1) ? max_sleep_ : cold_sleep_;
   if (doorbell) {
-    doorbell->wait(cap);  // the next message wakes it: no need to wake up more often
+    // The next message wakes it: it looks up only for what comes another way (a cluster's
+    // stop) every 50 ms, or for its own sends in flight every kSendingSleep.
+    doorbell->wait(sending ? cap : std::max(cap, kDoorbellColdSleep));
     return;
   }
   sleep_ = std::min(cap, std::max(microseconds(20), sleep_ * 2));

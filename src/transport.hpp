@@ -120,6 +120,7 @@ class Backoff {
   /// comes by) it sleeps there instead, as long as it may, woken by the next message.
   void pause(bool sending = false, Channel* doorbell = nullptr);
   static constexpr std::chrono::microseconds kSendingSleep{50};
+  static constexpr std::chrono::microseconds kDoorbellColdSleep{50'000};
 
  private:
   std::chrono::steady_clock::time_point last_;
