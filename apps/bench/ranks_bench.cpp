@@ -102,12 +102,12 @@ class Bench {
     if (want("latency")) latency();
     if (want("imbalance")) imbalance();
     if (want("bandwidth")) bandwidth();
-    if (want("reduce")) reduce();
     if (want("idle")) idle();
     if (want("scaling")) scaling();
     if (want("task-length")) task_length();
     if (want("many")) many();
-    if (want("footprint")) footprint();
+    if (want("footprint")) footprint();  // after many has used the rings, before reduce's data
+    if (want("reduce")) reduce();
     if (want("startup")) startup();
     if (!o_.plot.empty()) timeline();
     if (!o_.json.empty()) report_.write_json(o_.json);
