@@ -2,7 +2,9 @@
 """The scaling model of docs/SCALING.md: its constants fitted to one benchmark run (JSON lines
 of ranks_bench, from ./run.sh bench), its predictions printed as a table and drawn.
 
-    docs/scaling_model.py RESULTS.jsonl [--plot FILE.png]
+    docs/scaling_model.py RESULTS.jsonl [MORE.jsonl ...] [--plot FILE.png]
+
+Rows of a later file replace those of the same workload, variant, backend and engines.
 
 The model (one controller on a core of its own, one engine per core; see SCALING.md):
   s   the controller's time per message (a part sent, its reply received and recorded)
@@ -33,9 +35,15 @@ def floor(n):
     return max(FLOOR, n * PER_PART / 0.9)
 
 
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+def load(paths):
+    rows = {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    rows[(r["workload"], r["variant"], r["backend"], r["workers"])] = r
+    return list(rows.values())
 
 
 def pick(rows, workload, variant, backend="dynamic", workers=None):
@@ -93,7 +101,7 @@ def label(t):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("results")
+    p.add_argument("results", nargs="+")
     p.add_argument("--plot")
     a = p.parse_args()
     c = fit(load(a.results))
