@@ -50,10 +50,8 @@ void check(int i, transport::Incoming& in) {
   }
 }
 
-}  // namespace
-
-TEST(Channel, messages_keep_their_order_both_ways) {
-  ASSERT_EQ(transport::size(MPI_COMM_WORLD), 2) << "run under mpirun -np 2";
+// The two ranks' ends of one channel: rank 0 makes it, rank 1 opens it by name.
+std::unique_ptr<transport::Channel> connect_pair() {
   const int peer = 1 - rank();
   char name[256] = {};
   std::unique_ptr<transport::Channel> ch;
@@ -63,6 +61,14 @@ TEST(Channel, messages_keep_their_order_both_ways) {
   }
   transport::bcast(MPI_COMM_WORLD, name, sizeof name);
   if (rank() == 1) ch = transport::Channel::open(name, MPI_COMM_WORLD, peer);
+  return ch;
+}
+
+}  // namespace
+
+TEST(Channel, messages_keep_their_order_both_ways) {
+  ASSERT_EQ(transport::size(MPI_COMM_WORLD), 2) << "run under mpirun -np 2";
+  const auto ch = connect_pair();
 
   // Both sides send and receive at once, so that rings fill and wait for room.
   constexpr int kMessages = 3000;
@@ -93,22 +99,14 @@ TEST(Channel, messages_keep_their_order_both_ways) {
   }
   outbox.drain();
   EXPECT_EQ(got, kMessages);
-  transport::bcast(MPI_COMM_WORLD, name, 1);  // neither unmaps before the other is done
+  MPI_Barrier(MPI_COMM_WORLD);  // neither unmaps before the other is done
 }
 
 // An engine waiting for work sleeps on its ring's bell: the next message wakes it (well before
 // its 5 s are up), and with nothing coming the wait ends when its time does.
 TEST(Channel, a_waiting_side_is_woken_by_the_next_message) {
   ASSERT_EQ(transport::size(MPI_COMM_WORLD), 2) << "run under mpirun -np 2";
-  const int peer = 1 - rank();
-  char name[256] = {};
-  std::unique_ptr<transport::Channel> ch;
-  if (rank() == 0) {
-    ch = transport::Channel::create(MPI_COMM_WORLD, peer);
-    std::strncpy(name, ch->name().c_str(), sizeof name - 1);
-  }
-  transport::bcast(MPI_COMM_WORLD, name, sizeof name);
-  if (rank() == 1) ch = transport::Channel::open(name, MPI_COMM_WORLD, peer);
+  const auto ch = connect_pair();
   transport::Outbox outbox;
   transport::Incoming in;
   using Clock = std::chrono::steady_clock;
