@@ -257,13 +257,13 @@ void Backoff::pause(bool sending, Channel* doorbell) {
   }
   // Over TCP a send moves only while its rank drives MPI: with data in flight a long sleep
   // would stall it once the socket's buffer is full (a 64 MiB reply between hosts).
-  const microseconds cap = sending ? kSendingSleep : idle < seconds(1) ? max_sleep_ : cold_sleep_;
   if (doorbell) {
     // The next message wakes it: it looks up only for what comes another way (a cluster's
     // stop) every 50 ms, or for its own sends in flight every kSendingSleep.
-    doorbell->wait(sending ? cap : std::max(cap, kDoorbellColdSleep));
+    doorbell->wait(sending ? kSendingSleep : kDoorbellColdSleep);
     return;
   }
+  const microseconds cap = sending ? kSendingSleep : idle < seconds(1) ? max_sleep_ : cold_sleep_;
   sleep_ = std::min(cap, std::max(microseconds(20), sleep_ * 2));
   std::this_thread::sleep_for(sleep_);
 }
