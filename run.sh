@@ -37,7 +37,7 @@ if [ "$what" = lint ]; then
     -DRANKS_BUILD_APPS=ON >/dev/null
   # GCC's flags that clang does not know (ranks_add_executable's -fno-gnu-unique) are dropped.
   sed -i 's/ -fno-gnu-unique//g' build-lint/compile_commands.json
-  files=(src/*.cpp apps/lab6*.cpp apps/ranks/*.cpp)
+  files=(src/*.cpp src/*/*.cpp apps/lab6*.cpp apps/ranks/*.cpp)
   printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p build-lint --quiet
   echo "clang-tidy: ${#files[@]} files clean"
   exit 0

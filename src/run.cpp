@@ -10,15 +10,15 @@
 #include <typeinfo>
 #include <vector>
 
-#include "attach.hpp"
-#include "controller.hpp"
-#include "engine.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
+#include "controller/controller.hpp"
+#include "controller/roster.hpp"
+#include "door/attach.hpp"
+#include "engine/engine.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
-#include "registry_table.hpp"
-#include "roster.hpp"
-#include "transport.hpp"
+#include "registry/registry_table.hpp"
+#include "transport/transport.hpp"
 
 namespace ranks {
 

@@ -1,7 +1,7 @@
 // The shared-memory channel between a controller and an engine on one host, under mpirun -np
 // 2: messages of every size keep their order both ways (small ones through the ring, large ones
 // by MPI behind a marker), attachments follow their message, and the ring wraps around.
-#include "channel.hpp"
+#include "transport/channel.hpp"
 
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "transport.hpp"
+#include "transport/transport.hpp"
 
 namespace {
 

@@ -1,13 +1,13 @@
 // Loading a program's code on an engine of a started cluster: by path, checked by build id,
 // with a message that says what to do when it cannot be. No MPI.
-#include "code.hpp"
+#include "registry/code.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "modules.hpp"
-#include "registry_table.hpp"
+#include "registry/modules.hpp"
+#include "registry/registry_table.hpp"
 #include "throws.hpp"
 
 namespace {

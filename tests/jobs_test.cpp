@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ranks/detail/error_report.hpp"
-#include "registry_table.hpp"
+#include "registry/registry_table.hpp"
 #include "throws.hpp"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <ranks/ranks.hpp>
 #include <string>
 
-#include "registry_table.hpp"
+#include "registry/registry_table.hpp"
 #include "throws.hpp"
 
 namespace {

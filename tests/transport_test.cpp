@@ -1,6 +1,6 @@
 // What transport makes of a failed MPI call. Open MPI refuses MPI_Error_string before MPI_Init,
 // so the suite initialises MPI as a singleton (no mpirun needed).
-#include "transport.hpp"
+#include "transport/transport.hpp"
 
 #include <gtest/gtest.h>
 

@@ -18,11 +18,11 @@
 #include <sstream>
 #include <thread>
 
-#include "door.hpp"
-#include "host.hpp"
-#include "profile.hpp"
+#include "base/host.hpp"
+#include "door/door.hpp"
+#include "door/profile.hpp"
 #include "ranks/error.hpp"
-#include "registry_table.hpp"
+#include "registry/registry_table.hpp"
 
 namespace ranks::cli {
 

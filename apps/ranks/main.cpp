@@ -8,7 +8,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "cluster.hpp"
+#include "cluster/cluster.hpp"
 #include "cluster_commands.hpp"
 #include "ranks/error.hpp"
 

@@ -1,0 +1,138 @@
+// Reductions among a view's engines (detail/reduce.hpp): a communicator of exactly those
+// engines, made by them alone (MPI_Comm_create_group over their link), an agreement that each
+// holds the value, then one MPI_Reduce or MPI_Allreduce.
+
+#include "ranks/detail/reduce.hpp"
+
+#include <mpi.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/controller.hpp"
+#include "engine/engine.hpp"
+#include "ranks/error.hpp"
+#include "ranks/run.hpp"
+#include "transport/transport.hpp"
+
+namespace ranks::detail {
+
+namespace {
+
+MPI_Datatype datatype_of(const ReduceSpec& s, MPI_Datatype* made) {
+  switch (s.kind) {
+    case ElemKind::kInt32:
+      return MPI_INT32_T;
+    case ElemKind::kInt64:
+      return MPI_INT64_T;
+    case ElemKind::kUInt32:
+      return MPI_UINT32_T;
+    case ElemKind::kUInt64:
+      return MPI_UINT64_T;
+    case ElemKind::kFloat:
+      return MPI_FLOAT;
+    case ElemKind::kDouble:
+      return MPI_DOUBLE;
+    case ElemKind::kBytes:
+      break;
+  }
+  MPI_Type_contiguous(static_cast<int>(s.elem_size), MPI_BYTE, made);
+  MPI_Type_commit(made);
+  return *made;
+}
+
+// MPI's user operations carry no state: the one running on this thread is named here.
+thread_local const ReduceSpec* t_running = nullptr;
+
+void user_op(void* in, void* inout, int* len, MPI_Datatype*) {
+  t_running->combine(in, inout, static_cast<std::size_t>(*len));
+}
+
+// What one engine's entry {engine, problem, length} of the agreement says is wrong, against
+// the first engine's.
+std::string reduce_problem(const std::string& name, const std::int64_t* first,
+                           const std::int64_t* e) {
+  const std::string what = "reduce of '" + name + "': ";
+  if (e[1] == 1)
+    return what + "engine " + std::to_string(e[0]) + " has no value named '" + name +
+           "'; push it to every engine of the view first";
+  if (e[1] == 2)
+    return what + "engine " + std::to_string(e[0]) + " holds '" + name +
+           "' as another type than the reduction's (pull it with that type to see which)";
+  return what + "the vectors differ in length (engine " + std::to_string(first[0]) + " has " +
+         std::to_string(first[2]) + " elements, engine " + std::to_string(e[0]) + " has " +
+         std::to_string(e[2]) + "); a reduction combines them element by element";
+}
+
+}  // namespace
+
+void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int problem,
+                     std::int64_t length) {
+  MPI_Comm comm = engines_comm(ranks);
+  const int n = transport::size(comm);
+  const std::int64_t mine[3] = {ranks::engine_id(), problem, length};
+  std::vector<std::int64_t> all(3 * static_cast<std::size_t>(n));
+  transport::check(MPI_Allgather(mine, 3, MPI_INT64_T, all.data(), 3, MPI_INT64_T, comm),
+                   "MPI_Allgather");
+  const auto entry = [&](int i) { return &all[3 * static_cast<std::size_t>(i)]; };
+  // Missing values and wrong types first, on every engine alike, then the lengths.
+  for (int i = 0; i < n; ++i)
+    if (entry(i)[1] != 0) throw Error(reduce_problem(name, entry(0), entry(i)));
+  for (int i = 1; i < n; ++i)
+    if (entry(i)[2] != entry(0)[2]) throw Error(reduce_problem(name, entry(0), entry(i)));
+}
+
+int reduce_on_engines(const ReduceSpec& s) {
+  MPI_Comm comm = engines_comm(*s.ranks);
+  MPI_Datatype made = MPI_DATATYPE_NULL;
+  const MPI_Datatype type = datatype_of(s, &made);
+  MPI_Op op = MPI_OP_NULL;
+  bool own_op = false;
+  switch (s.op) {
+    case ReduceOp::kSum:
+      op = MPI_SUM;
+      break;
+    case ReduceOp::kProd:
+      op = MPI_PROD;
+      break;
+    case ReduceOp::kMin:
+      op = MPI_MIN;
+      break;
+    case ReduceOp::kMax:
+      op = MPI_MAX;
+      break;
+    case ReduceOp::kUser:
+      MPI_Op_create(&user_op, 0, &op);  // not commutative: combined in rank order
+      own_op = true;
+      break;
+  }
+  t_running = &s;
+  const int count = static_cast<int>(s.count);
+  const int rc = s.all ? MPI_Allreduce(s.in, s.out, count, type, op, comm)
+                       : MPI_Reduce(s.in, s.out, count, type, op, 0, comm);
+  t_running = nullptr;
+  if (own_op) MPI_Op_free(&op);
+  if (made != MPI_DATATYPE_NULL) MPI_Type_free(&made);
+  transport::check(rc, s.all ? "MPI_Allreduce" : "MPI_Reduce");
+  return transport::rank(comm);
+}
+
+std::vector<int> common_link_ranks(const Group& g) {
+  return the_controller("DirectView").common_link_ranks(g);
+}
+
+std::vector<int> Controller::common_link_ranks(const Group& g) {
+  auto lk = lock();
+  std::vector<int> ranks;
+  int link = -1;
+  for (int e : g.engines) {
+    const Member& m = roster_.member(e);
+    if (!m.alive || (link >= 0 && m.link != link)) return {};
+    link = m.link;
+    ranks.push_back(m.rank);
+  }
+  return ranks;
+}
+
+}  // namespace ranks::detail

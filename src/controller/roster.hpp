@@ -1,0 +1,133 @@
+#pragma once
+
+// The engines the controller knows: how they came (the job's own ranks, or spawned), how to
+// reach each (a communicator and a rank in it), where it runs, and whether it still lives. Both
+// halves of the start-up handshake that admits engines are here.
+
+#include <mpi.h>
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "transport/transport.hpp"
+
+namespace ranks::detail {
+
+/// How a set of engines came to the controller.
+enum class Origin {
+  kWorld,     // ranks 1.. of the job the controller was started in (mpirun, srun)
+  kSpawned,   // started by the controller (MPI_Comm_spawn)
+  kAttached,  // a started cluster's, connected to (MPI_Comm_connect)
+  kRelayed,   // a started cluster's across hosts, reached through its hub (no communicator)
+};
+
+/// A communicator that reaches engines: the controller is its rank 0, and engines
+/// first .. first + count - 1 are its ranks 1 .. count.
+struct Link {
+  MPI_Comm comm = MPI_COMM_NULL;
+  Origin origin = Origin::kWorld;
+  transport::Spawned spawned;  // kSpawned, kAttached: what release() lets go of
+  int first = 0;
+  int count = 0;
+  bool survives = false;  // the job goes on when one of these engines dies
+};
+
+/// Whether Open MPI was told to keep a job whose process died (mpirun --enable-recovery, or
+/// OMPI_MCA_orte_enable_recovery=1 in the environment, which ranks sets for engines it spawns).
+bool recovery_enabled();
+
+/// One engine as the controller knows it.
+struct Member {
+  int link = 0;  // index in Roster::links()
+  int rank = 0;  // in that link's communicator
+  std::string host;
+  int pid = 0;
+  bool local = false;  // on the controller's host, where its death shows in /proc at once
+  bool alive = true;
+  bool reported = false;  // its death seen by newly_dead()
+  int signal = 0;         // what ended it, once it is dead
+};
+
+class Roster {
+ public:
+  /// args: the program's arguments, given to spawned engines.
+  explicit Roster(std::vector<std::string> args);
+  Roster(const Roster&) = delete;
+  Roster& operator=(const Roster&) = delete;
+
+  /// Admits the engines started with the controller (ranks 1.. of MPI_COMM_WORLD) once they
+  /// prove they run this binary; false (having said which do not) otherwise.
+  bool adopt_world();
+  /// Spawns n engines of this binary and admits them. Throws ranks::Error when spawning is
+  /// turned off (RANKS_SPAWN=0) or fails, with the reason.
+  void spawn(int n);
+  /// Connects to the engines of a started cluster, waiting at `port`, and admits them once they
+  /// have loaded this program's code; false (having said why) if they cannot.
+  bool attach(const std::string& port, const std::string& cluster);
+  /// Admits the engines of a started cluster that its hub relays to, having admitted them for
+  /// this program: their hosts and pids, in rank order.
+  void attach_relayed(const std::string& cluster,
+                      const std::vector<std::pair<std::string, int>>& engines);
+  /// The started cluster whose engines these are, if they are.
+  [[nodiscard]] const std::string& cluster() const { return cluster_; }
+
+  [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
+  [[nodiscard]] const Member& member(int engine) const {
+    return members_[static_cast<std::size_t>(engine)];
+  }
+  [[nodiscard]] const Link& link_of(int engine) const {
+    return links_[static_cast<std::size_t>(member(engine).link)];
+  }
+  [[nodiscard]] const std::deque<Link>& links() const { return links_; }
+
+  /// Engines of this host that died (killed, crashed) since the last call, each reported once;
+  /// looks at most every 200 ms. They are still listed alive: lose() them.
+  std::vector<int> newly_dead();
+
+  /// Marks an engine dead, of signal sig (its life line, its host or its cluster said so).
+  void lose(int engine, int sig = 9) {
+    Member& m = members_[static_cast<std::size_t>(engine)];
+    if (m.alive) m.signal = sig;
+    m.alive = false;
+  }
+  [[nodiscard]] int alive_count() const;
+
+  /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still
+  /// run (a started cluster's, left to finish into nothing): let go without waiting for them.
+  void release(bool give_up = false);
+
+ private:
+  bool adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned);
+
+  std::vector<std::string> args_;
+  std::deque<Link> links_;
+  std::vector<Member> members_;
+  std::chrono::steady_clock::time_point last_look_{};
+  std::string cluster_;
+};
+
+/// Loads the program code at path with build id build; returns "" or why it cannot.
+using CodeLoader = std::string (*)(const std::string& path, const std::string& build);
+
+/// The engine's half of the handshake, on rank `transport::rank(comm)` of the controller's
+/// communicator: this engine's id, or -1 when the controller refused the job. An engine of a
+/// started cluster passes `load`, to load the attaching program's code first.
+int join_controller(MPI_Comm comm, CodeLoader load = nullptr);
+
+/// The controller's half of the handshake, turning every engine of comm away (a started
+/// cluster's hub, standing in for a client that vanished after it was let in).
+void refuse_engines(MPI_Comm comm);
+
+/// What a started cluster's hub learns when it admits engines for a program that it relays to.
+struct Admission {
+  std::vector<std::pair<std::string, int>> engines;  // host and pid, in rank order
+  std::vector<std::string> problems;                 // why engines cannot run it (then none is)
+};
+/// The controller's half of the handshake, done by a hub for a program that reaches the
+/// engines through it: the program's identity hash and code stand in for the hub's own.
+Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string& code_path,
+                            const std::string& code_build);
+
+}  // namespace ranks::detail

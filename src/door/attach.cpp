@@ -1,0 +1,165 @@
+#include "door/attach.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/host.hpp"
+#include "base/log.hpp"
+#include "ranks/error.hpp"
+#include "registry/registry_table.hpp"
+#include "transport/transport.hpp"
+
+namespace ranks::detail::cluster {
+
+namespace {
+
+bool under_launcher() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+// Whether the profile's hub answers at its door, within a short wait.
+bool answers(const Profile& p) {
+  if (p.door.empty() || p.state != "ready") return false;
+  try {
+    DoorClient door(p.door, p.key, std::chrono::milliseconds(500));
+    return door.request({{"op", "ping"}}, std::chrono::milliseconds(1000)).value("ok", false);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Source engines_source() {
+  if (under_launcher()) return {Source::Kind::kJob, {}};
+  const char* chosen = std::getenv("RANKS_CLUSTER");
+  if (chosen && std::string(chosen) == "none") return {Source::Kind::kSpawn, {}};
+  if (chosen && *chosen) {
+    const auto p = load_profile(chosen);
+    if (!p)
+      throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but there is no such cluster (" +
+                  profile_dir(chosen) + "); start it with ranks cluster start --profile " + chosen +
+                  ", or unset RANKS_CLUSTER");
+    if (!answers(*p))
+      throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but cluster '" + chosen +
+                  "' does not answer at " + p->door + "; ranks cluster status --profile " + chosen +
+                  " says more");
+    return {Source::Kind::kCluster, chosen};
+  }
+  if (const auto p = load_profile("default"); p && answers(*p))
+    return {Source::Kind::kCluster, "default"};
+  return {Source::Kind::kSpawn, {}};
+}
+
+Attachment::Attachment(const std::string& cluster) {
+  auto p = load_profile(cluster);
+  if (!p) throw Error("there is no cluster '" + cluster + "'");
+  profile_ = std::move(*p);
+  // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
+  // ompi-server; MPI reads this when it starts.
+  // (A program the hub relays to needs none of it.)
+  if (!profile_.ompi_server_uri.empty() && profile_.mode != "relay")
+    ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
+  // The choices the cluster's engines were started with (the point-to-point layer they use),
+  // unless this program's environment says otherwise.
+  for (const auto& [name, value] : profile_.client_mca)
+    ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
+}
+
+void Attachment::enter() {
+  const ProgramCode code = program_code();
+  if (!code.problem.empty())
+    throw Error("this program cannot run on the engines of cluster '" + profile_.name +
+                "': " + code.problem);
+  door_ = std::make_unique<DoorClient>(profile_.door, profile_.key, std::chrono::seconds(5));
+  // Where the hub relays, it admits the engines for this program: it needs what the program
+  // would say in the handshake.
+  json reply = door_->request({{"op", "attach"},
+                               {"program", self_exe()},
+                               {"pid", static_cast<int>(::getpid())},
+                               {"host", host_name()},
+                               {"code", {{"path", code.path}, {"build", code.build_id}}},
+                               {"identity", identity(IdentityOf::kCode).hash}},
+                              std::chrono::seconds(30));
+  bool said = false;
+  while (reply.value("ok", false) && reply.value("wait", false)) {
+    if (!said) {
+      const json by = reply.value("attached", json::object());
+      const std::string who = by.value("program", "another program") + " (pid " +
+                              std::to_string(by.value("pid", 0)) + " on " + by.value("host", "?") +
+                              ")";
+      log_line("cluster '" + profile_.name + "' " +
+               (reply.value("gone", false)
+                    ? "finishes the running tasks of " + who + ", which died; waiting for them"
+                    : "serves " + who + "; waiting for it to finish"));
+      said = true;
+    }
+    std::optional<json> next;
+    while (!next) next = door_->poll(std::chrono::seconds(1));
+    reply = *next;
+  }
+  if (!reply.value("ok", false))
+    throw Error("cluster '" + profile_.name +
+                "' refused this program: " + reply.value("error", std::string("no reason given")));
+  entry_.relayed = reply.value("mode", "") == "relay";
+  entry_.port = reply.value("port", "");
+  for (const auto& e : reply.value("engine_list", json::array()))
+    entry_.engines.push_back({e.value("host", ""), e.value("pid", 0)});
+  if (entry_.relayed) door_->inbox().unlimit();
+}
+
+void Attachment::pump() {
+  if (!door_) return;
+  bool open = door_->inbox().fill(door_->fd());
+  try {
+    while (auto f = door_->inbox().take()) {
+      if (f->relayed) {
+        relayed_.emplace_back(f->rank, std::make_unique<Relayed>(std::move(f->body)));
+      } else {
+        events_.push_back(json::parse(f->body));
+      }
+    }
+  } catch (const std::exception&) {
+    open = false;
+  }
+  if (!open) {
+    events_.push_back({{"event", "stopping"}});  // the hub is gone
+    door_.reset();
+  }
+}
+
+std::vector<json> Attachment::events() {
+  pump();
+  std::vector<json> out(events_.begin(), events_.end());
+  events_.clear();
+  return out;
+}
+
+void Attachment::send_relayed(int rank, Message msg) {
+  if (!door_) throw Error("cluster '" + profile_.name + "' is gone");
+  transport::finish(msg);
+  cluster::send_relayed(door_->fd(), rank, msg.bytes, msg.attachments);
+}
+
+std::unique_ptr<Relayed> Attachment::next_relayed(int& rank) {
+  if (relayed_.empty()) pump();
+  if (relayed_.empty()) return nullptr;
+  auto [r, m] = std::move(relayed_.front());
+  relayed_.pop_front();
+  rank = r;
+  return std::move(m);
+}
+
+void Attachment::leave() {
+  if (!door_) return;
+  try {
+    door_->send({{"op", "detach"}});
+  } catch (const Error&) {
+  }
+  door_.reset();
+}
+
+}  // namespace ranks::detail::cluster

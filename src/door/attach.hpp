@@ -1,0 +1,77 @@
+#pragma once
+
+// A program's side of a started cluster: where its engines come from (decided once, before MPI
+// starts) and, when they are a cluster's, its connection to the cluster's hub for as long as it
+// is attached: the hub notices the program's death by that connection closing.
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "door/door.hpp"
+#include "door/profile.hpp"
+#include "door/relay.hpp"
+#include "ranks/detail/wire.hpp"
+
+namespace ranks::detail::cluster {
+
+/// Where a program's engines come from.
+struct Source {
+  enum class Kind { kJob, kSpawn, kCluster } kind = Kind::kSpawn;
+  std::string cluster;  // kCluster: the profile's name
+};
+
+/// Under mpirun or srun: the job's other ranks. A plain program: RANKS_CLUSTER=NAME's cluster,
+/// else a running "default" cluster, else (or with RANKS_CLUSTER=none) spawned engines.
+/// Throws ranks::Error when RANKS_CLUSTER names a cluster that does not run.
+Source engines_source();
+
+class Attachment {
+ public:
+  /// Reads the profile of a running cluster and sets what MPI needs to connect to it; call
+  /// before MPI starts. Throws ranks::Error.
+  explicit Attachment(const std::string& cluster);
+
+  /// The engines as the hub describes them when it relays (host and pid, in order).
+  struct Engine {
+    std::string host;
+    int pid = 0;
+  };
+  /// What the hub said when it let this program in.
+  struct Entry {
+    bool relayed = false;         // through the hub (its engines span hosts)
+    std::string port;             // else: the MPI port where the engines accept
+    std::vector<Engine> engines;  // relayed: the engines, which have loaded this program
+  };
+  /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
+  /// once if another program holds the cluster; the answer is kept (entry()). Call before MPI
+  /// starts: the engines load the program's code and wait for it meanwhile. Throws ranks::Error
+  /// (with the engines' reasons when they cannot run this program).
+  void enter();
+  [[nodiscard]] const Entry& entry() const { return entry_; }
+  /// What the hub said since the last call (an engine lost, the cluster stopping), without
+  /// waiting.
+  std::vector<json> events();
+  /// Sends a message to the engine of rank `rank` through the hub.
+  void send_relayed(int rank, Message msg);
+  /// The next message the hub relayed from an engine, if one is in; nullptr otherwise.
+  std::unique_ptr<Relayed> next_relayed(int& rank);
+  /// Says goodbye (the engines have let go already).
+  void leave();
+
+  [[nodiscard]] const std::string& name() const { return profile_.name; }
+
+ private:
+  // Reads what the hub sent: events and relayed messages, kept apart.
+  void pump();
+
+  Profile profile_;
+  std::unique_ptr<DoorClient> door_;
+  Entry entry_;
+  std::deque<json> events_;
+  std::deque<std::pair<int, std::unique_ptr<Relayed>>> relayed_;
+};
+
+}  // namespace ranks::detail::cluster

@@ -1,0 +1,356 @@
+#include "engine/engine.hpp"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "base/log.hpp"
+#include "engine/output_capture.hpp"
+#include "ranks/detail/error_report.hpp"
+#include "ranks/detail/registry.hpp"
+#include "ranks/error.hpp"
+#include "registry/registry_table.hpp"
+#include "transport/channel.hpp"
+#include "transport/lifeline.hpp"
+#include "transport/transport.hpp"
+
+namespace ranks::detail {
+
+namespace {
+int g_engine_id = -1;
+transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
+}  // namespace
+
+void set_engine_id(int id) { g_engine_id = id; }
+int current_engine_id() noexcept { return g_engine_id; }
+
+void finish_sends() {
+  if (g_outbox == nullptr) return;
+  // What the receiver has taken completes within microseconds (its acknowledgement is on the
+  // way); a send it has not started on is left, after 200 us, to finish in its own time.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+  while (!g_outbox->empty() && std::chrono::steady_clock::now() < until) g_outbox->progress();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the engine is running, for the last words of a crash.
+std::atomic<const char*> g_task_type{nullptr};
+std::atomic<const void*> g_task_fn{nullptr};
+
+void say(const char* s) {
+  if (s) (void)!::write(STDERR_FILENO, s, std::strlen(s));
+}
+
+// A fatal signal in a task: say which engine and which task, tell the controller which signal
+// (on the life line, where there is one), then die of the same signal.
+void on_fatal_signal(int sig) {
+  lifeline::last_words(sig);
+  char num[16];
+  int n = g_engine_id, i = sizeof num - 1;
+  num[i] = 0;
+  do {
+    num[--i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0 && i > 0);
+  say(kPrefix.data());  // a literal: it ends in a NUL
+  say("engine ");
+  say(num + i);
+  say(" died of ");
+  say(strsignal(sig));
+  const char* type = g_task_type.load();
+  if (type) {
+    say(" while running a task of type ");
+    say(type);
+    Dl_info info{};
+    if (const void* fn = g_task_fn.load(); fn && dladdr(fn, &info) && info.dli_sname) {
+      say(" (function ");
+      say(info.dli_sname);
+      say(")");
+    }
+  } else {
+    say(" between tasks");
+  }
+  say("\n");
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// Asked to end (Process::terminate, mpirun ending the job): no words on stderr, only the signal
+// on the life line.
+void on_terminate(int sig) {
+  lifeline::last_words(sig);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void install_crash_handlers() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM}) {
+    struct sigaction sa {};
+    sa.sa_handler = sig == SIGTERM ? on_terminate : on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+// An engine allocates the same large arguments and results task after task. glibc maps every
+// block over 32 MiB afresh and unmaps it when freed, so each task would fault in and zero its
+// pages again (slower than moving the bytes). Blocks up to 256 MiB come from the heap instead,
+// and up to 256 MiB of free heap is kept for the next task. RANKS_ENGINE_MALLOC=default keeps
+// glibc's own policy.
+void keep_large_blocks() {
+  if (const char* v = std::getenv("RANKS_ENGINE_MALLOC"); v && std::strcmp(v, "default") == 0)
+    return;
+  constexpr int kKeep = 256 << 20;
+  mallopt(M_MMAP_THRESHOLD, kKeep);
+  mallopt(M_TRIM_THRESHOLD, kKeep);
+}
+
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs one invoker; the result (or the error report) goes to out, and how it went to the
+// outcome, the one record of it that travels.
+Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
+                std::shared_ptr<const void>& keep) {
+  Outcome o;
+  o.engine = g_engine_id;
+  o.started_ns = wall_ns();
+  const auto t0 = Clock::now();
+  const std::size_t mark = out.size();
+  const std::size_t attached = out.attachment_count();
+  std::int64_t item = -1;
+  try {
+    InvokeFn fn = find_invoker(h.invoker);
+    if (fn == nullptr)
+      throw Error("the engine does not know task id " + std::to_string(h.invoker) +
+                  " (controller and engine differ?)");
+    const void* f = nullptr;
+    if (h.fn.module != 0) {
+      f = resolve_function(h.fn);
+      if (f == nullptr)
+        throw Error("the engine could not verify the function it was sent; refusing it");
+    }
+    InvokeContext ctx{h, in, items, out, f, -1, nullptr};
+    g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
+    g_task_fn.store(f, std::memory_order_relaxed);
+    try {
+      fn(ctx);
+      keep = std::move(ctx.keep);
+      g_task_type.store(nullptr, std::memory_order_relaxed);
+    } catch (...) {
+      g_task_type.store(nullptr, std::memory_order_relaxed);
+      item = ctx.item;
+      throw;
+    }
+  } catch (...) {
+    const ErrorInfo e = current_error();
+    out.truncate(mark, attached);
+    keep.reset();
+    encode_error(out, e);
+    o.ok = 0;
+    o.failed_item = item;
+  }
+  o.result_bytes = out.size() - mark;
+  o.busy_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+  o.completed_ns = wall_ns();
+  return o;
+}
+
+// Runs a task message; its attached arguments are received by the decoder straight into them,
+// and a large result is sent from where it lies (the reply keeps it alive).
+Message run_task(const TaskHeader& h, transport::Incoming& msg) {
+  Reader in(msg.data.data() + sizeof(TaskHeader), msg.data.size() - sizeof(TaskHeader),
+            msg.attachments());
+  Message reply;
+  reply.bytes.reserve(256);
+  Writer w(reply.bytes, &reply.attachments);
+  w.skip(sizeof(ReplyHeader));  // written once the task has run
+  ReplyHeader rh;
+  rh.id = h.id;
+  rh.outcome = execute(h, in, in, w, reply.keep);
+  place_header(reply.bytes, rh);
+  return reply;
+}
+
+void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
+  Bytes chunk(h.aux);
+  if (h.kind == Kind::kStaticMap) {
+    transport::scatterv_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  } else if (h.aux > 0) {  // kStaticBcast; an empty payload is not broadcast at all
+    transport::bcast_recv(comm, chunk.data(), static_cast<int>(h.aux));
+  }
+  Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader));
+  Reader items(chunk.data(), chunk.size());
+  Bytes result;
+  Writer w(result);
+  std::shared_ptr<const void> keep;
+  const Outcome o = execute(h, in, items, w, keep);
+  transport::gather_send(comm, &o, sizeof o);
+  transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
+}
+
+// How an engine answers its controller: through the shared-memory channel once it has one, else
+// by MPI.
+struct Answer {
+  MPI_Comm comm;
+  transport::Outbox& outbox;
+  std::unique_ptr<transport::Channel> channel;
+
+  void send(Message msg) {
+    if (channel) {
+      channel->send(std::move(msg), outbox);
+    } else {
+      outbox.send(comm, 0, std::move(msg));
+    }
+  }
+  bool receive(transport::Incoming& in) {
+    return channel ? channel->try_recv(in) : transport::try_recv(comm, 0, in);
+  }
+  void progress() {
+    outbox.progress();
+    if (channel) channel->flush();
+  }
+  // Waits until everything sent has left (the last words before leaving the serve loop).
+  void drain() {
+    transport::Backoff backoff(std::chrono::microseconds(100));
+    while (channel && !channel->flush()) backoff.pause();
+    outbox.drain();
+  }
+};
+
+// A message of this engine's own (kOutput, kStopped) begun in m: its header written, the writer
+// returned for what follows.
+Writer note(Message& m, Kind kind) {
+  ReplyHeader rh;
+  rh.kind = kind;
+  rh.outcome.engine = g_engine_id;
+  Writer w(m.bytes);
+  write_header(w, rh);
+  return w;
+}
+
+// What a task printed goes out before its result: sent to the controller where the output is
+// captured (a started cluster's engine), else flushed for mpirun to pass on.
+void pass_output(Answer& answer, OutputCapture* output) {
+  if (output == nullptr) {
+    std::cout.flush();
+    std::fflush(stdout);
+    return;
+  }
+  std::string out, err;
+  if (!output->take(out, err)) return;
+  Message m;
+  Writer w = note(m, Kind::kOutput);
+  encode(w, out);
+  encode(w, err);
+  answer.send(std::move(m));
+}
+
+// The text of a kChannel or kLifeline message.
+std::string text_of(const Bytes& msg) {
+  const auto* text = reinterpret_cast<const char*>(msg.data() + sizeof(TaskHeader));
+  return std::string(text, msg.size() - sizeof(TaskHeader));
+}
+
+int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCapture* output) {
+  // Idle a second, an engine checks every 10 ms: 64 idle engines then cost little of a core,
+  // and the first task after a pause waits at most that.
+  transport::Backoff backoff(std::chrono::microseconds(2000), std::chrono::microseconds(10000));
+  transport::Incoming in;
+  while (true) {
+    if (!answer.receive(in)) {
+      answer.progress();
+      transport::poll_interrupt();
+      backoff.pause(!answer.outbox.empty(), answer.channel.get());
+      continue;
+    }
+    backoff.reset();
+    const auto h = read_header<TaskHeader>(in.data);
+    switch (h.kind) {
+      case Kind::kTask: {
+        Message reply = run_task(h, in);
+        pass_output(answer, output);
+        answer.send(std::move(reply));
+        if (tasks) ++*tasks;
+        break;
+      }
+      case Kind::kStaticMap:
+      case Kind::kStaticBcast:
+        run_static(comm, h, in.data);
+        pass_output(answer, output);
+        if (tasks) ++*tasks;
+        break;
+      case Kind::kChannel:
+        answer.channel = transport::Channel::open(text_of(in.data), comm, 0);
+        break;
+      case Kind::kLifeline:
+        if (std::string why = lifeline::hold(text_of(in.data), g_engine_id); !why.empty())
+          log_line("engine " + std::to_string(g_engine_id) +
+                   " cannot reach its controller for a life line (" + why +
+                   "); its death will not be noticed");
+        break;
+      case Kind::kStop: {
+        lifeline::leaving();
+        pass_output(answer, output);
+        Message bye;
+        note(bye, Kind::kStopped);
+        answer.send(std::move(bye));
+        answer.drain();
+        return static_cast<int>(h.aux);
+      }
+      default:
+        log_line("engine " + std::to_string(g_engine_id) + " got a message of unknown kind " +
+                 std::to_string(static_cast<unsigned>(h.kind)) + "; ignoring it");
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+MPI_Comm g_link = MPI_COMM_NULL;
+}  // namespace
+
+MPI_Comm engine_link() { return g_link; }
+
+int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
+  transport::Outbox outbox;
+  struct Serving {
+    Serving(MPI_Comm c, transport::Outbox& o) {
+      g_link = c;
+      g_outbox = &o;
+    }
+    ~Serving() {
+      forget_engine_comms();
+      g_link = MPI_COMM_NULL;
+      g_outbox = nullptr;
+    }
+  } serving(comm, outbox);
+  install_crash_handlers();
+  keep_large_blocks();
+  Answer answer{comm, outbox, nullptr};
+  try {
+    return serve_loop(comm, answer, tasks, output);
+  } catch (const transport::Interrupted&) {
+    outbox.abandon();
+    throw;
+  }
+}
+
+}  // namespace ranks::detail
