@@ -62,7 +62,12 @@ done
 
 export RANKS_MULTIHOST_MAP=$tmp/map
 export TMPDIR=$tmp                  # Open MPI's session directories
-MPIRUN_ARGS="--mca plm_rsh_agent $multihost_dir/agent.sh --mca plm_rsh_no_tree_spawn 1 --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include $subnet.0/24 --mca oob_tcp_if_include $subnet.0/24"
+# rtc_hwloc_vmhole none: no daemon writes the hardware topology into a file (hwloc.sm, in its
+# session directory) for its processes to map; each process reads the topology itself. These
+# hosts share this machine's /tmp, and two processes writing one such file at once crash in
+# hwloc_shmem_topology_write (in 9 of 100 tries, outside MPI); a daemon that crashes there
+# fails the whole launch. launches.sh counts failed launches.
+MPIRUN_ARGS="--mca plm_rsh_agent $multihost_dir/agent.sh --mca plm_rsh_no_tree_spawn 1 --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include $subnet.0/24 --mca oob_tcp_if_include $subnet.0/24 --mca rtc_hwloc_vmhole none"
 
 # on_host N COMMAND...: runs COMMAND as host N would (its network, its host name).
 on_host() {
