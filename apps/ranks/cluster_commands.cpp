@@ -248,11 +248,13 @@ int start(const StartOptions& o) {
   p.hostfile = o.hostfile;
   std::string door_host = "127.0.0.1";
   p.mode = o.relay ? "relay" : "connect";
+  bool across_hosts = false;
   if (!o.hostfile.empty()) {
     const auto hosts = hostfile_hosts(o.hostfile);
     if (hosts.empty()) fail("the hostfile " + o.hostfile + " names no host");
     const bool here = std::all_of(hosts.begin(), hosts.end(), is_this_host);
     if (!here) {
+      across_hosts = true;
       door_host = hosts.front();  // mpirun puts rank 0, the hub, on the first host
       p.mode = "relay";
     }
@@ -270,6 +272,15 @@ int start(const StartOptions& o) {
       std::getenv("OMPI_MCA_pml") != nullptr ||
       std::find(o.mpirun_args.begin(), o.mpirun_args.end(), "pml") != o.mpirun_args.end();
   const bool engines_ob1 = !pml_given && p.mode == "connect";
+  // Across hosts, no daemon writes the hardware topology into a file for its engines to map
+  // (rtc_hwloc_vmhole none: each engine reads the topology itself). Hosts that share a /tmp
+  // (network namespaces or containers on one machine) can give two daemons one such file, and
+  // two writers of one file crash in hwloc_shmem_topology_write, failing the whole launch. A
+  // value given in --mpirun-args or the environment wins (mpirun refuses one given twice).
+  const bool vmhole_given = std::getenv("OMPI_MCA_rtc_hwloc_vmhole") != nullptr ||
+                            std::find(o.mpirun_args.begin(), o.mpirun_args.end(),
+                                      "rtc_hwloc_vmhole") != o.mpirun_args.end();
+  const bool no_topology_shmem = across_hosts && !vmhole_given;
   if (engines_ob1 || p.mode == "relay") p.client_mca["pml"] = "ob1";
   ::unlink((p.dir + "/ompi-server.uri").c_str());
   save_profile(p);
@@ -294,6 +305,7 @@ int start(const StartOptions& o) {
     argv.push_back(o.hostfile);
   }
   if (engines_ob1) argv.insert(argv.end(), {"--mca", "pml", "ob1"});
+  if (no_topology_shmem) argv.insert(argv.end(), {"--mca", "rtc_hwloc_vmhole", "none"});
   argv.insert(argv.end(), o.mpirun_args.begin(), o.mpirun_args.end());
   argv.insert(argv.end(),
               {self_exe(), "cluster", "serve", "--profile-dir", p.dir, "--door-host", door_host});
