@@ -105,10 +105,10 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
     log_line(e.what());
     return 2;
   }
-  // A program started on its own (no mpirun, no srun) that spawns its engines: Open MPI is told
-  // to keep going when one of them dies, so that ranks can go on without it. (An attached
-  // program's engines are the cluster's job, which runs with recovery on.)
-  if (!attachment && !std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") &&
+  // A program started on its own (no mpirun, no srun): Open MPI is told to keep going when an
+  // engine it spawned dies, so that ranks can go on without it (an attached program spawns the
+  // engines a Pool needs beyond the cluster's; the cluster's are its own job, with recovery on).
+  if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") &&
       !std::getenv("SLURM_STEP_ID"))
     ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
   boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);

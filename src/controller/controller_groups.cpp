@@ -17,20 +17,29 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   const int have = roster_.alive_count();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int want = n < 0 ? (have > 0 ? have : cores) : n;
-  if (want > have && !roster_.cluster().empty())
+  if (want > have && roster_.relayed())
     throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but cluster '" +
                 roster_.cluster() + "' has " + std::to_string(have) +
-                "; start it with more (ranks cluster stop, then ranks cluster start -n " +
+                "; its engines are reached through its hub (it spans hosts), where a program "
+                "cannot start more: start it with more (ranks cluster stop, then ranks cluster "
+                "start -n " +
                 std::to_string(want) + ")");
+  // Where the engines are too few, the program starts the missing ones for itself, beside a
+  // started cluster's too (they end with the program; the cluster keeps its size).
   if (want > have && !(n < 0 && have > 0)) {
     try {
       roster_.spawn(want - have);
     } catch (const Error& e) {
       const std::string why(unprefixed(e.what()));
-      throw Error(std::string(who) + " needs " + std::to_string(want) +
-                  " engines but the job has " + std::to_string(have) + ", and spawning " +
-                  std::to_string(want - have) + " more failed (" + why +
-                  "); launch with more ranks, e.g. mpirun -np " + std::to_string(want + 1));
+      const std::string where =
+          roster_.cluster().empty() ? "the job" : "cluster '" + roster_.cluster() + "'";
+      const std::string fix =
+          roster_.cluster().empty()
+              ? "launch with more ranks, e.g. mpirun -np " + std::to_string(want + 1)
+              : "start the cluster with more (ranks cluster start -n " + std::to_string(want) + ")";
+      throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but " + where +
+                  " has " + std::to_string(have) + ", and spawning " + std::to_string(want - have) +
+                  " more failed (" + why + "); " + fix);
     }
     fit_roster();
   }
@@ -50,9 +59,10 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
 std::vector<int> Controller::add_engines(int n, const char* who) {
   if (n < 1) throw Error(std::string(who) + "(" + std::to_string(n) + "): add at least one engine");
   auto lk = lock();
-  if (!roster_.cluster().empty())
-    throw Error(std::string(who) + ": the engines are cluster '" + roster_.cluster() +
-                "''s; a program cannot add engines to a started cluster (start it with more)");
+  if (roster_.relayed())
+    throw Error(std::string(who) + ": the engines of cluster '" + roster_.cluster() +
+                "' are reached through its hub (it spans hosts), where a program cannot start "
+                "more; start it with more");
   const int before = roster_.size();
   try {
     roster_.spawn(n);

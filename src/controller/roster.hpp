@@ -72,6 +72,11 @@ class Roster {
                       const std::vector<std::pair<std::string, int>>& engines);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] const std::string& cluster() const { return cluster_; }
+  /// Whether the engines are reached through a started cluster's hub (no MPI to them, so none
+  /// can be spawned beside them).
+  [[nodiscard]] bool relayed() const {
+    return !links_.empty() && links_.front().origin == Origin::kRelayed;
+  }
 
   [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
   [[nodiscard]] const Member& member(int engine) const {

@@ -43,9 +43,22 @@ int main(int argc, char** argv) {
       std::cout << "sum=" << sum << std::endl;
       return 0;
     }
-    if (mode == "pool") {  // a pool of arg engines
+    if (mode == "pool") {  // a pool of arg engines: every engine's pid, then a map over it
       ranks::Pool pool(std::stoi(arg));
       std::cout << "pool=" << pool.size() << std::endl;
+      ranks::Client now;  // every engine, those started for the pool too
+      for (int pid : now.direct_view().apply(pid_of, 0).get())
+        std::cout << "pid=" << pid << std::endl;
+      long sum = 0;
+      for (int v : pool.map(square, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 1)) sum += v;
+      std::cout << "sum=" << sum << std::endl;
+      return 0;
+    }
+    if (mode == "add") {  // arg more engines, added to the client's
+      const std::vector<int> added = rc.add_engines(std::stoi(arg));
+      std::cout << "added=" << added.size() << " engines=" << rc.ids().size() << std::endl;
+      for (int pid : rc.direct_view().apply(pid_of, 0).get())
+        std::cout << "pid=" << pid << std::endl;
       return 0;
     }
     if (mode == "hold") {  // attach, say so, and keep the cluster busy for arg ms
