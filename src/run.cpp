@@ -111,6 +111,14 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") &&
       !std::getenv("SLURM_STEP_ID"))
     ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
+  // With recovery on, a process of the job may have died: MPI_Finalize would then wait for ever
+  // in its opening barrier (a PMIx fence over every process of the job, the dead one included),
+  // and a process that leaves without finalizing ends "without sync". Open MPI 4.1's daemons
+  // report only the first process of a job on their host that ends abnormally, so mpirun, which
+  // waits for every process, never ends once two processes on one remote host left that way.
+  // The barrier guards nothing ranks needs (every message was answered before the shutdown
+  // ended), so it is skipped. Every process of a job sees the same setting.
+  if (recovery_enabled()) ::setenv("OMPI_MCA_async_mpi_finalize", "1", 0);
   boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);
   int code = 0;
   if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL) {
