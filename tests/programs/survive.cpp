@@ -34,20 +34,22 @@ std::string host();
 struct KillAt {
   int at = 0;
   std::string marker;
-  std::string spare;  // a host whose engines never die (the controller's, to test other hosts)
+  std::string spare;   // a host whose engines never die (the controller's, to test other hosts)
+  std::string victim;  // if set, the only host whose engines die
+  int sleep_us = 200;  // each item's work
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& at& marker& spare;
+    ar& at& marker& spare& victim& sleep_us;
   }
   long long operator()(int x) const {
-    if (x >= at && (spare.empty() || host() != spare)) {
+    if (x >= at && (spare.empty() || host() != spare) && (victim.empty() || host() == victim)) {
       const int fd = ::open(marker.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
       if (fd >= 0) {
         ::close(fd);
         ::raise(SIGKILL);
       }
     }
-    std::this_thread::sleep_for(200us);
+    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
     return 1LL * x * x;
   }
 };
@@ -110,6 +112,30 @@ int mode_map() {
   // And the pool goes on.
   check(pool.map(square, std::vector<int>{1, 2, 3}) == std::vector<int>({1, 4, 9}), "map after");
   return 0;
+}
+
+// A batch job that loses one engine: 200 items of 20 ms, one at a time, and the first engine
+// to reach item 40 on host $RANKS_TEST_KILL_HOST (any host if unset) kills itself. The job must
+// then end as soon as the program does, with its exit code (mpirun included).
+int mode_lose() {
+  ranks::Pool pool;
+  const char* victim = std::getenv("RANKS_TEST_KILL_HOST");
+  const std::string marker = marker_path();
+  std::vector<int> in(200);
+  for (int i = 0; i < 200; ++i) in[static_cast<std::size_t>(i)] = i;
+  const int before = pool.size();
+  const auto out = pool.map(KillAt{40, marker, "", victim ? victim : "", 20000}, in, 1);
+  check(::access(marker.c_str(), F_OK) == 0, "an engine reached the item that kills it");
+  ::unlink(marker.c_str());
+  int wrong = 0;
+  for (int i = 0; i < 200; ++i) wrong += out[static_cast<std::size_t>(i)] != 1LL * i * i ? 1 : 0;
+  check(out.size() == in.size() && wrong == 0, std::to_string(wrong) + " results wrong");
+  check(pool.size() == before - 1, "the pool lists one engine fewer");
+  std::cout << "lose: map of 200 whole and right, engines " << before << " -> " << pool.size()
+            << std::endl;
+  // RANKS_TEST_EXIT_CODE=N: the program then fails with code N, which mpirun must pass on.
+  const char* code = std::getenv("RANKS_TEST_EXIT_CODE");
+  return code ? std::atoi(code) : 0;
 }
 
 int mode_direct() {
@@ -370,6 +396,7 @@ int main(int argc, char** argv) {
     int code = 64;
     if (mode == "map") code = mode_map();
     if (mode == "direct") code = mode_direct();
+    if (mode == "lose") code = mode_lose();
     if (mode == "segfault") code = mode_segfault_every_engine();
     if (mode == "timeout") code = mode_timeout();
     if (mode == "abort") code = mode_abort();
@@ -378,7 +405,8 @@ int main(int argc, char** argv) {
     if (mode == "maxtasks") code = mode_maxtasks();
     if (mode == "soak") code = mode_soak();
     if (code == 64)
-      std::cerr << "usage: survive map|direct|segfault|timeout|abort|last|terminate\n";
+      std::cerr
+          << "usage: survive map|direct|lose|segfault|timeout|abort|last|terminate|maxtasks|soak\n";
     if (code == 0 && failures > 0) code = 1;
     if (code == 0) std::cout << mode << ": every check held" << std::endl;
     return code;
