@@ -6,9 +6,11 @@
 # instead of ssh, and talks TCP over the bridge only ($MPIRUN_ARGS). Sourcing it makes the
 # hosts and sets: $id (run name), $subnet, $tmp (removed on exit), $tmp/hostfile (host 1 with
 # 2 slots, hosts 2 and 3 with 1), on_host N COMMAND... (runs COMMAND as host N), and cleanup on
-# exit. Needs root, iproute2 and unshare; exits 77 (skipped) without them.
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
-  echo "SKIP: needs root, ip (iproute2) and unshare"
+# exit, write_hostfile (other slot counts) and timed_launch (a launch that must end promptly).
+# Needs root, iproute2, unshare and bc; exits 77 (skipped) without them.
+if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v unshare >/dev/null ||
+  ! command -v bc >/dev/null; then
+  echo "SKIP: needs root, ip (iproute2), unshare and bc"
   exit 77
 fi
 
@@ -68,6 +70,44 @@ export TMPDIR=$tmp                  # Open MPI's session directories
 # hwloc_shmem_topology_write (in 9 of 100 tries, outside MPI); a daemon that crashes there
 # fails the whole launch. launches.sh counts failed launches.
 MPIRUN_ARGS="--mca plm_rsh_agent $multihost_dir/agent.sh --mca plm_rsh_no_tree_spawn 1 --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include $subnet.0/24 --mca oob_tcp_if_include $subnet.0/24 --mca rtc_hwloc_vmhole none"
+
+# write_hostfile FILE S1 S2 S3: a hostfile with S1, S2 and S3 slots on hosts 1, 2 and 3.
+write_hostfile() {
+  local file=$1 i
+  shift
+  : >"$file"
+  for i in 1 2 3; do echo "$subnet.$i slots=$1" >>"$file" && shift; done
+}
+
+# timed_launch LIMIT EXPECTED_RC COMMAND...: runs COMMAND, each output line on stdout with the
+# seconds since the start before it, then checks that it exited with EXPECTED_RC and at most
+# LIMIT seconds after the program's last line of output (Open MPI's own, "[host:pid] ...", not
+# counted): a job that did its work must also end. Returns non-zero, saying why, if not. Its
+# output stays in $tmp/launch.out (without the times).
+timed_launch() {
+  local limit=$1 expected=$2 start rc last end
+  shift 2
+  start=$(date +%s.%N)
+  "$@" 2>&1 | while IFS= read -r line; do
+    printf '%6.2f %s\n' "$(bc <<<"$(date +%s.%N) - $start")" "$line"
+  done >"$tmp/launch.timed"
+  rc=${PIPESTATUS[0]}
+  end=$(bc <<<"$(date +%s.%N) - $start")
+  cat "$tmp/launch.timed"
+  cut -c8- "$tmp/launch.timed" >"$tmp/launch.out"
+  last=$(grep -Ev '^ *[0-9.]+ \[[^]]*:[0-9]+\] ' "$tmp/launch.timed" | tail -n 1 | awk '{print $1}')
+  last=${last:-0}
+  printf '%6.2f (exit status %s; %.2f s after the last line)\n' "$end" "$rc" \
+    "$(bc <<<"$end - $last")"
+  if [ "$rc" -ne "$expected" ]; then
+    echo "FAIL: exit status $rc, expected $expected"
+    return 1
+  fi
+  if [ "$(bc <<<"$end - $last > $limit")" -eq 1 ]; then
+    echo "FAIL: ended $(bc <<<"$end - $last") s after its last line (limit $limit s)"
+    return 1
+  fi
+}
 
 # on_host N COMMAND...: runs COMMAND as host N would (its network, its host name).
 on_host() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh PROGRAM [MPIRUN]: runs PROGRAM (tests/programs/hosts.cpp) with a hostfile over three
-# hosts emulated on this machine (hosts.sh), and checks that the engines ran on different hosts.
+# hosts emulated on this machine (hosts.sh), and checks that the engines ran on different hosts
+# and that mpirun exited 0 within 10 s of the program's last line.
 set -euo pipefail
 prog=$(realpath "$1")
 mpirun=${2:-mpirun}
@@ -10,18 +11,12 @@ cat "$tmp/map"
 echo "== hostfile:"
 cat "$tmp/hostfile"
 
+fail() { echo "FAIL: $*"; exit 1; }
 # shellcheck disable=SC2206
 cmd=(timeout -k 5 60 "$mpirun" --hostfile "$tmp/hostfile" -np 4 $MPIRUN_ARGS "$prog")
 echo "== from host 1: ${cmd[*]}"
-on_host 1 "${cmd[@]}" >"$tmp/out" 2>&1 &
-rc=0
-wait $! || rc=$?                    # (a signal to this script interrupts wait; cleanup runs)
-out=$(cat "$tmp/out")
-printf '%s\n' "$out"
-echo "exit status: $rc"
-
-fail() { echo "FAIL: $*"; exit 1; }
-[ "$rc" -eq 0 ] || fail "mpirun exited with $rc"
+timed_launch 10 0 on_host 1 "${cmd[@]}" || fail "mpirun"
+out=$(cat "$tmp/launch.out")
 own_ns=$(readlink /proc/self/ns/net)
 engines=$(grep -E '^engine ' <<<"$out" || true)
 [ "$(wc -l <<<"$engines")" -eq 3 ] || fail "expected 3 engine lines"
