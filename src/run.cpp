@@ -128,7 +128,8 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   } else {
     code = controller_main(body, argc, argv, std::move(attachment));
     // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return; ending the
-    // job through MPI_Abort is the one way to make it exit non-zero (it then says 1).
+    // job through MPI_Abort is meant to make it exit non-zero (Open MPI 4.1.4 as packaged by
+    // Debian 12 ends only this process then, and mpirun still exits 0).
     if (code != 0 && recovery_enabled() && transport::size(MPI_COMM_WORLD) > 1) {
       log_line("the program ends with code " + std::to_string(code) +
                "; under mpirun --enable-recovery only an abort makes mpirun exit non-zero");
