@@ -10,6 +10,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "base/launcher.hpp"
 #include "base/log.hpp"
 #include "controller/controller.hpp"
 #include "controller/roster.hpp"
@@ -52,8 +53,9 @@ int engine_main(MPI_Comm comm, bool spawned) {
   return code;
 }
 
+// lost: set when an engine of the program died or was ended on the way.
 int controller_main(const std::function<int()>& body, int argc, char** argv,
-                    std::unique_ptr<cluster::Attachment> attachment) {
+                    std::unique_ptr<cluster::Attachment> attachment, bool& lost) {
   Controller c(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
   try {
     if (attachment ? !c.attach(std::move(attachment)) : !c.adopt_world())
@@ -83,6 +85,7 @@ int controller_main(const std::function<int()>& body, int argc, char** argv,
     transport::abort(code ? code : 1);
   }
   set_controller(nullptr);
+  lost = c.lost_any();
   return code;
 }
 
@@ -126,7 +129,11 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   } else if (transport::rank(MPI_COMM_WORLD) != 0) {
     code = engine_main(MPI_COMM_WORLD, false);
   } else {
-    code = controller_main(body, argc, argv, std::move(attachment));
+    bool lost = false;
+    code = controller_main(body, argc, argv, std::move(attachment), lost);
+    // Open MPI 4.1 can leave mpirun waiting for ever after a process of the job was killed
+    // (launcher.hpp); 5 s is more than twice what mpirun takes to end when it does.
+    if (lost && recovery_enabled()) end_launcher_if_it_outlives(std::chrono::seconds(5));
     // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return; ending the
     // job through MPI_Abort is meant to make it exit non-zero (Open MPI 4.1.4 as packaged by
     // Debian 12 ends only this process then, and mpirun still exits 0).

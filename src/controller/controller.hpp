@@ -83,6 +83,11 @@ class Controller {
     auto lk = lock();
     return roster_.size();
   }
+  /// Whether an engine of the program has died or was ended (lost, timed out, terminated).
+  [[nodiscard]] bool lost_any() {
+    auto lk = lock();
+    return roster_.alive_count() < roster_.size();
+  }
 
   /// Spawns n engines more; they join every group of all engines. Returns their ids.
   std::vector<int> add_engines(int n, const char* who);

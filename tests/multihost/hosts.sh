@@ -95,7 +95,9 @@ timed_launch() {
   end=$(bc <<<"$(date +%s.%N) - $start")
   cat "$tmp/launch.timed"
   cut -c8- "$tmp/launch.timed" >"$tmp/launch.out"
-  last=$(grep -Ev '^ *[0-9.]+ \[[^]]*:[0-9]+\] ' "$tmp/launch.timed" | tail -n 1 | awk '{print $1}')
+  # The program's last line: not Open MPI's ([host:pid] ...), nor the watcher's that ends mpirun.
+  last=$(grep -Ev '^ *[0-9.]+ (\[[^]]*:[0-9]+\] |ranks: mpirun \(pid)' "$tmp/launch.timed" |
+    tail -n 1 | awk '{print $1}')
   last=${last:-0}
   printf '%6.2f (exit status %s; %.2f s after the last line)\n' "$end" "$rc" \
     "$(bc <<<"$end - $last")"

@@ -1,0 +1,21 @@
+#pragma once
+
+// The launcher that started this process (mpirun), as rank 0 sees it: a watcher that ends it
+// when it outlives the job.
+//
+// Open MPI 4.1.4's daemon on a host other than mpirun's never counts a killed process of the job
+// as ended, so it never reports the end of the job's other processes on that host either, and
+// mpirun, under --enable-recovery, waits for them for ever after the program has ended. A batch
+// job must not hold its allocation until the wall-clock limit for that.
+
+#include <chrono>
+
+namespace ranks::detail {
+
+/// When this process's parent is mpirun (mpiexec, orterun), leaves a watcher behind (a process
+/// of its own session, holding only stderr) that ends mpirun with SIGTERM, saying why, should it
+/// still run `grace` from now; mpirun then ends the job's daemons and exits 1. The watcher
+/// leaves as soon as mpirun has ended. Nothing otherwise.
+void end_launcher_if_it_outlives(std::chrono::milliseconds grace);
+
+}  // namespace ranks::detail
