@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 what=${1:-demo}
 
 packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
-          libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+          libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev libssl-dev
           clang-tidy clang-format iproute2 slurm-wlm munge)  # lint, format; multi-host, Slurm
 # Installs those of the given Debian packages that are missing.
 install_missing() {

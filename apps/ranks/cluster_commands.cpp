@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "base/host.hpp"
+#include "base/log.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
 #include "ranks/error.hpp"
@@ -386,6 +387,8 @@ int status(const std::string& profile, bool as_json) {
       DoorClient door(p->door, p->key, milliseconds(1000));
       s = door.request({{"op", "status"}}, milliseconds(2000));
       break;
+    } catch (const ImpostorAtDoor& e) {
+      fail("cluster '" + profile + "': " + std::string(unprefixed(e.what())));
     } catch (const Error&) {
       if (p->state == "starting" && process_alive(p->mpirun_pid))
         fail("cluster '" + profile + "' is still starting");

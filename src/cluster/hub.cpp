@@ -34,6 +34,27 @@ using std::chrono::milliseconds;
 constexpr milliseconds kGreetWithin(1000);
 constexpr std::size_t kMaxNew = 64;  // connections still to greet: a flood beyond is refused
 
+// What a connection that ran out of time had not done.
+std::string late(HubHandshake::Step step) {
+  switch (step) {
+    case HubHandshake::Step::kHello:
+      return "it did not greet";
+    case HubHandshake::Step::kProof:
+      return "it stopped halfway through the handshake (greeted, but did not prove the key)";
+    case HubHandshake::Step::kDone:
+      break;
+  }
+  return "it proved the key but did not say who it is";
+}
+
+// Where in the handshake a connection that closed by itself left (past its hello).
+std::string left(HubHandshake::Step step) {
+  if (step == HubHandshake::Step::kProof)
+    return "halfway through the handshake, before proving the key (a program with another key, "
+           "or one that found this hub an impostor)";
+  return "after the handshake, before saying who it is";
+}
+
 }  // namespace
 
 void Hub::reply(Conn& c, const json& f) {
@@ -104,17 +125,16 @@ void Hub::accept_new() {
 void Hub::on_readable(Conn& c) {
   const bool open = c.inbox.fill(c.socket.fd());
   try {
-    if (!c.greeted) {
-      if (auto g = c.inbox.take_greeting()) {
-        if (!greeting_matches(*g, profile_.key)) {
-          log_line("door: refused " + c.peer + ": no magic word or a wrong key");
-          c.closing = true;
-          return;
-        }
-        c.greeted = true;
+    if (!c.handshake.done()) {
+      try {
+        c.handshake.advance(c.socket.fd(), c.inbox, profile_.key);
+      } catch (const Error& e) {
+        log_line("door: refused " + c.peer + ": " + std::string(unprefixed(e.what())));
+        c.closing = true;
+        return;
       }
     }
-    while (c.greeted && !c.closing) {
+    while (c.handshake.done() && !c.closing) {
       auto f = c.inbox.take();
       if (!f) break;
       if (f->relayed) {
@@ -136,6 +156,9 @@ void Hub::on_readable(Conn& c) {
     log_line("door: dropped " + c.peer + ": " + std::string(unprefixed(e.what())));
     c.closing = true;
   }
+  if (!open && !c.closing && c.role == Conn::Role::kNew &&
+      c.handshake.step() != HubHandshake::Step::kHello)
+    log_line("door: " + c.peer + " left " + left(c.handshake.step()));
   if (!open) c.closing = true;
 }
 
@@ -321,7 +344,7 @@ int Hub::run() {
     const auto now = Clock::now();
     for (auto& c : conns_) {
       if (c->role == Conn::Role::kNew && now > c->deadline && !c->closing) {
-        log_line("door: refused " + c->peer + ": it did not greet and say who it is within " +
+        log_line("door: refused " + c->peer + ": " + late(c->handshake.step()) + " within " +
                  std::to_string(kGreetWithin.count()) + " ms");
         c->closing = true;
       }

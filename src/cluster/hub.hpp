@@ -46,14 +46,14 @@ class Hub {
   int run();
 
  private:
-  // A connection to the door: new until it has greeted and said who it is.
+  // A connection to the door: new until it has proved the key and said who it is.
   struct Conn {
     enum class Role { kNew, kEngine, kClient, kOther };
     Socket socket;
     Inbox inbox;
     std::string peer;
-    Clock::time_point deadline;  // to greet and say who it is
-    bool greeted = false;
+    Clock::time_point deadline;  // to prove the key and say who it is
+    HubHandshake handshake;
     Role role = Role::kNew;
     int rank = -1;  // an engine's
     json who;       // a client's program, pid and host

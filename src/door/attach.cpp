@@ -20,12 +20,16 @@ bool under_launcher() {
   return false;
 }
 
-// Whether the profile's hub answers at its door, within a short wait.
+// Whether the profile's hub answers at its door, within a short wait. Throws ImpostorAtDoor
+// when something answers there that does not prove the profile's key: the program goes no
+// further (it neither attaches to it nor quietly spawns engines of its own).
 bool answers(const Profile& p) {
   if (p.door.empty() || p.state != "ready") return false;
   try {
     DoorClient door(p.door, p.key, std::chrono::milliseconds(500));
     return door.request({{"op", "ping"}}, std::chrono::milliseconds(1000)).value("ok", false);
+  } catch (const ImpostorAtDoor& e) {
+    throw ImpostorAtDoor("cluster '" + p.name + "': " + std::string(unprefixed(e.what())));
   } catch (const Error&) {
     return false;
   }

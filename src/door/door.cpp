@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "door/handshake.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks::detail::cluster {
@@ -20,36 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int from_hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string key_bytes(const std::string& key_hex) {
-  std::string out(kKeyBytes, '\0');
-  for (std::size_t i = 0; i < kKeyBytes && 2 * i + 1 < key_hex.size(); ++i) {
-    const int hi = from_hex(key_hex[2 * i]), lo = from_hex(key_hex[2 * i + 1]);
-    out[i] = static_cast<char>(((hi < 0 ? 0 : hi) << 4) | (lo < 0 ? 0 : lo));
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string greeting(const std::string& key_hex) {
-  return std::string(kMagic, sizeof kMagic) + key_bytes(key_hex);
-}
-
-bool greeting_matches(const std::string& got, const std::string& key_hex) {
-  const std::string want = greeting(key_hex);
-  if (got.size() != want.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < want.size(); ++i)
-    diff |= static_cast<unsigned char>(got[i] ^ want[i]);
-  return diff == 0;
-}
 
 void send_frame(int fd, const json& message, std::chrono::milliseconds timeout) {
   const std::string text = message.dump();
@@ -74,10 +46,10 @@ bool Inbox::fill(int fd) {
   }
 }
 
-std::optional<std::string> Inbox::take_greeting() {
-  if (buf_.size() < kGreeting) return std::nullopt;
-  std::string g = buf_.substr(0, kGreeting);
-  buf_.erase(0, kGreeting);
+std::optional<std::string> Inbox::take_bytes(std::size_t n) {
+  if (buf_.size() < n) return std::nullopt;
+  std::string g = buf_.substr(0, n);
+  buf_.erase(0, n);
   return g;
 }
 
@@ -141,8 +113,7 @@ std::optional<json> receive_frame(int fd, Inbox& inbox, std::chrono::millisecond
 DoorClient::DoorClient(const std::string& door, const std::string& key,
                        std::chrono::milliseconds timeout)
     : socket_(connect_to(door, timeout)) {
-  const std::string g = greeting(key);
-  send_all(socket_.fd(), g.data(), g.size(), timeout);
+  prove_key_to_hub(socket_.fd(), inbox_, key, door, timeout);
 }
 
 json DoorClient::request(const json& message, std::chrono::milliseconds timeout) {

@@ -1,8 +1,9 @@
 #pragma once
 
-// The door of a started cluster: a TCP socket on its hub. Every connection opens with a greeting
-// (a magic word and the profile's 256-bit key); then both sides send frames, a 32-bit length and
-// that many bytes of JSON. A connection that does not greet correctly within a second is closed.
+// The door of a started cluster: a TCP socket on its hub. Every connection opens with a
+// handshake in which each side proves the profile's 256-bit key without sending it
+// (handshake.hpp); then both sides send frames, a 32-bit length and that many bytes of JSON. A
+// connection that does not complete the handshake and say who it is within a second is closed.
 
 #include <chrono>
 #include <cstdint>
@@ -10,21 +11,14 @@
 #include <optional>
 #include <string>
 
+#include "door/handshake.hpp"
 #include "transport/socket.hpp"
 
 namespace ranks::detail::cluster {
 
 using nlohmann::json;
 
-inline constexpr char kMagic[8] = {'R', 'A', 'N', 'K', 'S', 'D', '0', '1'};
-inline constexpr std::size_t kKeyBytes = 32;
-inline constexpr std::size_t kGreeting = sizeof kMagic + kKeyBytes;
 inline constexpr std::uint32_t kMaxFrame = 1u << 20;
-
-/// The greeting for a key of 64 hexadecimal digits.
-std::string greeting(const std::string& key_hex);
-/// Whether a received greeting (kGreeting bytes) carries this key; constant time.
-bool greeting_matches(const std::string& got, const std::string& key_hex);
 
 /// Sends one frame (blocking, at most timeout). Throws ranks::Error.
 void send_frame(int fd, const json& message,
@@ -41,7 +35,7 @@ struct Frame {
   std::string body;
 };
 
-/// Bytes as they arrive on a non-blocking socket, cut into the greeting and frames.
+/// Bytes as they arrive on a non-blocking socket, cut into the handshake's messages and frames.
 class Inbox {
  public:
   /// Reads what is there; false once the peer has closed, the stream is broken, or more than
@@ -49,8 +43,8 @@ class Inbox {
   bool fill(int fd);
   /// Lets relayed messages of any size in (a connection carrying a program's relayed work).
   void unlimit() { limit_ = ~std::size_t{0}; }
-  /// The greeting, once kGreeting bytes are in.
-  std::optional<std::string> take_greeting();
+  /// The next n bytes (a handshake's message), once they are in.
+  std::optional<std::string> take_bytes(std::size_t n);
   /// The next whole frame. Throws ranks::Error on a JSON frame too long.
   std::optional<Frame> take();
   /// The next whole frame, which must be JSON, parsed. Throws ranks::Error otherwise.
@@ -65,9 +59,11 @@ class Inbox {
 /// on a timeout.
 std::optional<json> receive_frame(int fd, Inbox& inbox, std::chrono::milliseconds timeout);
 
-/// A connection to a door, greeted: for clients, engines and the ranks command.
+/// A connection to a door, past the handshake: for clients, engines and the ranks command.
 class DoorClient {
  public:
+  /// Connects and proves the key both ways within timeout. Throws ImpostorAtDoor
+  /// (handshake.hpp) when the hub does not prove it, ranks::Error when it cannot connect.
   DoorClient(const std::string& door, const std::string& key, std::chrono::milliseconds timeout);
   /// Sends a request and waits at most timeout for the answer.
   json request(const json& message, std::chrono::milliseconds timeout);

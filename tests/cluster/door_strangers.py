@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """door_strangers.py PROFILE_JSON: knocks at a started cluster's door the wrong ways and checks
-that each connection is refused (closed by the hub) within a few seconds: a wrong key, no key,
-random bytes, a connection left silent, a flood of silent connections, and a greeting with the
-right key followed by garbage. The caller then checks that a real client is still served."""
+that each connection is refused (closed by the hub) within a few seconds: a wrong key (a whole
+handshake with it), no magic word, another version of the door, random bytes, a connection left
+silent, half a hello, a hello and no proof (a client that stops halfway), a flood of silent
+connections, and a right handshake followed by no frame, a frame that is not JSON, a frame too
+long. A client playing the handshake with the right key is served (ping) before and after. The
+caller then checks the hub's log and that a real client is still served."""
 import json
 import os
 import socket
 import sys
 import time
 
+import door_protocol as door
+
 LIMIT = 5.0  # seconds: refusing is promised within about one; this only catches a hang
-
-
-def door(profile):
-    host, port = profile["door"].rsplit(":", 1)
-    return host, int(port)
 
 
 def closed_within(sock, limit=LIMIT):
@@ -33,29 +33,46 @@ def closed_within(sock, limit=LIMIT):
     return None
 
 
-def connect(addr):
-    return socket.create_connection(addr, timeout=2)
-
-
 def main():
     profile = json.load(open(sys.argv[1]))
-    addr = door(profile)
+    addr = door.address(profile)
     key = bytes.fromhex(profile["key"])
     wrong = bytes(b ^ 1 for b in key)
+    if not door.ping(addr, key):
+        print("FAIL: a client with the right key is not served")
+        return 1
+    print("served a client playing the handshake with the right key")
+    # Each case: what is sent first, and (for a whole handshake) the key its proof uses and
+    # what follows the proof.
     cases = {
-        "a wrong key": b"RANKSD01" + wrong + b"\0\0\0\x02{}",
-        "no key": b"RANKSD01",
-        "random bytes": os.urandom(4096),
-        "a silent connection": b"",
-        "the key, then no frame": b"RANKSD01" + key,
-        "the key, then a frame that is not JSON": b"RANKSD01" + key + b"\0\0\0\x05hello",
-        "the key, then a frame too long": b"RANKSD01" + key + b"\x7f\xff\xff\xff",
+        "a wrong key": (None, wrong, b"\0\0\0\x02{}"),
+        "no magic word": (b"RANKSX02" + os.urandom(32), None, b""),
+        "another version of the door (the key in clear, as version 01 sent it)":
+            (b"RANKSD01" + key, None, b""),
+        "random bytes": (os.urandom(4096), None, b""),
+        "a silent connection": (b"", None, b""),
+        "half a hello": (door.hello(os.urandom(32))[:20], None, b""),
+        "a hello and no proof (a client that stops halfway)":
+            (door.hello(os.urandom(32)), None, b""),
+        "the handshake, then no frame": (None, key, b""),
+        "the handshake, then a frame that is not JSON": (None, key, b"\0\0\0\x05hello"),
+        "the handshake, then a frame too long": (None, key, b"\x7f\xff\xff\xff"),
     }
     failed = 0
-    for name, payload in cases.items():
-        s = connect(addr)
-        if payload:
-            s.sendall(payload)
+    for name, (raw, proof_key, then) in cases.items():
+        s = socket.create_connection(addr, timeout=2)
+        if raw is not None:
+            if raw:
+                s.sendall(raw)
+        else:
+            try:
+                door.client_handshake(s, proof_key, check_hub=proof_key == key)
+            except door.Refused as e:
+                print(f"FAIL: {name}: {e}")
+                failed += 1
+                continue
+            if then:
+                s.sendall(then)
         t = closed_within(s)
         s.close()
         if t is None:
@@ -64,7 +81,7 @@ def main():
         else:
             print(f"refused {name} in {t:.2f} s")
     # A flood: many silent connections at once; every one is closed, none lingers.
-    flood = [connect(addr) for _ in range(150)]
+    flood = [socket.create_connection(addr, timeout=2) for _ in range(150)]
     t0 = time.monotonic()
     lingering = sum(1 for s in flood if closed_within(s, LIMIT + 2) is None)
     for s in flood:
@@ -74,6 +91,11 @@ def main():
         failed += 1
     else:
         print(f"refused a flood of 150 connections in {time.monotonic() - t0:.2f} s")
+    if not door.ping(addr, key):
+        print("FAIL: the hub no longer serves a client with the right key")
+        failed += 1
+    else:
+        print("served a client with the right key after the strangers")
     return 1 if failed else 0
 
 

@@ -200,8 +200,23 @@ $want"
     out=$(timeout 30 "$client" map 2>&1) || fail "a real client after the strangers: $out"
     expect "sum=285" "$out"
     log=$(cat "$RANKS_PROFILE_DIR/default/cluster.log")
-    expect "door: refused .*wrong key" "$log"
-    expect "door: refused .*did not greet" "$log"
+    expect "door: refused .*: a wrong key" "$log"
+    expect "door: refused .*: no magic word" "$log"
+    expect "door: refused .*: it speaks version 01 of the door, not 02" "$log"
+    expect "door: refused .*: it did not greet within 1000 ms" "$log"
+    expect "door: refused .*: it stopped halfway through the handshake .* within 1000 ms" "$log"
+    expect "door: refused .*: it proved the key but did not say who it is within 1000 ms" "$log"
+    # A real program whose profile holds another key: it finds the hub's proof wrong and says so;
+    # the hub logs it leaving halfway.
+    mkdir -m 700 "$RANKS_PROFILE_DIR/rekeyed"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['name']='rekeyed'
+d['key']=d['key'][::-1]; print(json.dumps(d))" "$RANKS_PROFILE_DIR/default/cluster.json" \
+      >"$RANKS_PROFILE_DIR/rekeyed/cluster.json"
+    out=$(RANKS_CLUSTER=rekeyed timeout 30 "$client" map 2>&1) && fail "a program with another key ran: $out"
+    expect "^ranks: cluster 'rekeyed': what answers at the door .* did not prove that it knows the cluster's key" "$out"
+    rm -rf "$RANKS_PROFILE_DIR/rekeyed"
+    sleep 0.2
+    expect "door: 127.0.0.1 left halfway through the handshake, before proving the key" "$(cat "$RANKS_PROFILE_DIR/default/cluster.log")"
     ;;
   engine_lost_in_map)
     # An engine SIGKILLed halfway through a map of an attached program: the map is whole and
