@@ -218,6 +218,64 @@ d['key']=d['key'][::-1]; print(json.dumps(d))" "$RANKS_PROFILE_DIR/default/clust
     sleep 0.2
     expect "door: 127.0.0.1 left halfway through the handshake, before proving the key" "$(cat "$RANKS_PROFILE_DIR/default/cluster.log")"
     ;;
+  door_replay)
+    # What a real program and the ranks command send at the door, recorded through a proxy
+    # between them and the hub: the key is in neither direction, and each recorded program's
+    # bytes, sent again on a new connection, are refused (the hub's nonce is fresh).
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    profile=$RANKS_PROFILE_DIR/default/cluster.json
+    door=$(json_field - "d['door']" "$profile")
+    key=$(json_field - "d['key']" "$profile")
+    capture=$RANKS_PROFILE_DIR/capture
+    python3 "$here/door_wire.py" proxy "$door" "$RANKS_PROFILE_DIR/proxy.port" "$capture" &
+    proxy=$!
+    for _ in $(seq 100); do [ -f "$RANKS_PROFILE_DIR/proxy.port" ] && break; sleep 0.05; done
+    mkdir -m 700 "$RANKS_PROFILE_DIR/proxied"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['name']='proxied'
+d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
+      "$profile" "$RANKS_PROFILE_DIR/proxy.port" >"$RANKS_PROFILE_DIR/proxied/cluster.json"
+    chmod 600 "$RANKS_PROFILE_DIR/proxied/cluster.json"
+    out=$(RANKS_CLUSTER=proxied timeout 30 "$client" map 2>&1) || fail "a client through the proxy: $out"
+    expect "sum=285" "$out"
+    out=$("$ranks" cluster status --profile proxied 2>&1) || fail "status through the proxy: $out"
+    expect "2 engines on" "$out"
+    kill "$proxy"
+    wait "$proxy" 2>/dev/null
+    rm -rf "$RANKS_PROFILE_DIR/proxied"
+    python3 "$here/door_wire.py" no_key "$capture" "$key" || fail "the key crossed the wire"
+    python3 "$here/door_wire.py" replay "$door" "$capture" || fail "a replay was let in"
+    out=$(timeout 30 "$client" map 2>&1) || fail "a real client after the replays: $out"
+    expect "sum=285" "$out"
+    log=$(cat "$RANKS_PROFILE_DIR/default/cluster.log")
+    expect "door: refused .*: a wrong key .*a replay of another connection" "$log"
+    ;;
+  door_impostor)
+    # Something listens at a profile's door that does not know its key (a proxy with another
+    # key, or not a door at all): a real program refuses it with the reason, exits non-zero and
+    # sends it its hello alone (no code path, no work); so does the ranks command.
+    for mode in wrong_key no_magic; do
+      for name in impostor default; do
+        capture=$RANKS_PROFILE_DIR/capture-$mode-$name
+        python3 "$here/door_wire.py" fake_hub "$RANKS_PROFILE_DIR/$name" "$mode" "$capture" &
+        fake=$!
+        for _ in $(seq 100); do [ -f "$RANKS_PROFILE_DIR/$name/cluster.json" ] && break; sleep 0.05; done
+        chosen=()
+        [ "$name" = impostor ] && chosen=(RANKS_CLUSTER=impostor)
+        out=$(env "${chosen[@]}" timeout 30 "$client" map 2>&1) && fail "a program ran at a fake hub ($mode, $name): $out"
+        if [ "$mode" = wrong_key ]; then
+          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ did not prove that it knows the cluster's key: .*; nothing was sent to it$" "$out"
+        else
+          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ speaks no magic word .*; nothing was sent to it$" "$out"
+        fi
+        out=$("$ranks" cluster status --profile "$name" 2>&1) && fail "status of a fake hub: $out"
+        expect "cluster '$name': what answers at the door" "$out"
+        python3 "$here/door_wire.py" told_nothing "$capture" "$client" || fail "a program told a fake hub something ($mode, $name)"
+        kill "$fake"
+        wait "$fake" 2>/dev/null
+        rm -rf "${RANKS_PROFILE_DIR:?}/$name"
+      done
+    done
+    ;;
   engine_lost_in_map)
     # An engine SIGKILLed halfway through a map of an attached program: the map is whole and
     # right, element by element, and the cluster serves the next program with the others.
