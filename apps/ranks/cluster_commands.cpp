@@ -263,6 +263,8 @@ int start(const StartOptions& o) {
   // Replacing lost engines spawns them (MPI_Comm_spawn), which Open MPI 4.1 does on this host
   // but not across the hosts tested so far.
   p.refill = !o.no_refill && door_host == "127.0.0.1";
+  if (o.connect_limit >= 0) p.connect_limit = o.connect_limit;
+  if (p.connect_limit == 0) p.mode = "relay";
   p.ompi_server_uri = "file:" + p.dir + "/ompi-server.uri";
   // Programs attach as singletons, whose MPI_Init otherwise spends 0.25 s probing transports
   // for networks (the cm layer's providers). On one host the engines and programs use ob1
@@ -432,6 +434,9 @@ int status(const std::string& profile, bool as_json) {
     std::cout << "waiting:  " << w.value("program", "?") << " (pid " << w.value("pid", 0) << " on "
               << w.value("host", "?") << ")\n";
   std::cout << "tasks run: " << s.value("tasks", 0ULL) << "\n";
+  if (s.value("connected", 0) > 0)
+    std::cout << "programs connected over MPI: " << s.value("connected", 0) << " of at most "
+              << s.value("connect_limit", 0) << " (later ones relayed)\n";
   std::cout << "lost engines: " << (s.value("refill", false) ? "replaced" : "not replaced") << ", "
             << s.value("replaced", 0) << " so far\n";
   return 0;

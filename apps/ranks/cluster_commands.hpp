@@ -14,6 +14,8 @@ struct StartOptions {
   std::vector<std::string> mpirun_args;
   bool relay = false;      // programs reach the engines through the hub even on one host
   bool no_refill = false;  // a lost engine is not replaced
+  int connect_limit = -1;  // programs connected over MPI before the others are relayed (-1: the
+                           // default)
   double timeout_s = 60;
 };
 

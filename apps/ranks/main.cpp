@@ -33,6 +33,12 @@ int main(int argc, char** argv) try {
                    "refills itself by default)");
   cstart->add_flag("--relay", start.relay,
                    "programs reach the engines through the hub, as across hosts, even on one");
+  cstart
+      ->add_option("--connect-limit", start.connect_limit,
+                   "programs that connect to the engines over MPI before the hub relays the "
+                   "others (Open MPI keeps memory of each connected program until the cluster "
+                   "stops; default 200, 0: relay all)")
+      ->check(CLI::NonNegativeNumber);
 
   std::string profile = "default";
   bool as_json = false;

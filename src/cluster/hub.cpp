@@ -308,6 +308,8 @@ json Hub::status() const {
           {"refill", profile_.refill && !refill_broken_},
           {"replaced", replaced_},
           {"mode", profile_.mode},
+          {"connected", connected_},
+          {"connect_limit", profile_.connect_limit},
           {"door", profile_.door}};
 }
 

@@ -109,6 +109,7 @@ class Hub {
   void relay_to_engine(Frame&& f);
   bool relay_to_client();
   void end_session();
+  void relay_from_now();
   void give_up_client();
   void reply(Conn& c, const json& f);
   void tell_engines(const std::vector<int>& ranks, const json& f);
@@ -135,6 +136,7 @@ class Hub {
   transport::Subset with_engines_;  // the hub and the live engines, for relayed sessions
   Clock::time_point last_relay_{};  // while messages flow, the hub polls without sleeping
   int next_session_ = 1;
+  int connected_ = 0;  // programs granted a session over MPI connect/accept
   int expected_engines_ = 0;
   Clock::time_point started_ = Clock::now();
   bool ready_ = false;

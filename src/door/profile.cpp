@@ -28,23 +28,26 @@ json to_json(const Profile& p) {
   for (const auto& e : p.engine_list)
     engines.push_back(
         {{"id", e.id}, {"rank", e.rank}, {"host", e.host}, {"pid", e.pid}, {"alive", e.alive}});
-  return json{
-      {"name", p.name},
-      {"state", p.state},
-      {"door", p.door},
-      {"key", p.key},
-      {"engines", p.engines},
-      {"refill", p.refill},
-      {"hosts", p.hosts},
-      {"mpi", {{"ompi_server", p.ompi_server_uri}, {"mode", p.mode}, {"client_mca", p.client_mca}}},
-      {"pids",
-       {{"ompi_server", p.ompi_server_pid},
-        {"mpirun", p.mpirun_pid},
-        {"hub", p.hub_pid},
-        {"hub_host", p.hub_host}}},
-      {"started", p.started},
-      {"hostfile", p.hostfile},
-      {"engine_list", engines}};
+  return json{{"name", p.name},
+              {"state", p.state},
+              {"door", p.door},
+              {"key", p.key},
+              {"engines", p.engines},
+              {"refill", p.refill},
+              {"hosts", p.hosts},
+              {"mpi",
+               {{"ompi_server", p.ompi_server_uri},
+                {"mode", p.mode},
+                {"connect_limit", p.connect_limit},
+                {"client_mca", p.client_mca}}},
+              {"pids",
+               {{"ompi_server", p.ompi_server_pid},
+                {"mpirun", p.mpirun_pid},
+                {"hub", p.hub_pid},
+                {"hub_host", p.hub_host}}},
+              {"started", p.started},
+              {"hostfile", p.hostfile},
+              {"engine_list", engines}};
 }
 
 Profile from_json(const json& j, const std::string& dir) {
@@ -60,6 +63,7 @@ Profile from_json(const json& j, const std::string& dir) {
   if (j.contains("mpi")) {
     p.ompi_server_uri = j["mpi"].value("ompi_server", "");
     p.mode = j["mpi"].value("mode", "");
+    p.connect_limit = j["mpi"].value("connect_limit", kDefaultConnectLimit);
     p.client_mca = j["mpi"].value("client_mca", std::map<std::string, std::string>{});
   }
   if (j.contains("pids")) {

@@ -21,6 +21,11 @@ struct EngineInfo {
   bool alive = true;
 };
 
+/// Connected programs before the hub relays the others: Open MPI keeps about 82 kB of each in
+/// mpirun and 56 kB in each engine, so that 200 add at most 16 MB and 11 MB (an idle engine is
+/// 16 MB).
+constexpr int kDefaultConnectLimit = 200;
+
 struct Profile {
   std::string name;
   std::string dir;    // the profile's folder
@@ -33,6 +38,9 @@ struct Profile {
   std::string ompi_server_uri;                    // file:PATH, what MPI needs to connect
   std::string mode;                               // "connect" (one host) or "relay" (across hosts)
   std::map<std::string, std::string> client_mca;  // Open MPI parameters a program starts with
+  // Programs connected over MPI before the later ones are relayed: Open MPI 4.1 keeps what it
+  // learnt of each connected program, in mpirun and in every engine, until they end.
+  int connect_limit = kDefaultConnectLimit;
   int ompi_server_pid = 0;
   int mpirun_pid = 0;
   int hub_pid = 0;
