@@ -341,6 +341,38 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
     out=$(RANKS_CLUSTER=none "$plain" map 2>&1) || fail "the same program with RANKS_CLUSTER=none: $out"
     expect "cluster=none" "$out"
     ;;
+  soak_attaches)
+    # Hundreds of programs attach one after the other. Open MPI 4.1 keeps about 82 kB of each
+    # program that connects over MPI in mpirun and 56 kB in each engine, for good; past the
+    # connect limit the hub relays them, and nothing of a program stays: from program 100 to
+    # 250 no process of the cluster may grow by more than 2 MB (all connected, the engines grow
+    # by 8 MB and mpirun by 12). The engines keep their namespaces across the switch.
+    limit=50 first=100 last=250 bound_kb=2048
+    "$ranks" cluster start "${relay[@]}" --connect-limit $limit -n 2 >/dev/null || fail "start"
+    profile=$RANKS_PROFILE_DIR/default/cluster.json
+    pids="$(json_field "$profile" "d['pids']['hub'], d['pids']['mpirun'], *[e['pid'] for e in d['engine_list']]" "$profile" | tr -d '(),')"
+    names=(hub mpirun engine0 engine1)
+    rss() { for p in $pids; do awk '/VmRSS/{print $2}' "/proc/$p/status" || echo 0; done; }
+    out=$("$client" push answer 41 2>&1) || fail "push: $out"
+    for i in $(seq 2 $last); do
+      out=$(timeout 30 "$client" map 2>&1) || fail "program $i: $out"
+      expect "sum=285" "$out"
+      [ "$i" -eq $first ] && mapfile -t before < <(rss)
+    done
+    mapfile -t after < <(rss)
+    for k in "${!names[@]}"; do
+      echo "${names[$k]}: VmRSS ${before[$k]} kB after $first programs, ${after[$k]} kB after $last"
+      [ $((after[k] - before[k])) -le $bound_kb ] ||
+        fail "${names[$k]} grew by $((after[k] - before[k])) kB over $((last - first)) programs"
+    done
+    out=$("$client" pull answer 2>&1) || fail "pull: $out"
+    [ "$(grep -c '^answer=41$' <<<"$out")" -eq 2 ] || fail "the namespaces did not stay: $out"
+    if [ ${#relay[@]} -eq 0 ]; then
+      expect "programs connected over MPI: $limit of at most $limit" "$("$ranks" cluster status)"
+      expect "$limit programs connected over MPI.*later programs reach the engines through the hub" \
+        "$(cat "$RANKS_PROFILE_DIR/default/cluster.log")"
+    fi
+    ;;
   *)
     echo "unknown case $case"
     exit 64
