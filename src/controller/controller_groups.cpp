@@ -17,11 +17,11 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   const int have = roster_.alive_count();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int want = n < 0 ? (have > 0 ? have : cores) : n;
-  if (want > have && roster_.relayed())
+  if (want > have && roster_.cluster_elsewhere())
     throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but cluster '" +
                 roster_.cluster() + "' has " + std::to_string(have) +
-                "; its engines are reached through its hub (it spans hosts), where a program "
-                "cannot start more: start it with more (ranks cluster stop, then ranks cluster "
+                "; its engines run on other hosts, beside which a program cannot start more: "
+                "start it with more (ranks cluster stop, then ranks cluster "
                 "start -n " +
                 std::to_string(want) + ")");
   // Where the engines are too few, the program starts the missing ones for itself, beside a
@@ -59,10 +59,10 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
 std::vector<int> Controller::add_engines(int n, const char* who) {
   if (n < 1) throw Error(std::string(who) + "(" + std::to_string(n) + "): add at least one engine");
   auto lk = lock();
-  if (roster_.relayed())
+  if (roster_.cluster_elsewhere())
     throw Error(std::string(who) + ": the engines of cluster '" + roster_.cluster() +
-                "' are reached through its hub (it spans hosts), where a program cannot start "
-                "more; start it with more");
+                "' run on other hosts, beside which a program cannot start more; start it "
+                "with more");
   const int before = roster_.size();
   try {
     roster_.spawn(n);

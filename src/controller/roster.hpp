@@ -72,12 +72,14 @@ class Roster {
                       const std::vector<std::pair<std::string, int>>& engines);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] const std::string& cluster() const { return cluster_; }
-  /// Whether the engines are reached through a started cluster's hub (no MPI to them, so none
-  /// can be spawned beside them).
-  [[nodiscard]] bool relayed() const {
-    return !links_.empty() && links_.front().origin == Origin::kRelayed;
+  /// Whether the engines are a started cluster's on other hosts than this one: engines this
+  /// program spawned would run here, not beside them, so it spawns none.
+  [[nodiscard]] bool cluster_elsewhere() const {
+    if (cluster_.empty()) return false;
+    for (const Member& m : members_)
+      if (!m.local) return true;
+    return false;
   }
-
   [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
   [[nodiscard]] const Member& member(int engine) const {
     return members_[static_cast<std::size_t>(engine)];

@@ -36,6 +36,12 @@ out=$(on_host 1 timeout 60 "$build/tests/cluster_client2" pull answer 2>&1) || f
 out=$(on_host 1 timeout 60 "$build/tests/cluster_client" map 2>&1) || fail "map: $out"
 grep -q "sum=285" <<<"$out" || fail "map: $out"
 
+echo "== a Pool larger than the cluster: no engines can be started beside those on other hosts"
+out=$(on_host 1 timeout 60 "$build/tests/cluster_client" pool 5 2>&1) &&
+  fail "Pool(5) on 3 engines across hosts ran: $out"
+grep -q "needs 5 engines but cluster 'default' has 3; its engines run on other hosts" <<<"$out" ||
+  fail "Pool(5) across hosts: $out"
+
 echo "== stop: nothing left on any host"
 on_host 1 "$ranks" cluster stop || fail "stop"
 sleep 0.3
