@@ -68,7 +68,8 @@ done
 
 echo "== a batch job loses an engine on host 2, which holds another (-np 5 --map-by node)"
 victim=$id-h2
-timed_launch 10 1 on_host 1 env RANKS_TEST_KILL_HOST="$victim" \
+# The watcher waits 5 s, then mpirun takes 2 s to end (under a loaded CI machine, more).
+timed_launch 20 1 on_host 1 env RANKS_TEST_KILL_HOST="$victim" \
   timeout -k 5 60 "$mpirun" --hostfile "$tmp/hostfile2" -np 5 --map-by node \
   "${recover[@]}" "$prog" lose || fail "lose at -np 5 on $victim: mpirun"
 out=$(cat "$tmp/launch.out")
