@@ -1,6 +1,5 @@
 #include "ranks/run.hpp"
 
-#include <boost/mpi/environment.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 #include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/environment.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks {
@@ -122,7 +122,7 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   // The barrier guards nothing ranks needs (every message was answered before the shutdown
   // ended), so it is skipped. Every process of a job sees the same setting.
   if (recovery_enabled()) ::setenv("OMPI_MCA_async_mpi_finalize", "1", 0);
-  boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);
+  transport::Environment env(argc, argv, MPI_THREAD_SERIALIZED);
   int code = 0;
   if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL) {
     code = engine_main(parent, true);

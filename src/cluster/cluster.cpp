@@ -1,6 +1,5 @@
 #include "cluster/cluster.hpp"
 
-#include <boost/mpi/environment.hpp>
 #include <cstdlib>
 
 #include "base/log.hpp"
@@ -10,6 +9,7 @@
 #include "door/profile.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/environment.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail::cluster {
@@ -17,7 +17,7 @@ namespace ranks::detail::cluster {
 int serve_cluster(int argc, char** argv, const std::string& profile_dir,
                   const std::string& door_host) {
   freeze_registry();
-  boost::mpi::environment env(argc, argv, boost::mpi::threading::serialized, true);
+  transport::Environment env(argc, argv, MPI_THREAD_SERIALIZED);
   // A client or an engine that dies must not end the cluster: errors return, they do not abort.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   try {
@@ -46,7 +46,7 @@ int turn_away(int argc, char** argv, const std::string& profile_dir, const std::
     ::setenv("OMPI_MCA_pmix_server_uri", profile->ompi_server_uri.c_str(), 1);
     for (const auto& [name, value] : profile->client_mca)
       ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
-    boost::mpi::environment env(argc, argv, boost::mpi::threading::single, true);
+    transport::Environment env(argc, argv, MPI_THREAD_SINGLE);
     transport::Spawned link = transport::connect(port);
     refuse_engines(link.merged);
     transport::release(link);
