@@ -19,6 +19,7 @@
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
 #include "transport/environment.hpp"
+#include "transport/mpi_flavor.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks {
@@ -111,8 +112,8 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   // A program started on its own (no mpirun, no srun): Open MPI is told to keep going when an
   // engine it spawned dies, so that ranks can go on without it (an attached program spawns the
   // engines a Pool needs beyond the cluster's; the cluster's are its own job, with recovery on).
-  if (!std::getenv("OMPI_COMM_WORLD_SIZE") && !std::getenv("PMIX_RANK") &&
-      !std::getenv("SLURM_STEP_ID"))
+  if (transport::kFlavor == transport::Flavor::kOpenMpi && !std::getenv("OMPI_COMM_WORLD_SIZE") &&
+      !std::getenv("PMIX_RANK") && !std::getenv("SLURM_STEP_ID"))
     ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
   // With recovery on, a process of the job may have died: MPI_Finalize would then wait for ever
   // in its opening barrier (a PMIx fence over every process of the job, the dead one included),

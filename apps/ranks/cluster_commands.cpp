@@ -24,6 +24,7 @@
 #include "door/profile.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 
 namespace ranks::cli {
 
@@ -219,6 +220,13 @@ std::string duration(long s) {
 }  // namespace
 
 int start(const StartOptions& o) {
+  // A started cluster is an mpirun job that programs connect to and that spawns replacements.
+  if (!transport::kDynamicProcesses)
+    fail(std::string("ranks was built with ") + transport::kMpiName +
+         ", which cannot start a cluster: programs could not attach to it (no MPI_Open_port, "
+         "MPI_Comm_connect or MPI_Comm_spawn); run each program with its engines instead, e.g. "
+         "`" +
+         transport::launch_command(5, "./app") + "`");
   const auto t0 = Clock::now();
   if (o.engines == 0 || o.engines < -1)
     fail("-n " + std::to_string(o.engines) +

@@ -9,6 +9,8 @@
 #include "base/log.hpp"
 #include "controller/controller.hpp"
 #include "ranks/error.hpp"
+#include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 
 namespace ranks::detail {
 
@@ -31,15 +33,19 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
       roster_.spawn(want - have);
     } catch (const Error& e) {
       const std::string why(unprefixed(e.what()));
-      const std::string where =
-          roster_.cluster().empty() ? "the job" : "cluster '" + roster_.cluster() + "'";
+      const std::string needs =
+          std::string(who) + " needs " + std::to_string(want) + " engines but " +
+          (roster_.cluster().empty() ? "the job" : "cluster '" + roster_.cluster() + "'") +
+          " has " + std::to_string(have);
+      if (!transport::kDynamicProcesses)
+        throw Error(needs + ", and " + why + "; run it as `" +
+                    transport::launch_command(want + 1, self_exe()) + "`");
       const std::string fix =
           roster_.cluster().empty()
-              ? "launch with more ranks, e.g. mpirun -np " + std::to_string(want + 1)
+              ? "launch with more ranks, e.g. " + transport::launch_command(want + 1, self_exe())
               : "start the cluster with more (ranks cluster start -n " + std::to_string(want) + ")";
-      throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but " + where +
-                  " has " + std::to_string(have) + ", and spawning " + std::to_string(want - have) +
-                  " more failed (" + why + "); " + fix);
+      throw Error(needs + ", and spawning " + std::to_string(want - have) + " more failed (" + why +
+                  "); " + fix);
     }
     fit_roster();
   }

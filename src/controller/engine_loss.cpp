@@ -18,6 +18,7 @@
 #include "ranks/detail/jobs.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 
 namespace ranks::detail {
 
@@ -201,12 +202,12 @@ void Controller::expire_tasks() {
     --load_[static_cast<std::size_t>(f.engine)];
     if (f.group) --f.group->inflight;
     const bool ended = end_engine(f.engine, SIGKILL);
-    f.job->cancel(std::make_exception_ptr(TimeoutError(
-        "a task of type " + std::string(task_name(f.invoker)) + " ran past its timeout on engine " +
-        std::to_string(f.engine) +
-        (ended ? "; the engine was ended, and replaced where engines can be spawned"
-               : "; the engine could not be ended (launch with mpirun --enable-recovery) and "
-                 "finishes the task into nothing"))));
+    f.job->cancel(std::make_exception_ptr(
+        TimeoutError("a task of type " + std::string(task_name(f.invoker)) +
+                     " ran past its timeout on engine " + std::to_string(f.engine) +
+                     (ended ? "; the engine was ended, and replaced where engines can be spawned"
+                            : "; the engine could not be ended (" + transport::recovery_advice() +
+                                  ") and finishes the task into nothing"))));
   }
 }
 
@@ -236,9 +237,12 @@ void Controller::watch_engines() {
     const std::string tasks = tasks_on(e);
     log_line("engine " + std::to_string(e) + " (pid " + std::to_string(roster_.member(e).pid) +
              ") died " + (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
-             " (killed, out of memory, or crashed); ending the job, as Open MPI would. To go on "
-             "without a lost engine, launch with mpirun --enable-recovery (engines that ranks "
-             "spawns, and a started cluster's, survive by themselves)");
+             " (killed, out of memory, or crashed); ending the job, as " + transport::kMpiName +
+             " would." +
+             (transport::kDynamicProcesses
+                  ? " To go on without a lost engine, launch with mpirun --enable-recovery "
+                    "(engines that ranks spawns, and a started cluster's, survive by themselves)"
+                  : ""));
     transport::abort(1, roster_.link_of(e).comm);
   }
 }
@@ -252,8 +256,10 @@ bool Controller::signal_job(const std::shared_ptr<Job>& job, int sig) {
   for (int e : engines) {
     if (!survives(e))
       throw Error("the engine running it (engine " + std::to_string(e) +
-                  ") cannot be ended without ending the job: launch with mpirun "
-                  "--enable-recovery (spawned engines and a started cluster's can be)");
+                  ") cannot be ended without ending the job: " + transport::recovery_advice() +
+                  (transport::kDynamicProcesses
+                       ? " (spawned engines and a started cluster's can be)"
+                       : ""));
     any = end_engine(e, sig) || any;
   }
   return any;

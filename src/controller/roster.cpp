@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 
 namespace ranks::detail {
 
@@ -36,6 +37,7 @@ void copy_to(char (&dst)[N], const std::string& s) {
 }  // namespace
 
 bool recovery_enabled() {
+  if (!transport::kDynamicProcesses) return false;  // OMPI_MCA_* means nothing to another MPI
   const char* v = std::getenv("OMPI_MCA_orte_enable_recovery");
   if (v == nullptr) return false;
   const std::string s(v);
@@ -50,6 +52,7 @@ bool Roster::adopt_world() {
 }
 
 void Roster::spawn(int n) {
+  if (!transport::kDynamicProcesses) throw Error(transport::without_dynamic_processes());
   // Some batch systems' MPIs hang or fail slowly on MPI_Comm_spawn: RANKS_SPAWN=0 forbids it.
   if (const char* allow = std::getenv("RANKS_SPAWN"); allow && std::string(allow) == "0")
     throw Error("spawning is turned off (RANKS_SPAWN=0)");

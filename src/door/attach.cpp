@@ -8,6 +8,7 @@
 #include "base/log.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail::cluster {
@@ -41,6 +42,18 @@ Source engines_source() {
   if (under_launcher()) return {Source::Kind::kJob, {}};
   const char* chosen = std::getenv("RANKS_CLUSTER");
   if (chosen && std::string(chosen) == "none") return {Source::Kind::kSpawn, {}};
+  // Without dynamic processes a program cannot reach a started cluster's engines (nor could
+  // such a cluster be started): its engines are those of its own job, or none. A default
+  // cluster (of another build of ranks) is not for it.
+  if (!transport::kDynamicProcesses) {
+    if (chosen && *chosen)
+      throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but ranks was built with " +
+                  transport::kMpiName +
+                  ", which cannot attach a program to a started cluster (no MPI_Comm_connect); "
+                  "unset RANKS_CLUSTER and run the program with its engines, e.g. `" +
+                  transport::launch_command(5, self_exe()) + "`");
+    return {Source::Kind::kSpawn, {}};
+  }
   if (chosen && *chosen) {
     const auto p = load_profile(chosen);
     if (!p)
