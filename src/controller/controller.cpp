@@ -16,6 +16,7 @@
 #include "ranks/detail/runtime.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
+#include "transport/mpi_flavor.hpp"
 
 namespace ranks::detail {
 
@@ -91,13 +92,21 @@ void Controller::fit_roster() {
     const Member& m = roster_.member(e);
     const Link& l = roster_.link_of(e);
     // An engine of a launch that survives its loss gets a life line first (by MPI, before the
-    // channel takes over its messages).
-    if (l.survives && m.alive && l.comm != MPI_COMM_NULL &&
+    // channel takes over its messages). So does an engine of a job that its MPI ends when a
+    // process dies (MPICH): its line says which engine it was, before the launcher ends us.
+    const bool fatal = !transport::kDynamicProcesses && l.origin == Origin::kWorld;
+    if ((l.survives || fatal) && m.alive && l.comm != MPI_COMM_NULL &&
         (l.origin == Origin::kWorld || l.origin == Origin::kSpawned)) {
       try {
-        if (!watch_) watch_ = std::make_unique<lifeline::Watch>();
+        if (!watch_) {
+          watch_ = std::make_unique<lifeline::Watch>();
+          if (fatal) watch_->report_deaths(transport::recovery_advice());
+        }
+        const std::string who = fatal ? "engine " + std::to_string(e) + " (pid " +
+                                            std::to_string(m.pid) + " on " + m.host + ")"
+                                      : std::string();
         outbox_.send(l.comm, m.rank,
-                     Message(text_message(Kind::kLifeline, watch_->invitation(e, m.local))));
+                     Message(text_message(Kind::kLifeline, watch_->invitation(e, m.local, who))));
       } catch (const Error& err) {
         log_line(std::string(err.what()) + "; engine deaths on other hosts go unnoticed");
       }
@@ -342,6 +351,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
   }
   cv_.notify_all();
   if (progress_.joinable()) progress_.join();
+  if (watch_) watch_->quiet();
   auto lk = lock();
   callbacks_.clear();
   stopped_.assign(static_cast<std::size_t>(roster_.size()), false);

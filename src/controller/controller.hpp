@@ -155,6 +155,9 @@ class Controller {
   void replace_engine(int engine, std::vector<std::shared_ptr<Group>> served);
   /// Whether the launch of engine e survives its loss.
   [[nodiscard]] bool survives(int e) const;
+  /// Ends the job for engine e, whose launch does not survive its death, once its life line
+  /// has reported it.
+  [[noreturn]] void end_job(int e);
   /// Whether a spawned engine can stand in for engine e (not for a started cluster's).
   [[nodiscard]] bool replaceable(int e) const;
   /// The life lines and local checks, timeouts; called from every poll (cheap when quiet).

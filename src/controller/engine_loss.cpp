@@ -215,8 +215,10 @@ void Controller::check_engines() {
   if (stopping_) return;
   if (watch_ && watch_->pending())
     for (const auto& d : watch_->take())
-      if (d.engine < roster_.size())
+      if (d.engine < roster_.size()) {
+        if (!survives(d.engine)) end_job(d.engine);  // reported already, by the line or itself
         lose_engine(d.engine, d.signal, ended_[static_cast<std::size_t>(d.engine)]);
+      }
   if (timed_ > 0 && Clock::now() >= next_expiry_) {
     expire_tasks();
     next_expiry_ = Clock::now() + std::chrono::milliseconds(5);
@@ -234,6 +236,7 @@ void Controller::watch_engines() {
         lose_engine(e, SIGKILL, ended_[static_cast<std::size_t>(e)]);
       continue;
     }
+    if (watch_ && watch_->had_line(e)) end_job(e);  // its line tells
     const std::string tasks = tasks_on(e);
     log_line("engine " + std::to_string(e) + " (pid " + std::to_string(roster_.member(e).pid) +
              ") died " + (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
@@ -245,6 +248,14 @@ void Controller::watch_engines() {
                   : ""));
     transport::abort(1, roster_.link_of(e).comm);
   }
+}
+
+void Controller::end_job(int e) {
+  // The life line's thread says which engine died (it may be a moment behind this thread), or
+  // the engine said so itself; then the job ends, as the MPI would end it anyway.
+  for (int i = 0; i < 100 && !watch_->pending(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  transport::abort(1, roster_.link_of(e).comm);
 }
 
 bool Controller::signal_job(const std::shared_ptr<Job>& job, int sig) {

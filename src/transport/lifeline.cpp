@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <random>
@@ -71,10 +72,11 @@ Watch::~Watch() {
   ::close(wake_[1]);
 }
 
-std::string Watch::invitation(int engine, bool same_host) {
+std::string Watch::invitation(int engine, bool same_host, std::string who) {
   static std::random_device rd;
   Line l;
   l.token = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  l.who = std::move(who);
   std::ostringstream s;
   bool first = true;
   if (same_host) {
@@ -97,6 +99,21 @@ std::vector<Death> Watch::take() {
   std::vector<Death> out;
   out.swap(deaths_);
   return out;
+}
+
+void Watch::report_deaths(std::string consequence) {
+  std::lock_guard<std::mutex> lk(mu_);
+  report_ = std::move(consequence);
+}
+
+void Watch::quiet() {
+  std::lock_guard<std::mutex> lk(mu_);
+  report_.clear();
+}
+
+bool Watch::had_line(int engine) {
+  std::lock_guard<std::mutex> lk(mu_);
+  return std::find(had_line_.begin(), had_line_.end(), engine) != had_line_.end();
 }
 
 bool Watch::connected(int engine) {
@@ -165,6 +182,7 @@ void Watch::loop() {
         if (n == sizeof in && it != lines_.end() && it->second.fd < 0 &&
             it->second.token == in.token) {
           it->second.fd = fd;
+          had_line_.push_back(in.engine);
         } else {
           ::close(fd);
         }
@@ -179,6 +197,9 @@ void Watch::loop() {
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         ::close(fd);
+        if (!report_.empty() && !it->second.who.empty() && it->second.signal == 0)
+          log_line(it->second.who + " died without a word (killed: signal 9, or out of memory); " +
+                   report_);
         deaths_.push_back({owners[i], it->second.signal ? it->second.signal : SIGKILL});
         lines_.erase(it);
         pending_ = true;

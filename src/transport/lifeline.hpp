@@ -37,8 +37,18 @@ class Watch {
   Watch& operator=(const Watch&) = delete;
 
   /// What engine `engine` needs to connect: the addresses to try (loopback first for an engine
-  /// on this host), the port, and a token of its own. Registers the engine.
-  std::string invitation(int engine, bool same_host);
+  /// on this host), the port, and a token of its own. Registers the engine; `who` names it in
+  /// the reports of report_deaths.
+  std::string invitation(int engine, bool same_host, std::string who = {});
+  /// From now on, a line that closes without last words (SIGKILL, the out-of-memory killer) is
+  /// reported at once, from the watch's thread: "<who> died ...; <consequence>". For a job that
+  /// its MPI ends when a process dies: the launcher may end this process before any other
+  /// thread looks. (An engine that catches its signal reports itself.)
+  void report_deaths(std::string consequence);
+  /// No more reports: the engines were told to stop, and their lines close as they leave.
+  void quiet();
+  /// Whether engine's line was up at some time (its death is then known here).
+  [[nodiscard]] bool had_line(int engine);
   /// Whether a line closed since the last take() (one atomic load: cheap enough for every poll).
   [[nodiscard]] bool pending() const { return pending_.load(std::memory_order_acquire); }
   /// The lines that closed since the last call.
@@ -55,6 +65,7 @@ class Watch {
     std::uint64_t token = 0;
     int fd = -1;
     int signal = 0;  // its last words
+    std::string who;
   };
   void loop();
 
@@ -65,6 +76,8 @@ class Watch {
   std::unordered_map<int, Line> lines_;
   std::vector<int> pending_fds_;  // accepted, not yet introduced
   std::vector<Death> deaths_;
+  std::vector<int> had_line_;
+  std::string report_;  // report_deaths's consequence; empty: no reports
   std::atomic<bool> pending_{false};
   std::atomic<bool> stop_{false};
   std::vector<std::string> addresses_;
