@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "launch.hpp"
 #include "throws.hpp"
 
 namespace {
@@ -545,6 +546,10 @@ TEST(EngineComm, outside_a_direct_views_task_is_an_error_that_says_where_it_work
 TEST(EngineComm, engines_of_different_launches_share_none_and_the_error_says_so) {
   ranks::Client rc;
   if (rc.cluster()) GTEST_SKIP() << "a started cluster's engines are its own to add";
+  if (!ranks_test::kCanSpawn) {
+    EXPECT_THROW_MSG(rc.add_engines(1), ranks::Error, "cannot start engines for a running program");
+    return;
+  }
   rc.add_engines(1);
   auto dview = rc.direct_view();
   EXPECT_THROW_MSG(dview.apply(comm_facts).get(), ranks::RemoteError,

@@ -2,7 +2,8 @@
 # run.sh SBATCH_SCRIPT PROGRAM...: starts a private single-node Slurm cluster on this machine,
 # submits SBATCH_SCRIPT PROGRAM... with sbatch --wait, and checks the job's output:
 #  - apps/slurm/ranks_job.sbatch PROGRAM: PROGRAM (tests/programs/hosts.cpp) ran right under
-#    both launchers the script uses (mpirun, srun);
+#    both launchers the script uses (the MPI's, srun; MPIEXEC and SRUN_MPI say which: mpirun
+#    and pmix by default);
 #  - apps/slurm/ranks_cluster.sbatch LAB65 LAB66: the job started a cluster in its allocation,
 #    both labs attached to it and printed their results, and the cluster was stopped.
 #
@@ -159,7 +160,7 @@ if [ "$(basename "$script")" = ranks_cluster.sbatch ]; then
   grep -q "^cluster 'job[0-9]*' stopped" <<<"$out" || fail "the cluster was not stopped"
   [ -z "$(pgrep -f "cluster serve --profile-dir $tmp" || true)" ] || fail "cluster processes left"
 else
-  for launcher in "mpirun" "srun --mpi=pmix"; do
+  for launcher in "$(basename "${MPIEXEC:-mpirun}")" "srun --mpi=${SRUN_MPI:-pmix}"; do
     part=$(awk -v h="== $launcher" '$0 == h {on = 1; next} /^== / {on = 0} on' <<<"$out")
     [ "$(grep -c '^engine ' <<<"$part")" -eq 4 ] || fail "$launcher: expected 4 engines"
     grep -q '^sum=332833500$' <<<"$part" || fail "$launcher: wrong or missing map result"
