@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | sanitize | lint | format | bench [run_all.sh options]
+# ./run.sh demo | test | test-mpich | sanitize | lint | format | bench [run_all.sh options]
+#        | bench-mpich [run_all.sh options]
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
-#   the whole test suite (test); sanitize builds the library and tests with AddressSanitizer and
-#   UndefinedBehaviorSanitizer in ./build-sanitize and runs the MPI suites there; lint runs
+#   the whole test suite (test); test-mpich builds against MPICH instead of Open MPI (in
+#   ./build-mpich, with no Open MPI package) and runs the suites that apply there; sanitize
+#   builds the library and tests with AddressSanitizer and UndefinedBehaviorSanitizer in
+#   ./build-sanitize and runs the MPI suites there; lint runs
 #   clang-tidy on src/ and include/; format checks every C++ file against .clang-format; bench
-#   installs the Python peers and runs the whole benchmark comparison (apps/bench/run_all.sh).
+#   installs the Python peers and runs the whole benchmark comparison (apps/bench/run_all.sh);
+#   bench-mpich runs ranks and raw MPI under MPICH and under Open MPI, side by side
+#   (apps/bench/run_all.sh --mpich).
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-demo}
 
-packages=(build-essential cmake openmpi-bin libopenmpi-dev libboost-mpi-dev
-          libboost-serialization-dev libgtest-dev libcli11-dev nlohmann-json3-dev libssl-dev
-          clang-tidy clang-format iproute2 slurm-wlm munge)  # lint, format; multi-host, Slurm
+# What every build needs, then each MPI's packages: the MPICH build needs no Open MPI package.
+common=(build-essential cmake libboost-serialization-dev libgtest-dev libcli11-dev
+        nlohmann-json3-dev libssl-dev slurm-wlm munge)  # Slurm: the batch-job tests
+openmpi=(openmpi-bin libopenmpi-dev)
+mpich=(mpich libmpich-dev)
+packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2)  # lint, format; hosts
 # Installs those of the given Debian packages that are missing.
 install_missing() {
   local missing=() p sudo=""
@@ -24,7 +32,11 @@ install_missing() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 }
-install_missing "${packages[@]}"
+case "$what" in
+  test-mpich) install_missing "${common[@]}" "${mpich[@]}" ;;
+  bench-mpich) install_missing "${packages[@]}" "${mpich[@]}" ;;
+  *) install_missing "${packages[@]}" ;;
+esac
 
 # Open MPI refuses to run as root unless told; containers and CI often are root.
 if [ "$(id -u)" -eq 0 ]; then
@@ -70,6 +82,20 @@ if [ "$what" = sanitize ]; then
     -E 'payload|package|compile|multihost|slurm|soak'
 fi
 
+if [ "$what" = test-mpich ]; then
+  # Debian names MPICH's tools mpicxx.mpich and mpiexec.mpich (RANKS_MPI=mpich finds them, or
+  # plain mpicxx and mpiexec where MPICH is the only MPI); the build must link libmpich only.
+  cmake -S . -B build-mpich -DCMAKE_BUILD_TYPE=Release -DRANKS_MPI=mpich -DRANKS_BUILD_TESTS=ON \
+    -DRANKS_BUILD_APPS=ON >/dev/null
+  cmake --build build-mpich -j"$(nproc)"
+  if ldd build-mpich/libranks.so | grep -q 'libmpi\.so'; then
+    echo "build-mpich links Open MPI's libmpi:" >&2
+    ldd build-mpich/libranks.so >&2
+    exit 1
+  fi
+  exec ctest --test-dir build-mpich --output-on-failure -j2
+fi
+
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRANKS_BUILD_TESTS=ON -DRANKS_BUILD_APPS=ON >/dev/null
 cmake --build build -j"$(nproc)"
 
@@ -111,8 +137,16 @@ case "$what" in
     shift
     exec apps/bench/run_all.sh "$@"
     ;;
+  bench-mpich)
+    # ranks and hand-written MPI under MPICH, then the same under Open MPI, in one run.
+    cmake -S . -B build-mpich -DCMAKE_BUILD_TYPE=Release -DRANKS_MPI=mpich -DRANKS_BUILD_TESTS=ON \
+      -DRANKS_BUILD_APPS=ON >/dev/null
+    cmake --build build-mpich -j"$(nproc)" --target ranks_bench
+    shift
+    exec apps/bench/run_all.sh --mpich "$@"
+    ;;
   *)
-    echo "usage: ./run.sh demo | test | sanitize | lint | format | bench" >&2
+    echo "usage: ./run.sh demo | test | test-mpich | sanitize | lint | format | bench | bench-mpich" >&2
     exit 64
     ;;
 esac
