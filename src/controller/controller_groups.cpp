@@ -42,7 +42,7 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
                     transport::launch_command(want + 1, self_exe()) + "`");
       const std::string fix =
           roster_.cluster().empty()
-              ? "launch with more ranks, e.g. " + transport::launch_command(want + 1, self_exe())
+              ? "launch with more ranks, e.g. mpirun -np " + std::to_string(want + 1)
               : "start the cluster with more (ranks cluster start -n " + std::to_string(want) + ")";
       throw Error(needs + ", and spawning " + std::to_string(want - have) + " more failed (" + why +
                   "); " + fix);
