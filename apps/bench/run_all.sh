@@ -4,17 +4,22 @@
 #   the same across three hosts emulated with network namespaces    (apps/bench/multihost.sh)
 #   multiprocessing.Pool, mpi4py.futures, ipyparallel, Dask distributed (apps/bench/peers)
 #
-#   apps/bench/run_all.sh [--workers W] [--repeat R] [--out DIR] [--quick]
+#   apps/bench/run_all.sh [--workers W] [--repeat R] [--out DIR] [--quick] [--mpich]
 # Writes DIR/results.jsonl (one JSON object per measurement) and DIR/plots/*.png.
+#
+# --mpich: instead, ranks (dynamic, static) against hand-written MPI on latency, tiny tasks and
+# the 64 MiB round trip, under Open MPI (build/apps/ranks_bench, mpirun) and then under MPICH
+# (build-mpich/apps/ranks_bench, mpiexec.mpich), in one run and one table, an MPI a column.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-workers=2 repeat=5 out=bench-results quick=()
+workers=2 repeat=5 out=bench-results quick=() mpich=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --workers) workers=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quick) quick=(--quick); shift ;;
+    --mpich) mpich=1; shift ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
 done
@@ -26,6 +31,38 @@ results="$out/results.jsonl"
 
 # Each step says when it began (seconds since the start), so a slow one shows.
 step() { echo "== [${SECONDS}s] $*" >&2; }
+
+if [ "$mpich" = 1 ]; then
+  mpiexec_mpich=$(command -v mpiexec.mpich || command -v mpiexec)
+  for mpi in openmpi mpich; do
+    if [ "$mpi" = openmpi ]; then
+      launch=(mpirun -np $((workers + 1)) --oversubscribe) bench=build/apps/ranks_bench
+    else
+      launch=("$mpiexec_mpich" -n $((workers + 1))) bench=build-mpich/apps/ranks_bench
+    fi
+    step "ranks_bench under $mpi (${launch[*]})"
+    timeout 900 "${launch[@]}" "$bench" --workload latency,tiny,bandwidth \
+      --backend dynamic,static,mpi-raw --repeat "$repeat" --json "$out/$mpi.jsonl" \
+      "${quick[@]}" >&2
+    $py -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line); r["mpi"] = sys.argv[2]; print(json.dumps(r))' \
+      "$out/$mpi.jsonl" "$mpi" >>"$results"
+  done
+  $py - "$results" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+by = {}
+for r in rows:
+    by.setdefault((r["workload"], r["variant"], r["backend"], r["unit"]), {})[r["mpi"]] = r
+print(f'{"workload":10} {"variant":15} {"backend":8} {"unit":8} {"Open MPI":>10} {"MPICH":>10}')
+for (w, v, b, u), m in by.items():
+    cell = lambda k: f'{m[k]["median"]:10.4g}' if k in m else f'{"-":>10}'
+    print(f"{w:10} {v:15} {b:8} {u:8} {cell('openmpi')} {cell('mpich')}")
+PY
+  step "done"
+  exit 0
+fi
 
 mkdir -p "$out/plots"
 step "ranks_bench (mpirun -np $((workers + 1)))"
