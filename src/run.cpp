@@ -123,37 +123,42 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   // The barrier guards nothing ranks needs (every message was answered before the shutdown
   // ended), so it is skipped. Every process of a job sees the same setting.
   if (recovery_enabled()) ::setenv("OMPI_MCA_async_mpi_finalize", "1", 0);
-  transport::Environment env(argc, argv, MPI_THREAD_SERIALIZED);
   int code = 0;
-  if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL) {
-    code = engine_main(parent, true);
-  } else if (transport::rank(MPI_COMM_WORLD) != 0) {
-    code = engine_main(MPI_COMM_WORLD, false);
-  } else {
-    bool lost = false;
-    code = controller_main(body, argc, argv, std::move(attachment), lost);
-    // Open MPI 4.1 can leave mpirun waiting for ever after a process of the job was killed
-    // (launcher.hpp); 5 s is more than twice what mpirun takes to end when it does.
-    if (lost && recovery_enabled()) end_launcher_if_it_outlives(std::chrono::seconds(5));
-    // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return; ending the
-    // job through MPI_Abort is meant to make it exit non-zero (Open MPI 4.1.4 as packaged by
-    // Debian 12 ends only this process then, and mpirun still exits 0).
-    if (code != 0 && recovery_enabled() && transport::size(MPI_COMM_WORLD) > 1) {
-      log_line("the program ends with code " + std::to_string(code) +
-               "; under mpirun --enable-recovery only an abort makes mpirun exit non-zero");
-      transport::abort(code);
+  bool end_launcher = false;  // after MPI_Finalize: the one way to make mpirun say the job failed
+  {
+    transport::Environment env(argc, argv, MPI_THREAD_SERIALIZED);
+    if (MPI_Comm parent = transport::join_parent(); parent != MPI_COMM_NULL) {
+      code = engine_main(parent, true);
+    } else if (transport::rank(MPI_COMM_WORLD) != 0) {
+      code = engine_main(MPI_COMM_WORLD, false);
+    } else {
+      bool lost = false;
+      code = controller_main(body, argc, argv, std::move(attachment), lost);
+      // Open MPI 4.1 can leave mpirun waiting for ever after a process of the job was killed
+      // (launcher.hpp); 5 s is more than twice what mpirun takes to end when it does.
+      if (lost && recovery_enabled()) end_launcher_if_it_outlives(std::chrono::seconds(5));
+      // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return: once
+      // MPI has finalized, ranks ends mpirun with a signal, and it exits 1 (launcher.hpp).
+      if (code != 0 && recovery_enabled() && transport::size(MPI_COMM_WORLD) > 1) {
+        end_launcher = launched_by_mpirun();
+        log_line("the program ends with code " + std::to_string(code) +
+                 "; mpirun --enable-recovery exits 0 whatever its processes return, so ranks " +
+                 (end_launcher ? "ends mpirun, which then exits 1" : "aborts the job"));
+        if (!end_launcher) transport::abort(code);
+      }
+    }
+    // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4:
+    // in a quarter of the runs of `survive maxtasks`, where engines are ended and replaced):
+    // past 2 s (a finalize takes milliseconds) the process leaves with its code instead.
+    if (recovery_enabled()) {
+      std::thread([code] {
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        std::fflush(nullptr);
+        std::_Exit(code);
+      }).detach();
     }
   }
-  // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4:
-  // in a quarter of the runs of `survive maxtasks`, where engines are ended and replaced): past
-  // 2 s (a finalize takes milliseconds) the process leaves with its code instead.
-  if (recovery_enabled()) {
-    std::thread([code] {
-      std::this_thread::sleep_for(std::chrono::seconds(2));
-      std::fflush(nullptr);
-      std::_Exit(code);
-    }).detach();
-  }
+  if (end_launcher) end_launcher_now();
   return code;
 }
 

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 namespace ranks::detail {
@@ -20,6 +22,15 @@ bool is_mpirun(pid_t pid) {
 }
 
 }  // namespace
+
+bool launched_by_mpirun() { return is_mpirun(::getppid()); }
+
+void end_launcher_now() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  if (launched_by_mpirun()) ::kill(::getppid(), SIGTERM);
+}
 
 void end_launcher_if_it_outlives(std::chrono::milliseconds grace) {
   const pid_t launcher = ::getppid();
