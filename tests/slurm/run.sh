@@ -134,8 +134,11 @@ for i in $(seq 150); do               # up to 15 s for the node to come up idle
 done
 echo "node $node: ${state:-no answer}"
 [ "$state" = idle ] || { echo "FAIL: the node did not become idle"; exit 1; }
-echo "srun --mpi=list:"
-timeout 10 srun --mpi=list 2>&1 || true
+# Which MPI plugins this Slurm offers, for the log (the job's own launches are checked below).
+if ! plugins=$(timeout 10 srun --mpi=list 2>&1); then
+  plugins="(srun --mpi=list failed: $plugins)"
+fi
+printf 'srun --mpi=list:\n%s\n' "$plugins"
 
 echo "== sbatch --wait $script ${progs[*]}"
 rc=0
