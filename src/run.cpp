@@ -90,6 +90,55 @@ int controller_main(const std::function<int()>& body, int argc, char** argv,
   return code;
 }
 
+// What Open MPI must be told before MPI starts.
+void set_mpi_environment() {
+  // A program started on its own (no mpirun, no srun): Open MPI is told to keep going when an
+  // engine it spawned dies, so that ranks can go on without it (an attached program spawns the
+  // engines a Pool needs beyond the cluster's; the cluster's are its own job, with recovery on).
+  if (transport::kFlavor == transport::Flavor::kOpenMpi && !std::getenv("OMPI_COMM_WORLD_SIZE") &&
+      !std::getenv("PMIX_RANK") && !std::getenv("SLURM_STEP_ID"))
+    ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
+  // With recovery on, a process of the job may have died: MPI_Finalize would then wait for ever
+  // in its opening barrier (a PMIx fence over every process of the job, the dead one included),
+  // and a process that leaves without finalizing ends "without sync". Open MPI 4.1's daemons
+  // report only the first process of a job on their host that ends abnormally, so mpirun, which
+  // waits for every process, never ends once two processes on one remote host left that way.
+  // The barrier guards nothing ranks needs (every message was answered before the shutdown
+  // ended), so it is skipped. Every process of a job sees the same setting.
+  if (recovery_enabled()) ::setenv("OMPI_MCA_async_mpi_finalize", "1", 0);
+}
+
+// The controller's end under mpirun --enable-recovery (launcher.hpp), before MPI_Finalize: a
+// watcher for a job that lost an engine, and for a failed program either mpirun to be ended
+// once MPI has finalized (true) or, under another launcher, an abort.
+bool end_under_recovery(int code, bool lost) {
+  if (!recovery_enabled()) return false;
+  // Open MPI 4.1 can leave mpirun waiting for ever after a process of the job was killed;
+  // 5 s is more than twice what mpirun takes to end when it does.
+  if (lost) end_launcher_if_it_outlives(std::chrono::seconds(5));
+  // mpirun --enable-recovery exits 0 whatever its processes return: once MPI has finalized,
+  // ranks ends mpirun with a signal, and it exits 1.
+  if (code == 0 || transport::size(MPI_COMM_WORLD) <= 1) return false;
+  const bool end_launcher = launched_by_mpirun();
+  log_line("the program ends with code " + std::to_string(code) +
+           "; mpirun --enable-recovery exits 0 whatever its processes return, so ranks " +
+           (end_launcher ? "ends mpirun, which then exits 1" : "aborts the job"));
+  if (!end_launcher) transport::abort(code);
+  return end_launcher;
+}
+
+// With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4: in
+// a quarter of the runs of `survive maxtasks`, where engines are ended and replaced): past 2 s
+// (a finalize takes milliseconds) the process leaves with its code instead.
+void leave_if_finalize_hangs(int code) {
+  if (!recovery_enabled()) return;
+  std::thread([code] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }).detach();
+}
+
 }  // namespace
 
 int run_impl(int argc, char** argv, const std::function<int()>& body) {
@@ -109,20 +158,7 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
     log_line(e.what());
     return 2;
   }
-  // A program started on its own (no mpirun, no srun): Open MPI is told to keep going when an
-  // engine it spawned dies, so that ranks can go on without it (an attached program spawns the
-  // engines a Pool needs beyond the cluster's; the cluster's are its own job, with recovery on).
-  if (transport::kFlavor == transport::Flavor::kOpenMpi && !std::getenv("OMPI_COMM_WORLD_SIZE") &&
-      !std::getenv("PMIX_RANK") && !std::getenv("SLURM_STEP_ID"))
-    ::setenv("OMPI_MCA_orte_enable_recovery", "1", 0);
-  // With recovery on, a process of the job may have died: MPI_Finalize would then wait for ever
-  // in its opening barrier (a PMIx fence over every process of the job, the dead one included),
-  // and a process that leaves without finalizing ends "without sync". Open MPI 4.1's daemons
-  // report only the first process of a job on their host that ends abnormally, so mpirun, which
-  // waits for every process, never ends once two processes on one remote host left that way.
-  // The barrier guards nothing ranks needs (every message was answered before the shutdown
-  // ended), so it is skipped. Every process of a job sees the same setting.
-  if (recovery_enabled()) ::setenv("OMPI_MCA_async_mpi_finalize", "1", 0);
+  set_mpi_environment();
   int code = 0;
   bool end_launcher = false;  // after MPI_Finalize: the one way to make mpirun say the job failed
   {
@@ -134,29 +170,9 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
     } else {
       bool lost = false;
       code = controller_main(body, argc, argv, std::move(attachment), lost);
-      // Open MPI 4.1 can leave mpirun waiting for ever after a process of the job was killed
-      // (launcher.hpp); 5 s is more than twice what mpirun takes to end when it does.
-      if (lost && recovery_enabled()) end_launcher_if_it_outlives(std::chrono::seconds(5));
-      // Open MPI 4.1's mpirun --enable-recovery exits 0 whatever its processes return: once
-      // MPI has finalized, ranks ends mpirun with a signal, and it exits 1 (launcher.hpp).
-      if (code != 0 && recovery_enabled() && transport::size(MPI_COMM_WORLD) > 1) {
-        end_launcher = launched_by_mpirun();
-        log_line("the program ends with code " + std::to_string(code) +
-                 "; mpirun --enable-recovery exits 0 whatever its processes return, so ranks " +
-                 (end_launcher ? "ends mpirun, which then exits 1" : "aborts the job"));
-        if (!end_launcher) transport::abort(code);
-      }
+      end_launcher = end_under_recovery(code, lost);
     }
-    // With recovery on, MPI_Finalize can wait for ever on a process that died (Open MPI 4.1.4:
-    // in a quarter of the runs of `survive maxtasks`, where engines are ended and replaced):
-    // past 2 s (a finalize takes milliseconds) the process leaves with its code instead.
-    if (recovery_enabled()) {
-      std::thread([code] {
-        std::this_thread::sleep_for(std::chrono::seconds(2));
-        std::fflush(nullptr);
-        std::_Exit(code);
-      }).detach();
-    }
+    leave_if_finalize_hangs(code);
   }
   if (end_launcher) end_launcher_now();
   return code;

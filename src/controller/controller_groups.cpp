@@ -19,12 +19,14 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
   const int have = roster_.alive_count();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int want = n < 0 ? (have > 0 ? have : cores) : n;
+  const std::string needs =
+      std::string(who) + " needs " + std::to_string(want) + " engines but " +
+      (roster_.cluster().empty() ? "the job" : "cluster '" + roster_.cluster() + "'") + " has " +
+      std::to_string(have);
   if (want > have && roster_.cluster_elsewhere())
-    throw Error(std::string(who) + " needs " + std::to_string(want) + " engines but cluster '" +
-                roster_.cluster() + "' has " + std::to_string(have) +
+    throw Error(needs +
                 "; its engines run on other hosts, beside which a program cannot start more: "
-                "start it with more (ranks cluster stop, then ranks cluster "
-                "start -n " +
+                "start it with more (ranks cluster stop, then ranks cluster start -n " +
                 std::to_string(want) + ")");
   // Where the engines are too few, the program starts the missing ones for itself, beside a
   // started cluster's too (they end with the program; the cluster keeps its size).
@@ -33,10 +35,6 @@ std::shared_ptr<Group> Controller::make_group(int n, const char* who) {
       roster_.spawn(want - have);
     } catch (const Error& e) {
       const std::string why(unprefixed(e.what()));
-      const std::string needs =
-          std::string(who) + " needs " + std::to_string(want) + " engines but " +
-          (roster_.cluster().empty() ? "the job" : "cluster '" + roster_.cluster() + "'") +
-          " has " + std::to_string(have);
       if (!transport::kDynamicProcesses)
         throw Error(needs + ", and " + why + "; run it as `" +
                     transport::launch_command(want + 1, self_exe()) + "`");
