@@ -1,7 +1,8 @@
 #pragma once
 
-// The controller: the dynamic queue and the jobs in flight, over the engines of its roster,
-// and the progress that moves them. One mutex guards all of it and every MPI call made on
+// The controller: its roster of engines, its bookkeeping (Scheduler), and the transport and
+// progress that move them: the engines' messages, the static jobs' collectives, deaths heard
+// from life lines and a cluster's hub. One mutex guards all of it and every MPI call made on
 // rank 0; whoever waits drives progress.
 
 #include <mpi.h>
@@ -16,10 +17,11 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include "controller/group.hpp"
 #include "controller/roster.hpp"
+#include "controller/scheduler.hpp"
 #include "controller/static_op.hpp"
 #include "door/attach.hpp"
 #include "ranks/detail/job.hpp"
@@ -29,23 +31,7 @@
 
 namespace ranks::detail {
 
-/// A set of engines with its own queue of dynamic jobs (a Pool, a view).
-class Group : public std::enable_shared_from_this<Group> {
- public:
-  /// The engines, in order. A group of every engine (`all`) or a Pool's drops those that die and
-  /// takes their replacements (elastic); a group of named engines keeps them (its calls then
-  /// fail with EngineLost).
-  std::vector<int> engines;
-  bool elastic = false;
-  bool all = false;      // every engine: engines added later join it
-  bool replace = false;  // spawn a replacement for each engine lost (a Pool that keeps its size)
-  int maxtasks = 0;      // an engine is replaced after this many parts of the group (0: never)
-  std::shared_ptr<Bytes> init;  // what an engine joining the group runs first (an initializer)
-  std::deque<std::shared_ptr<DynamicJob>> queue;
-  std::size_t inflight = 0;  // parts (and static slots) on engines
-};
-
-class Controller {
+class Controller final : private EnginePort {
  public:
   /// args: the program's arguments, for engines it spawns.
   explicit Controller(std::vector<std::string> args);
@@ -55,9 +41,9 @@ class Controller {
 
   /// Admits the engines started with the controller; false if they run another binary.
   bool adopt_world();
-  /// Attaches to the engines of a started cluster that let this program in (Attachment::enter);
-  /// false (having said why) if they cannot run it.
-  bool attach(std::unique_ptr<cluster::Attachment> cluster);
+  /// Attaches to the engines of a started cluster that let this program in
+  /// (AttachedCluster::enter); false (having said why) if they cannot run it.
+  bool attach(std::unique_ptr<cluster::AttachedCluster> cluster);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] std::optional<std::string> cluster();
 
@@ -107,63 +93,31 @@ class Controller {
   void shutdown(int code, std::chrono::milliseconds grace);
 
  private:
-  struct Inflight {
-    std::shared_ptr<Job> job;
-    std::uint64_t key = 0;
-    int engine = 0;
-    std::shared_ptr<Group> group;
-    std::chrono::system_clock::time_point submitted;
-    std::uint32_t invoker = 0;  // the task type, to name it if the engine dies
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  };
+  // EnginePort: how the scheduler reaches the engines.
+  void transmit(int engine, Message msg) override;
+  bool end(int engine, int sig) override;
+  bool gone(int engine) override;
+  void spawn(int n) override;
+  void drop_collectives(int link, const std::exception_ptr& why) override;
 
-  /// Keeps the per-engine and per-link state as large as the roster (after it grew).
-  void fit_roster();
-  void send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
-            std::shared_ptr<Group> g, std::chrono::nanoseconds timeout = {});
-  /// ranks::EngineLost for a dead engine, saying what was lost with it.
-  [[nodiscard]] std::exception_ptr lost_error(int engine, const std::string& what) const;
-  /// Puts a whole message on its way to an engine: over MPI, or through the cluster's hub.
-  void transmit(int engine, Message msg);
-  void dispatch(Group& g);
-  void dispatch_all();
+  /// Gives engines admitted since the last call what their messages travel by: a life line
+  /// where their launch survives a loss (or its MPI ends the job on one), a shared-memory channel
+  /// on this host; and the static queue of each new link.
+  void equip_new_engines();
   bool poll();
   void handle(Bytes& data, AttachmentSource* attachments);
-  void requeue(const Inflight& f);
-  /// Counts a part sent to engine for g (a Pool with maxtasksperchild); at the limit it takes no
-  /// more work and is ended, to be replaced, once its parts are back.
-  void count_part(int engine, const Group& g);
-  void deliver_static(StaticJob& job, Group& group, std::size_t slot, Reply& r);
+  /// An engine is gone: its life line is forgotten, the scheduler runs what it held elsewhere.
+  void lose_engine(int engine, int sig);
   /// Ends the job, naming the engine and its tasks, if an engine on this host has died; an
   /// attached program hears of a cluster's dead engine from its hub instead.
   void watch_engines();
   /// What the cluster's hub said: an engine lost, the cluster stopping (at most every 200 ms).
   void hear_cluster();
-  /// An engine is gone (it died of signal sig, or was ended): the parts it ran go to other
-  /// engines where their jobs allow it, the rest fails with ranks::EngineLost, as does every
-  /// static job over its link; queued work no engine is left for fails at once. `expected`:
-  /// the controller ended it (a timeout, a terminate), so no news on stderr.
-  void lose_engine(int engine, int sig, bool expected = false);
-  /// Fails everything the engines hold and everything queued (a cluster that stopped).
-  void lose_all(const std::exception_ptr& why);
-  /// Ends engine e with signal sig (through its life line, or kill() on this host); false if
-  /// it cannot.
-  bool end_engine(int e, int sig);
-  /// Parts past their timeout: their engines are ended, the parts fail with TimeoutError.
-  void expire_tasks();
-  /// Spawns an engine to stand in for `engine` in the groups it served and those of all engines.
-  void replace_engine(int engine, std::vector<std::shared_ptr<Group>> served);
-  /// Whether the launch of engine e survives its loss.
-  [[nodiscard]] bool survives(int e) const;
   /// Ends the job for engine e, whose launch does not survive its death, once its life line
   /// has reported it.
   [[noreturn]] void end_job(int e);
-  /// Whether a spawned engine can stand in for engine e (not for a started cluster's).
-  [[nodiscard]] bool replaceable(int e) const;
-  /// The life lines and local checks, timeouts; called from every poll (cheap when quiet).
+  /// The life lines, timeouts and replacements; called from every poll (cheap when quiet).
   void check_engines();
-  /// The names of the tasks engine e runs now, for a message.
-  std::string tasks_on(int engine) const;
   void run_callbacks();
   /// Wakes the progress thread if it sleeps deeply (call under the lock).
   void wake_progress() {
@@ -175,30 +129,19 @@ class Controller {
   std::mutex mu_;
   std::condition_variable cv_;
   Roster roster_;
-  std::vector<int> load_;                                      // parts in flight per engine
-  std::deque<StaticQueue> statics_;                            // per link of the roster
-  std::vector<std::unique_ptr<transport::Channel>> channels_;  // per engine on this host
-  std::vector<bool> all_channelled_;  // per link: every engine's messages come by channel
-  std::unique_ptr<cluster::Attachment> cluster_;
-  std::unique_ptr<lifeline::Watch> watch_;  // engines of launches that survive a lost one
-  std::size_t timed_ = 0;                   // parts in flight with a timeout
-  std::chrono::steady_clock::time_point next_expiry_{};
-  std::vector<bool> ended_;      // per engine: ended by the controller (no news)
-  std::vector<bool> retiring_;   // per engine: takes no more work, ended once idle
-  std::vector<int> parts_sent_;  // per engine: parts of groups with maxtasks
-  std::chrono::steady_clock::time_point last_heard_{};
-  std::unordered_map<std::uint64_t, Inflight> inflight_;
-  std::vector<std::weak_ptr<Group>> groups_;
+  Scheduler scheduler_;
   std::shared_ptr<Group> default_group_;
-  std::vector<std::shared_ptr<Group>> engine_groups_;  // one engine each, for follow
-  std::uint64_t next_id_ = 1;
+  std::deque<StaticQueue> statics_;   // per link of the roster
+  std::vector<bool> all_channelled_;  // per link: every engine's messages come by channel
+  std::unique_ptr<cluster::AttachedCluster> cluster_;
+  std::unique_ptr<lifeline::Watch> watch_;  // engines of launches that survive a lost one
+  std::chrono::steady_clock::time_point last_heard_{};
   transport::Outbox outbox_;
   transport::Incoming incoming_;
   std::vector<std::function<void()>> callbacks_;
   std::mutex callback_mu_;
   int waiters_ = 0;
   bool deep_sleep_ = false;
-  std::vector<bool> stopped_;  // per engine, at shutdown: said it stopped
   bool stopping_ = false;
   std::thread progress_;
 };

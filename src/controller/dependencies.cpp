@@ -94,18 +94,10 @@ void Controller::submit_after(std::shared_ptr<Group> g, std::shared_ptr<DynamicJ
                         "); follow them one engine at a time, or use after");
           engine = e;
         }
-        if (!roster_.member(engine).alive)
+        if (!roster_.engine(engine).alive)
           return fail("the task did not run: engine " + std::to_string(engine) +
                       ", where the tasks it follows ran, is gone");
-        if (engine_groups_.size() <= static_cast<std::size_t>(engine))
-          engine_groups_.resize(static_cast<std::size_t>(engine) + 1);
-        auto& one = engine_groups_[static_cast<std::size_t>(engine)];
-        if (!one) {
-          one = std::make_shared<Group>();
-          one->engines = {engine};
-          groups_.push_back(one);
-        }
-        target = one;
+        target = scheduler_.engine_group(engine);
       }
     }
     submit(*target, w->job);

@@ -1,10 +1,8 @@
-// Waiting while driving progress: the controller's poll, its progress thread and result
-// callbacks (members of Controller), and what the header-only API calls to wait
-// (detail/progress.hpp).
+// Waiting while driving progress (moving messages and collectives along): the controller's
+// poll, its progress thread and result callbacks (members of Controller), and what the
+// header-only API calls to wait (detail/progress.hpp).
 
 #include "ranks/detail/progress.hpp"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,10 +33,11 @@ struct CallbackScope {
 }  // namespace
 
 bool Controller::poll() {
-  if (timed_ > 0 || (watch_ && watch_->pending())) check_engines();
+  if (scheduler_.needs_check() || (watch_ && watch_->pending())) check_engines();
   outbox_.progress();
   bool any = false;
-  for (auto& ch : channels_) {
+  for (int e = 0; e < roster_.size(); ++e) {
+    transport::Channel* ch = roster_.engine(e).channel.get();
     if (!ch) continue;
     while (ch->try_recv(incoming_)) {
       any = true;
@@ -64,20 +63,22 @@ bool Controller::poll() {
     }
   }
   const StaticQueue::Deliver deliver = [this](StaticJob& job, Group& group, std::size_t slot,
-                                              Reply& r) { deliver_static(job, group, slot, r); };
+                                              Reply& r) {
+    scheduler_.ledger().take_slot(group, slot);
+    job.deliver(slot, r);
+  };
   for (auto& q : statics_)
     if (q.progress(deliver)) any = true;
-  if (any) dispatch_all();
+  if (any) scheduler_.dispatch_all();
   // The receive buffer is kept between polls (no page faults for every large reply), unless huge.
   if (incoming_.data.capacity() > (std::size_t{256} << 20)) incoming_.data = Bytes();
   return any;
 }
 
 bool Controller::busy() const {
-  if (!inflight_.empty() || !callbacks_.empty() || !outbox_.empty()) return true;
-  if (std::any_of(channels_.begin(), channels_.end(),
-                  [](const auto& c) { return c && !c->idle(); }))
-    return true;
+  if (scheduler_.busy() || !callbacks_.empty() || !outbox_.empty()) return true;
+  for (int e = 0; e < roster_.size(); ++e)
+    if (const auto& c = roster_.engine(e).channel; c && !c->idle()) return true;
   return std::any_of(statics_.begin(), statics_.end(),
                      [](const StaticQueue& q) { return !q.empty(); });
 }
@@ -214,29 +215,6 @@ void abort(StateBase& s) {
     return;
   }
   the_controller("AsyncResult::abort").abort(job, why);
-}
-
-void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
-                   bool last) {
-  using namespace std::chrono;
-  static const bool tty = isatty(STDERR_FILENO) != 0;
-  static steady_clock::time_point last_line;
-  const double secs = duration<double>(elapsed).count();
-  if (tty) {
-    constexpr std::size_t kWidth = 40;
-    const std::size_t filled = total ? kWidth * done / total : kWidth;
-    const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-    std::fprintf(stderr, "\r[%s] %zu/%zu tasks %6.1f s%s", bar.c_str(), done, total, secs,
-                 last ? "\n" : "");
-  } else {
-    // A log file gets a line a second, not a redrawn bar.
-    const auto now = steady_clock::now();
-    if (!last && now - last_line < seconds(1)) return;
-    last_line = now;
-    std::fprintf(stderr, "%zu/%zu tasks done after %.1f s%s\n", done, total, secs,
-                 last ? " (finished)" : "");
-  }
-  std::fflush(stderr);
 }
 
 }  // namespace ranks::detail

@@ -1,10 +1,8 @@
 // Reductions among a view's engines (detail/reduce.hpp): a communicator of exactly those
 // engines, made by them alone (MPI_Comm_create_group over their link), an agreement that each
-// holds the value, then one MPI_Reduce or MPI_Allreduce.
+// holds the value, then one MPI_Reduce or MPI_Allreduce (transport/reduction.hpp).
 
 #include "ranks/detail/reduce.hpp"
-
-#include <mpi.h>
 
 #include <string>
 #include <utility>
@@ -14,40 +12,12 @@
 #include "engine/engine.hpp"
 #include "ranks/error.hpp"
 #include "ranks/run.hpp"
+#include "transport/reduction.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail {
 
 namespace {
-
-MPI_Datatype datatype_of(const ReduceSpec& s, MPI_Datatype* made) {
-  switch (s.kind) {
-    case ElemKind::kInt32:
-      return MPI_INT32_T;
-    case ElemKind::kInt64:
-      return MPI_INT64_T;
-    case ElemKind::kUInt32:
-      return MPI_UINT32_T;
-    case ElemKind::kUInt64:
-      return MPI_UINT64_T;
-    case ElemKind::kFloat:
-      return MPI_FLOAT;
-    case ElemKind::kDouble:
-      return MPI_DOUBLE;
-    case ElemKind::kBytes:
-      break;
-  }
-  MPI_Type_contiguous(static_cast<int>(s.elem_size), MPI_BYTE, made);
-  MPI_Type_commit(made);
-  return *made;
-}
-
-// MPI's user operations carry no state: the one running on this thread is named here.
-thread_local const ReduceSpec* t_running = nullptr;
-
-void user_op(void* in, void* inout, int* len, MPI_Datatype*) {
-  t_running->combine(in, inout, static_cast<std::size_t>(*len));
-}
 
 // What one engine's entry {engine, problem, length} of the agreement says is wrong, against
 // the first engine's.
@@ -73,8 +43,7 @@ void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int
   const int n = transport::size(comm);
   const std::int64_t mine[3] = {ranks::engine_id(), problem, length};
   std::vector<std::int64_t> all(3 * static_cast<std::size_t>(n));
-  transport::check(MPI_Allgather(mine, 3, MPI_INT64_T, all.data(), 3, MPI_INT64_T, comm),
-                   "MPI_Allgather");
+  transport::allgather(comm, mine, 3, all.data());
   const auto entry = [&](int i) { return &all[3 * static_cast<std::size_t>(i)]; };
   // Missing values and wrong types first, on every engine alike, then the lengths.
   for (int i = 0; i < n; ++i)
@@ -85,36 +54,7 @@ void agree_on_reduce(const std::vector<int>& ranks, const std::string& name, int
 
 int reduce_on_engines(const ReduceSpec& s) {
   MPI_Comm comm = engines_comm(*s.ranks);
-  MPI_Datatype made = MPI_DATATYPE_NULL;
-  const MPI_Datatype type = datatype_of(s, &made);
-  MPI_Op op = MPI_OP_NULL;
-  bool own_op = false;
-  switch (s.op) {
-    case ReduceOp::kSum:
-      op = MPI_SUM;
-      break;
-    case ReduceOp::kProd:
-      op = MPI_PROD;
-      break;
-    case ReduceOp::kMin:
-      op = MPI_MIN;
-      break;
-    case ReduceOp::kMax:
-      op = MPI_MAX;
-      break;
-    case ReduceOp::kUser:
-      MPI_Op_create(&user_op, 0, &op);  // not commutative: combined in rank order
-      own_op = true;
-      break;
-  }
-  t_running = &s;
-  const int count = static_cast<int>(s.count);
-  const int rc = s.all ? MPI_Allreduce(s.in, s.out, count, type, op, comm)
-                       : MPI_Reduce(s.in, s.out, count, type, op, 0, comm);
-  t_running = nullptr;
-  if (own_op) MPI_Op_free(&op);
-  if (made != MPI_DATATYPE_NULL) MPI_Type_free(&made);
-  transport::check(rc, s.all ? "MPI_Allreduce" : "MPI_Reduce");
+  transport::reduce(comm, s);
   return transport::rank(comm);
 }
 
@@ -127,7 +67,7 @@ std::vector<int> Controller::common_link_ranks(const Group& g) {
   std::vector<int> ranks;
   int link = -1;
   for (int e : g.engines) {
-    const Member& m = roster_.member(e);
+    const Engine& m = roster_.engine(e);
     if (!m.alive || (link >= 0 && m.link != link)) return {};
     link = m.link;
     ranks.push_back(m.rank);

@@ -34,6 +34,54 @@ void copy_to(char (&dst)[N], const std::string& s) {
   dst[N - 1] = 0;
 }
 
+// The controller's Hello for a program's engines: for a started cluster's (attach), the
+// program's code, which they load first.
+Hello controller_hello(const Identity& id, std::int32_t first, bool attach,
+                       const std::string& code_path, const std::string& code_build) {
+  Hello mine;
+  mine.id = id;
+  mine.first = first;
+  mine.attach = attach ? 1 : 0;
+  copy_to(mine.code_path, code_path);
+  copy_to(mine.code_build, code_build);
+  return mine;
+}
+
+// The controller's half of the handshake, to the decision: says its Hello, and returns every
+// rank's (its own first).
+std::vector<Hello> greet(MPI_Comm comm, Hello mine) {
+  transport::bcast(comm, &mine, sizeof mine);
+  std::vector<Hello> seen(static_cast<std::size_t>(transport::size(comm)));
+  transport::gather(comm, &mine, sizeof mine, seen.data());
+  return seen;
+}
+
+// The end of the handshake: whether the controller admits the engines.
+void decide(MPI_Comm comm, bool admit) {
+  std::int32_t admitted = admit ? 1 : 0;
+  transport::bcast(comm, &admitted, sizeof admitted);
+}
+
+// Why the engine of rank r (which said theirs) cannot serve a controller whose identity hash is
+// `hash`; "" if it can. cluster: the started cluster it belongs to ("" for a job's own).
+std::string refusal(const Hello& theirs, int r, std::uint64_t hash, const Hello& mine,
+                    const std::string& cluster) {
+  if (theirs.problem[0] == 0 && theirs.id.hash == hash) return {};
+  if (!mine.attach)
+    return "engine rank " + std::to_string(r) + " runs '" + theirs.id.exe +
+           "', which is not the controller's binary '" + mine.id.exe +
+           "' (or was built differently); every rank must run the same executable: check the "
+           "mpirun command line or hostfile";
+  const std::string who = "engine " + std::to_string(r - 1) +
+                          (cluster.empty() ? "" : " of cluster '" + cluster + "'") + " (host " +
+                          theirs.id.host + ")";
+  if (theirs.problem[0] != 0) return who + " cannot run this program: " + theirs.problem;
+  return who +
+         " loaded this program's code but its tasks differ (another build of ranks on that "
+         "host?); rebuild the program against the ranks the cluster runs, or restart the "
+         "cluster with this one";
+}
+
 }  // namespace
 
 bool recovery_enabled() {
@@ -74,64 +122,58 @@ bool Roster::attach(const std::string& port, const std::string& cluster) {
 void Roster::attach_relayed(const std::string& cluster,
                             const std::vector<std::pair<std::string, int>>& engines) {
   cluster_ = cluster;
-  const int first = static_cast<int>(members_.size());
-  links_.push_back(
-      Link{MPI_COMM_NULL, Origin::kRelayed, {}, first, static_cast<int>(engines.size()), true});
-  const int link = static_cast<int>(links_.size()) - 1;
   const std::string here = host_name();
+  std::vector<Engine> records;
   for (std::size_t i = 0; i < engines.size(); ++i)
-    members_.push_back(Member{link, static_cast<int>(i) + 1, engines[i].first, engines[i].second,
-                              engines[i].first == here, true, false, 0});
+    records.push_back(Engine{.rank = static_cast<int>(i) + 1,
+                             .host = engines[i].first,
+                             .pid = engines[i].second,
+                             .local = engines[i].first == here});
+  admit(Link{.origin = Origin::kRelayed, .survives = true}, std::move(records));
+}
+
+int Roster::admit(Link link, std::vector<Engine> engines) {
+  link.first = static_cast<int>(engines_.size());
+  link.count = static_cast<int>(engines.size());
+  links_.push_back(link);
+  const int index = static_cast<int>(links_.size()) - 1;
+  for (Engine& e : engines) {
+    e.link = index;
+    engines_.push_back(std::move(e));
+  }
+  return index;
 }
 
 bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned) {
-  Hello mine;
-  mine.first = static_cast<std::int32_t>(members_.size());
-  if (origin == Origin::kAttached) {
-    const ProgramCode code = program_code();
-    mine.id = identity(IdentityOf::kCode);
-    mine.attach = 1;
-    copy_to(mine.code_path, code.path);
-    copy_to(mine.code_build, code.build_id);
-  } else {
-    mine.id = identity(IdentityOf::kJob);
-  }
-  transport::bcast(comm, &mine, sizeof mine);
-  const int n = transport::size(comm);
-  std::vector<Hello> seen(static_cast<std::size_t>(n));
-  transport::gather(comm, &mine, sizeof mine, seen.data());
-  std::int32_t admitted = 1;
+  const bool attach = origin == Origin::kAttached;
+  const ProgramCode code = attach ? program_code() : ProgramCode{};
+  const Hello mine = controller_hello(identity(attach ? IdentityOf::kCode : IdentityOf::kJob),
+                                      static_cast<std::int32_t>(engines_.size()), attach, code.path,
+                                      code.build_id);
+  const std::vector<Hello> seen = greet(comm, mine);
+  const int n = static_cast<int>(seen.size());
+  bool admitted = true;
   for (int r = 1; r < n; ++r) {
-    const Hello& h = seen[static_cast<std::size_t>(r)];
-    if (h.problem[0] == 0 && h.id.hash == mine.id.hash) continue;
-    admitted = 0;
-    if (origin != Origin::kAttached) {
-      log_line("engine rank " + std::to_string(r) + " runs '" + h.id.exe +
-               "', which is not the controller's binary '" + mine.id.exe +
-               "' (or was built differently); every rank must run the same executable: check "
-               "the mpirun command line or hostfile");
-    } else if (h.problem[0] != 0) {
-      log_line("engine " + std::to_string(r - 1) + " of cluster '" + cluster_ + "' (host " +
-               h.id.host + ") cannot run this program: " + h.problem);
-    } else {
-      log_line("engine " + std::to_string(r - 1) + " of cluster '" + cluster_ + "' (host " +
-               h.id.host +
-               ") loaded this program's code but its tasks differ (another build "
-               "of ranks on that host?); rebuild the program against the ranks the cluster "
-               "runs, or restart the cluster with this one");
-    }
+    const std::string why =
+        refusal(seen[static_cast<std::size_t>(r)], r, mine.id.hash, mine, cluster_);
+    if (why.empty()) continue;
+    admitted = false;
+    log_line(why);
   }
-  transport::bcast(comm, &admitted, sizeof admitted);
+  decide(comm, admitted);
   if (!admitted) return false;
   // A started cluster runs with recovery on (ranks cluster start says so to its mpirun).
   const bool survives = origin == Origin::kAttached || recovery_enabled();
-  links_.push_back(Link{comm, origin, spawned, mine.first, n - 1, survives});
-  const int link = static_cast<int>(links_.size()) - 1;
+  std::vector<Engine> engines;
   for (int r = 1; r < n; ++r) {
     const Identity& id = seen[static_cast<std::size_t>(r)].id;
-    const bool local = std::strncmp(id.host, mine.id.host, sizeof id.host) == 0;
-    members_.push_back(Member{link, r, id.host, id.pid, local, true, false, 0});
+    engines.push_back(Engine{.rank = r,
+                             .host = id.host,
+                             .pid = id.pid,
+                             .local = std::strncmp(id.host, mine.id.host, sizeof id.host) == 0});
   }
+  admit(Link{.comm = comm, .origin = origin, .spawned = spawned, .survives = survives},
+        std::move(engines));
   return true;
 }
 
@@ -140,8 +182,8 @@ std::vector<int> Roster::newly_dead() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_look_ < std::chrono::milliseconds(200)) return dead;
   last_look_ = now;
-  for (std::size_t e = 0; e < members_.size(); ++e) {
-    Member& m = members_[e];
+  for (std::size_t e = 0; e < engines_.size(); ++e) {
+    Engine& m = engines_[e];
     if (!m.alive || !m.local || m.reported || process_alive(m.pid)) continue;
     m.reported = true;
     dead.push_back(static_cast<int>(e));
@@ -151,7 +193,7 @@ std::vector<int> Roster::newly_dead() {
 
 int Roster::alive_count() const {
   int n = 0;
-  for (const auto& m : members_) n += m.alive ? 1 : 0;
+  for (const auto& m : engines_) n += m.alive ? 1 : 0;
   return n;
 }
 
@@ -159,7 +201,7 @@ void Roster::release(bool give_up) {
   for (std::size_t i = 0; i < links_.size(); ++i) {
     Link& l = links_[i];
     if (l.origin == Origin::kWorld || l.origin == Origin::kRelayed) continue;
-    const bool lost = std::any_of(members_.begin(), members_.end(), [&](const Member& m) {
+    const bool lost = std::any_of(engines_.begin(), engines_.end(), [&](const Engine& m) {
       return m.link == static_cast<int>(i) && !m.alive;
     });
     if (give_up || lost) {
@@ -189,45 +231,25 @@ int join_controller(MPI_Comm comm, CodeLoader load) {
 
 Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string& code_path,
                             const std::string& code_build) {
-  Hello mine;
-  mine.id = identity(IdentityOf::kJob);
-  mine.id.hash = hash;
-  mine.first = 0;
-  mine.attach = 1;
-  copy_to(mine.code_path, code_path);
-  copy_to(mine.code_build, code_build);
-  transport::bcast(comm, &mine, sizeof mine);
-  const int n = transport::size(comm);
-  std::vector<Hello> seen(static_cast<std::size_t>(n));
-  transport::gather(comm, &mine, sizeof mine, seen.data());
+  // The program's identity hash and code stand in for the hub's own.
+  Identity id = identity(IdentityOf::kJob);
+  id.hash = hash;
+  const Hello mine = controller_hello(id, 0, true, code_path, code_build);
+  const std::vector<Hello> seen = greet(comm, mine);
   Admission a;
-  for (int r = 1; r < n; ++r) {
-    const Hello& h = seen[static_cast<std::size_t>(r)];
-    a.engines.emplace_back(h.id.host, h.id.pid);
-    if (h.problem[0] != 0) {
-      a.problems.push_back("engine " + std::to_string(r - 1) + " (host " + h.id.host +
-                           ") cannot run this program: " + h.problem);
-    } else if (h.id.hash != hash) {
-      a.problems.push_back("engine " + std::to_string(r - 1) + " (host " + h.id.host +
-                           ") loaded this program's code but its tasks differ (another build of "
-                           "ranks on that host?); rebuild the program against the ranks the "
-                           "cluster runs, or restart the cluster with this one");
-    }
+  for (std::size_t r = 1; r < seen.size(); ++r) {
+    a.engines.emplace_back(seen[r].id.host, seen[r].id.pid);
+    if (std::string why = refusal(seen[r], static_cast<int>(r), hash, mine, ""); !why.empty())
+      a.problems.push_back(std::move(why));
   }
-  std::int32_t admitted = a.problems.empty() ? 1 : 0;
-  transport::bcast(comm, &admitted, sizeof admitted);
-  if (!admitted) a.engines.clear();
+  decide(comm, a.problems.empty());
+  if (!a.problems.empty()) a.engines.clear();
   return a;
 }
 
 void refuse_engines(MPI_Comm comm) {
-  Hello mine;
-  mine.id = identity(IdentityOf::kJob);
-  transport::bcast(comm, &mine, sizeof mine);
-  std::vector<Hello> seen(static_cast<std::size_t>(transport::size(comm)));
-  transport::gather(comm, &mine, sizeof mine, seen.data());
-  std::int32_t admitted = 0;
-  transport::bcast(comm, &admitted, sizeof admitted);
+  greet(comm, controller_hello(identity(IdentityOf::kJob), 0, false, "", ""));
+  decide(comm, false);
 }
 
 }  // namespace ranks::detail

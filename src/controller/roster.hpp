@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "transport/channel.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail {
@@ -28,7 +30,7 @@ enum class Origin {
 struct Link {
   MPI_Comm comm = MPI_COMM_NULL;
   Origin origin = Origin::kWorld;
-  transport::Spawned spawned;  // kSpawned, kAttached: what release() lets go of
+  transport::Spawned spawned{};  // kSpawned, kAttached: what release() lets go of
   int first = 0;
   int count = 0;
   bool survives = false;  // the job goes on when one of these engines dies
@@ -38,16 +40,28 @@ struct Link {
 /// OMPI_MCA_orte_enable_recovery=1 in the environment, which ranks sets for engines it spawns).
 bool recovery_enabled();
 
-/// One engine as the controller knows it.
-struct Member {
+/// One engine as the controller knows it: where it is, whether it lives, what it holds and how
+/// its messages travel. Every fact of one engine is here, and nowhere else.
+struct Engine {
+  // Where it is, fixed when it is admitted.
   int link = 0;  // index in Roster::links()
   int rank = 0;  // in that link's communicator
-  std::string host;
+  std::string host{};
   int pid = 0;
   bool local = false;  // on the controller's host, where its death shows in /proc at once
+  // Its life.
   bool alive = true;
   bool reported = false;  // its death seen by newly_dead()
   int signal = 0;         // what ended it, once it is dead
+  bool ended = false;     // the controller ended it (a timeout, terminate): its death is no news
+  bool retiring = false;  // takes no more work; ended once idle (maxtasksperchild)
+  bool stopped = false;   // at shutdown: it said it stopped
+  // Its work.
+  int load = 0;        // parts and static slots it holds: written by Ledger alone
+  int parts_sent = 0;  // parts of groups with maxtasks it was sent
+  // How its messages travel, once the controller has equipped it (a life line, a channel).
+  bool equipped = false;
+  std::unique_ptr<transport::Channel> channel{};  // shared memory, on this host
 };
 
 class Roster {
@@ -76,16 +90,22 @@ class Roster {
   /// program spawned would run here, not beside them, so it spawns none.
   [[nodiscard]] bool cluster_elsewhere() const {
     if (cluster_.empty()) return false;
-    for (const Member& m : members_)
-      if (!m.local) return true;
+    for (const Engine& e : engines_)
+      if (!e.local) return true;
     return false;
   }
-  [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
-  [[nodiscard]] const Member& member(int engine) const {
-    return members_[static_cast<std::size_t>(engine)];
+  [[nodiscard]] int size() const { return static_cast<int>(engines_.size()); }
+  [[nodiscard]] Engine& engine(int e) { return engines_[static_cast<std::size_t>(e)]; }
+  [[nodiscard]] const Engine& engine(int e) const { return engines_[static_cast<std::size_t>(e)]; }
+  [[nodiscard]] const Link& link_of(int e) const {
+    return links_[static_cast<std::size_t>(engine(e).link)];
   }
-  [[nodiscard]] const Link& link_of(int engine) const {
-    return links_[static_cast<std::size_t>(member(engine).link)];
+  /// Whether the launch of engine e survives its loss.
+  [[nodiscard]] bool survives(int e) const { return link_of(e).survives; }
+  /// Whether a spawned engine can stand in for engine e (not for a started cluster's, which
+  /// are the cluster's own: a program can neither spawn into it nor add more).
+  [[nodiscard]] bool replaceable(int e) const {
+    return link_of(e).origin != Origin::kAttached && link_of(e).origin != Origin::kRelayed;
   }
   [[nodiscard]] const std::deque<Link>& links() const { return links_; }
 
@@ -94,12 +114,16 @@ class Roster {
   std::vector<int> newly_dead();
 
   /// Marks an engine dead, of signal sig (its life line, its host or its cluster said so).
-  void lose(int engine, int sig = 9) {
-    Member& m = members_[static_cast<std::size_t>(engine)];
+  void lose(int e, int sig = 9) {
+    Engine& m = engine(e);
     if (m.alive) m.signal = sig;
     m.alive = false;
   }
   [[nodiscard]] int alive_count() const;
+
+  /// Admits engines known already, with their link (a hub's relayed engines; the controller's
+  /// tests): link.first and each record's link are set here. Returns the link's index.
+  int admit(Link link, std::vector<Engine> engines);
 
   /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still
   /// run (a started cluster's, left to finish into nothing): let go without waiting for them.
@@ -110,7 +134,7 @@ class Roster {
 
   std::vector<std::string> args_;
   std::deque<Link> links_;
-  std::vector<Member> members_;
+  std::vector<Engine> engines_;
   std::chrono::steady_clock::time_point last_look_{};
   std::string cluster_;
 };
