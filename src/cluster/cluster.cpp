@@ -19,11 +19,11 @@ int serve_cluster(int argc, char** argv, const std::string& profile_dir,
   freeze_registry();
   transport::Environment env(argc, argv, MPI_THREAD_SERIALIZED);
   // A client or an engine that dies must not end the cluster: errors return, they do not abort.
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  transport::errors_return(MPI_COMM_WORLD);
   try {
     // An engine the hub spawned to replace a lost one: its world is the grown cluster's.
     if (MPI_Comm grown = transport::join_parent(); grown != MPI_COMM_NULL) {
-      MPI_Comm_set_errhandler(grown, MPI_ERRORS_RETURN);
+      transport::errors_return(grown);
       return run_cluster_engine(grown, profile_dir + "/code");
     }
     if (transport::rank(MPI_COMM_WORLD) != 0)

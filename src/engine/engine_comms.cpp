@@ -20,8 +20,6 @@ namespace detail {
 
 namespace {
 
-constexpr int kCommTag = transport::kTag + 9;  // MPI_Comm_create_group's, on the link
-
 // The communicators of engine sets made on the link of now.
 std::map<std::vector<int>, MPI_Comm> g_comms;
 
@@ -35,21 +33,13 @@ MPI_Comm engines_comm(const std::vector<int>& ranks) {
   if (link == MPI_COMM_NULL) throw Error("communicators among engines exist on engines only");
   auto found = g_comms.find(ranks);
   if (found != g_comms.end()) return found->second;
-  MPI_Group whole = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
-  MPI_Comm_group(link, &whole);
-  MPI_Group_incl(whole, static_cast<int>(ranks.size()), ranks.data(), &group);
-  MPI_Comm comm = MPI_COMM_NULL;
-  const int rc = MPI_Comm_create_group(link, group, kCommTag, &comm);
-  MPI_Group_free(&group);
-  MPI_Group_free(&whole);
-  transport::check(rc, "MPI_Comm_create_group");
-  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  MPI_Comm comm = transport::subset(link, ranks, transport::kEnginesTag);
   g_comms.emplace(ranks, comm);
   return comm;
 }
 
 void forget_engine_comms() {
-  for (auto& [ranks, comm] : g_comms) MPI_Comm_free(&comm);
+  for (auto& [ranks, comm] : g_comms) transport::free(comm);
   g_comms.clear();
 }
 

@@ -10,6 +10,7 @@
 
 #include "ranks/error.hpp"
 #include "transport/mpi_flavor.hpp"
+#include "transport/transport.hpp"
 
 namespace ranks::detail::transport {
 
@@ -39,23 +40,24 @@ void keep_pmix_components_loaded() {
 
 Environment::Environment(int& argc, char**& argv, int level) {
   int initialized = 0;
-  MPI_Initialized(&initialized);
+  check(MPI_Initialized(&initialized), "MPI_Initialized");
   if (!initialized) {
     int provided = MPI_THREAD_SINGLE;
-    if (MPI_Init_thread(&argc, &argv, level, &provided) != MPI_SUCCESS)
-      throw Error("MPI_Init_thread failed");
+    // Before MPI has started, it cannot be asked to describe its own error.
+    if (const int rc = MPI_Init_thread(&argc, &argv, level, &provided); rc != MPI_SUCCESS)
+      throw Error("MPI_Init_thread failed (MPI error " + std::to_string(rc) + ")");
     started_ = true;
     if constexpr (kFlavor == Flavor::kOpenMpi) keep_pmix_components_loaded();
   }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  errors_return(MPI_COMM_WORLD);
 }
 
 Environment::~Environment() {
   if (!started_) return;
   if (std::uncaught_exceptions() > 0) MPI_Abort(MPI_COMM_WORLD, 1);
   int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized) MPI_Finalize();
+  check_cleanup(MPI_Finalized(&finalized), "MPI_Finalized");
+  if (!finalized) check_cleanup(MPI_Finalize(), "MPI_Finalize");
 }
 
 }  // namespace ranks::detail::transport

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -20,15 +21,24 @@ void check(int rc, const char* routine) {
   throw MpiError(routine, rc, error_class, std::string(text, static_cast<std::size_t>(len)));
 }
 
+void check_cleanup(int rc, const char* routine) noexcept {
+  if (rc == MPI_SUCCESS) return;
+  try {
+    check(rc, routine);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+}
+
 int rank(MPI_Comm comm) {
   int r = 0;
-  MPI_Comm_rank(comm, &r);
+  check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank");
   return r;
 }
 
 int size(MPI_Comm comm) {
   int s = 0;
-  MPI_Comm_size(comm, &s);
+  check(MPI_Comm_size(comm, &s), "MPI_Comm_size");
   return s;
 }
 
@@ -145,7 +155,7 @@ void Outbox::progress() {
 
 void Outbox::abandon() {
   for (auto& r : requests_)
-    if (r != MPI_REQUEST_NULL) MPI_Request_free(&r);
+    if (r != MPI_REQUEST_NULL) check_cleanup(MPI_Request_free(&r), "MPI_Request_free");
   requests_.clear();
   owner_.clear();
   slots_.clear();
@@ -207,7 +217,7 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag) {
   check(MPI_Iprobe(source, tag, comm, &flag, &st), "MPI_Iprobe");
   if (!flag) return false;
   int count = 0;
-  MPI_Get_count(&st, MPI_BYTE, &count);
+  check(MPI_Get_count(&st, MPI_BYTE, &count), "MPI_Get_count");
   out.source = st.MPI_SOURCE;
   out.data.resize(static_cast<std::size_t>(count));
   check(MPI_Recv(out.data.data(), count, MPI_BYTE, st.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE),
@@ -225,12 +235,6 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag) {
   out.next_ = 0;
   out.comm_ = comm;
   return true;
-}
-
-void send_now(MPI_Comm comm, int dest, Bytes msg) {
-  Outbox box;
-  box.send(comm, dest, Message(std::move(msg)));
-  box.drain();
 }
 
 void Backoff::reset() {
@@ -268,27 +272,48 @@ void Backoff::pause(bool sending, Channel* doorbell) {
   std::this_thread::sleep_for(sleep_);
 }
 
-Subset::~Subset() {
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+MPI_Comm subset(MPI_Comm whole, const std::vector<int>& ranks, int tag) {
+  MPI_Group all = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
+  check(MPI_Comm_group(whole, &all), "MPI_Comm_group");
+  const int incl_rc = MPI_Group_incl(all, static_cast<int>(ranks.size()), ranks.data(), &group);
+  check_cleanup(MPI_Group_free(&all), "MPI_Group_free");
+  check(incl_rc, "MPI_Group_incl");
+  MPI_Comm comm = MPI_COMM_NULL;
+  const int rc = MPI_Comm_create_group(whole, group, tag, &comm);
+  check_cleanup(MPI_Group_free(&group), "MPI_Group_free");
+  check(rc, "MPI_Comm_create_group");
+  errors_return(comm);
+  return comm;
 }
+
+MPI_Comm dup(MPI_Comm comm) {
+  MPI_Comm copy = MPI_COMM_NULL;
+  check(MPI_Comm_dup(comm, &copy), "MPI_Comm_dup");
+  errors_return(copy);
+  return copy;
+}
+
+void free(MPI_Comm& comm) {
+  if (comm != MPI_COMM_NULL) check_cleanup(MPI_Comm_free(&comm), "MPI_Comm_free");
+  comm = MPI_COMM_NULL;
+}
+
+void errors_return(MPI_Comm comm) {
+  check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+}
+
+Subset::~Subset() { free(comm_); }
 
 MPI_Comm Subset::of(const std::vector<int>& ranks) {
   if (ranks == ranks_ && comm_ != MPI_COMM_NULL) return comm_;
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
-  MPI_Group whole = MPI_GROUP_NULL, group = MPI_GROUP_NULL;
-  MPI_Comm_group(whole_, &whole);
-  MPI_Group_incl(whole, static_cast<int>(ranks.size()), ranks.data(), &group);
-  const int rc = MPI_Comm_create_group(whole_, group, kTag + 2, &comm_);
-  MPI_Group_free(&group);
-  MPI_Group_free(&whole);
-  check(rc, "MPI_Comm_create_group");
-  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  free(comm_);
+  comm_ = subset(whole_, ranks, kSubsetTag);
   ranks_ = ranks;
   return comm_;
 }
 
 void Subset::rebase(MPI_Comm whole) {
-  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  free(comm_);
   ranks_.clear();
   whole_ = whole;
 }
@@ -311,8 +336,8 @@ MPI_Request ibcast(MPI_Comm comm, const std::byte* data, int n) {
 
 MPI_Request igather(MPI_Comm comm, void* recv, int each) {
   MPI_Request r;
-  static const std::byte nothing[64] = {};
-  check(MPI_Igather(nothing, each, MPI_BYTE, recv, each, MPI_BYTE, 0, comm, &r), "MPI_Igather");
+  // The root gives nothing of its own: its slot of recv is left as it is.
+  check(MPI_Igather(MPI_IN_PLACE, 0, MPI_BYTE, recv, each, MPI_BYTE, 0, comm, &r), "MPI_Igather");
   return r;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 
-// The only code that touches MPI: init, point-to-point messages of any size, probing with
-// backoff, the collectives of the static schedule, spawning.
+// The only code that touches MPI (with the rest of src/transport/; docs/LAYOUT.md says so and
+// tests/layout/check.sh keeps it so): init, point-to-point messages of any size, probing with
+// backoff, the collectives of the static schedule, spawning. Every MPI call's result is checked:
+// check() throws ranks::MpiError, check_cleanup() (letting go, where nothing can be done) says
+// what failed on stderr.
 
 #include <mpi.h>
 
@@ -16,19 +19,28 @@
 
 namespace ranks::detail::transport {
 
+// Every tag ranks uses, on any communicator.
+/// Messages between the controller (or a hub) and engines.
 inline constexpr int kTag = 4242;
 /// The tag of attachments: apart from messages, so that a probe for the next message never
 /// finds one; per source they arrive in the order they were sent.
 inline constexpr int kDataTag = 4243;
+/// MPI_Comm_create_group's, for a Subset of a communicator.
+inline constexpr int kSubsetTag = 4244;
 /// The tag of a message that a shared-memory channel (channel.hpp) sent by MPI instead (too
 /// large for its ring): a probe for kTag never finds it, only the channel's own receive does.
 inline constexpr int kViaTag = 4245;
+/// MPI_Comm_create_group's, for the communicators among engines (engine_comm(), reductions).
+inline constexpr int kEnginesTag = 4251;
 /// Largest single MPI message; bigger ones travel as several (count is an int).
 inline constexpr std::size_t kMaxPart = std::size_t{1} << 30;
 
 /// Throws ranks::MpiError (the routine, MPI's code, its class and description) when rc is not
 /// MPI_SUCCESS.
 void check(int rc, const char* routine);
+/// For letting go (freeing, disconnecting), where a failure changes nothing the caller can do:
+/// says on stderr which routine failed and why, and goes on.
+void check_cleanup(int rc, const char* routine) noexcept;
 
 /// A message as it travels: its bytes, then a trailer (each attachment's size, then how many),
 /// sealed with its total length. Outbox::send does this; a relay through a hub does it too.
@@ -98,8 +110,6 @@ class Incoming final : public AttachmentSource {
 /// Receives one waiting message from `source` (MPI_ANY_SOURCE: anyone) on `tag`, if there is
 /// one.
 bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
-/// Sends and waits (for the last words of a rank).
-void send_now(MPI_Comm comm, int dest, Bytes msg);
 
 class Channel;
 
@@ -156,6 +166,18 @@ void abandon(Spawned& s);
 /// Opens a port for accept.
 std::string open_port();
 
+/// The communicator of these ranks of whole, made by them alone (MPI_Comm_create_group on
+/// `tag`), errors returned rather than fatal.
+MPI_Comm subset(MPI_Comm whole, const std::vector<int>& ranks, int tag);
+/// A copy of comm (MPI_Comm_dup), errors returned rather than fatal.
+MPI_Comm dup(MPI_Comm comm);
+/// Frees comm (where it is not MPI_COMM_NULL) and sets it to MPI_COMM_NULL.
+void free(MPI_Comm& comm);
+/// Makes errors on comm return (and be thrown by check) rather than end the job.
+void errors_return(MPI_Comm comm);
+/// On a spawned engine: the intercommunicator with its parent, or MPI_COMM_NULL.
+MPI_Comm parent();
+
 /// The communicator of some ranks of a communicator, made again only when the ranks change.
 /// Every rank in the set makes it together (MPI_Comm_create_group); the others never call.
 class Subset {
@@ -185,10 +207,6 @@ void poll_interrupt();
 
 [[nodiscard]] int rank(MPI_Comm comm);
 [[nodiscard]] int size(MPI_Comm comm);
-
-}  // namespace ranks::detail::transport
-
-namespace ranks::detail::transport {
 
 // Collectives, root 0. The root posts non-blocking ones and tests them while it polls; engines
 // post the same non-blocking ones (only those match) and wait for them with backoff.
