@@ -22,6 +22,7 @@
 #include "base/log.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
+#include "door/protocol.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
 #include "transport/mpi_flavor.hpp"
@@ -132,7 +133,7 @@ bool hub_answers(const Profile& p) {
   if (p.door.empty()) return false;
   try {
     DoorClient door(p.door, p.key, milliseconds(500));
-    return door.request({{"op", "ping"}}, milliseconds(1000)).value("ok", false);
+    return door.request(frame(Op::kPing), milliseconds(1000)).value("ok", false);
   } catch (const Error&) {
     return false;
   }
@@ -368,7 +369,7 @@ int stop(const std::string& profile) {
   bool asked = false;
   try {
     DoorClient door(p->door, p->key, milliseconds(1000));
-    asked = door.request({{"op", "stop"}}, milliseconds(2000)).value("ok", false);
+    asked = door.request(frame(Op::kStop), milliseconds(2000)).value("ok", false);
   } catch (const Error&) {
   }
   const int forced = end_processes(*p, asked ? milliseconds(3000) : milliseconds(0));
@@ -395,7 +396,7 @@ int status(const std::string& profile, bool as_json) {
   while (true) {
     try {
       DoorClient door(p->door, p->key, milliseconds(1000));
-      s = door.request({{"op", "status"}}, milliseconds(2000));
+      s = door.request(frame(Op::kStatus), milliseconds(2000));
       break;
     } catch (const ImpostorAtDoor& e) {
       fail("cluster '" + profile + "': " + std::string(unprefixed(e.what())));

@@ -12,6 +12,7 @@
 #include "controller/controller.hpp"
 #include "controller/roster.hpp"
 #include "door/door.hpp"
+#include "door/protocol.hpp"
 #include "engine/engine.hpp"
 #include "engine/output_capture.hpp"
 #include "ranks/error.hpp"
@@ -34,13 +35,13 @@ std::deque<json> g_later;  // commands read while serving, for after
 bool hub_says_stop() {
   try {
     while (auto f = g_hub->poll(std::chrono::milliseconds(0))) {
-      const std::string op = f->value("op", "");
-      if (op == "abandon" && f->value("session", -1) == g_session) return true;
-      if (op == "exit") {
+      const Op op = op_of(*f);
+      if (op == Op::kAbandon && f->value("session", -1) == g_session) return true;
+      if (op == Op::kExit) {
         g_exit = true;
         return true;
       }
-      if (op != "abandon") g_later.push_back(*f);
+      if (op != Op::kAbandon) g_later.push_back(*f);
     }
   } catch (const Error&) {  // the hub is gone: so is the cluster
     g_exit = true;
@@ -56,53 +57,48 @@ std::string load_program(const std::string& path, const std::string& build) {
   return {};
 }
 
-// One client, from MPI_Comm_accept to letting go of it. Returns the tasks it ran.
+// One program on comm (its rank 0), from the handshake to its end, counting the tasks run into
+// tasks; false if the program was lost on the way (the hub said so, or MPI failed with it).
+bool serve_program(MPI_Comm comm, std::uint64_t& tasks) {
+  try {
+    if (const int id = join_controller(comm, load_program); id >= 0) {
+      OutputCapture output;
+      serve(comm, id, &tasks, &output);
+    }
+    return true;
+  } catch (const transport::Interrupted&) {
+    return false;
+  } catch (const Error& e) {
+    log_line(std::string("engine lost its client: ") + e.what());
+    return false;
+  }
+}
+
+// A program connected over MPI: from MPI_Comm_accept to letting go of it. Returns the tasks it
+// ran.
 std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string& port) {
   std::uint64_t tasks = 0;
   transport::Spawned link = transport::accept(port, engines, 0);
   // The hub learns each step, so that it knows an engine that waits for ever on a client that
   // died in the middle of them (only the hub can end such an engine).
-  hub.send({{"op", "accepted"}, {"session", g_session}});
+  hub.send(frame(Op::kAccepted, {{"session", g_session}}));
   transport::merge_accepted(link);
-  hub.send({{"op", "merged"}, {"session", g_session}});
-  try {
-    const int id = join_controller(link.merged, load_program);
-    if (id >= 0) {
-      set_engine_id(id);
-      OutputCapture output;
-      serve(link.merged, &tasks, &output);
-      set_engine_id(-1);
-    }
+  hub.send(frame(Op::kMerged, {{"session", g_session}}));
+  if (serve_program(link.merged, tasks)) {
     transport::release(link);
-  } catch (const transport::Interrupted&) {
-    set_engine_id(-1);
-    transport::abandon(link);
-  } catch (const Error& e) {
-    set_engine_id(-1);
-    log_line(std::string("engine lost its client: ") + e.what());
+  } else {
     transport::abandon(link);
   }
   return tasks;
 }
 
-// One program whose messages the hub relays (rank 0 of comm), from the handshake to its end.
+// A program whose messages the hub relays (rank 0 of base). Returns the tasks it ran.
 std::uint64_t serve_relayed(MPI_Comm base) {
   std::uint64_t tasks = 0;
-  MPI_Comm comm = MPI_COMM_NULL;  // a fresh one per program: nothing of the last one arrives
-  transport::check(MPI_Comm_dup(base, &comm), "MPI_Comm_dup");
-  try {
-    const int id = join_controller(comm, load_program);
-    if (id >= 0) {
-      set_engine_id(id);
-      OutputCapture output;
-      serve(comm, &tasks, &output);
-    }
-  } catch (const transport::Interrupted&) {
-  } catch (const Error& e) {
-    log_line(std::string("engine lost its client: ") + e.what());
-  }
-  set_engine_id(-1);
-  MPI_Comm_free(&comm);
+  // A fresh communicator per program: nothing of the last one arrives.
+  MPI_Comm comm = transport::dup(base);
+  serve_program(comm, tasks);
+  transport::free(comm);
   return tasks;
 }
 
@@ -118,18 +114,12 @@ MPI_Comm grow(MPI_Comm parents, int n) {
 int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
   g_copies = copies_dir;
   set_on_engine(true);
-  char door[256] = {};
-  char key[80] = {};
-  transport::bcast(world, door, sizeof door);
-  transport::bcast(world, key, sizeof key);
+  DoorAddress address;
+  share_door(world, address);
   const std::string port = transport::open_port();
-  DoorClient hub(door, key, std::chrono::seconds(10));
+  DoorClient hub(address.door, address.key, std::chrono::seconds(10));
   g_hub = &hub;
-  hub.send({{"role", "engine"},
-            {"rank", transport::rank(world)},
-            {"host", host_name()},
-            {"pid", static_cast<int>(::getpid())},
-            {"port", port}});
+  hub.send(engine_hello(transport::rank(world), host_name(), static_cast<int>(::getpid()), port));
   transport::Subset engines(world);   // the live engines: they accept a program over MPI
   transport::Subset with_hub(world);  // the hub and the live engines: it relays a program
   int rank = transport::rank(world);
@@ -147,17 +137,16 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
       }
     }
     if (!f) continue;
-    const std::string op = f->value("op", "");
-    if (op == "exit") break;
+    const Op op = op_of(*f);
+    if (op == Op::kExit) break;
     const auto live = f->value("live", std::vector<int>{});
     if (std::find(live.begin(), live.end(), rank) == live.end()) continue;
-    if (op == "grow") {
+    if (op == Op::kGrow) {
       std::vector<int> members{0};
       members.insert(members.end(), live.begin(), live.end());
       try {
         world = grow(with_hub.of(members), f->value("n", 0));
-        transport::bcast(world, door, sizeof door);  // for the new engines
-        transport::bcast(world, key, sizeof key);
+        share_door(world, address);  // for the new engines
         rank = transport::rank(world);
         engines.rebase(world);
         with_hub.rebase(world);
@@ -166,10 +155,10 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
       }
       continue;
     }
-    if (op != "accept" && op != "join") continue;
+    if (op != Op::kAccept && op != Op::kJoin) continue;
     g_session = f->value("session", -1);
     transport::set_interrupt(hub_says_stop);
-    if (op == "accept") {
+    if (op == Op::kAccept) {
       // The program's code loads now, while the program starts MPI (the handshake finds it).
       const json code = f->value("code", json::object());
       (void)load_program(code.value("path", ""), code.value("build", ""));
@@ -181,7 +170,7 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
     }
     transport::set_interrupt(nullptr);
     try {
-      hub.send({{"op", "idle"}, {"session", g_session}, {"tasks", tasks}});
+      hub.send(frame(Op::kIdle, {{"session", g_session}, {"tasks", tasks}}));
     } catch (const Error&) {
       break;
     }

@@ -165,18 +165,21 @@ void Hub::on_readable(Conn& c) {
 void Hub::on_frame(Conn& c, const json& f) {
   if (c.role == Conn::Role::kNew) return on_first_frame(c, f);
   if (c.role == Conn::Role::kEngine) return on_engine_frame(c, f);
-  if (c.role == Conn::Role::kClient && f.value("op", "") == "detach" && session_ &&
+  if (c.role == Conn::Role::kClient && op_of(f) == Op::kDetach && session_ &&
       session_->client == &c)
     session_->detached = true;  // its connection closes next
 }
 
 void Hub::on_first_frame(Conn& c, const json& f) {
-  const std::string op = f.value("op", "");
-  if (f.value("role", "") == "engine") {
+  if (is_engine_hello(f)) {
     c.role = Conn::Role::kEngine;
     c.rank = f.value("rank", -1);
     Engine& e = engines_[c.rank];
-    e = Engine{c.rank, f.value("host", ""), f.value("pid", 0), f.value("port", ""), &c, true, 0};
+    e = Engine{.rank = c.rank,
+               .host = f.value("host", ""),
+               .pid = f.value("pid", 0),
+               .port = f.value("port", ""),
+               .conn = &c};
     if (growing_ > 0) return greet_new_engine();
     if (!ready_ && static_cast<int>(engines_.size()) == expected_engines_) {
       ready_ = true;
@@ -187,7 +190,8 @@ void Hub::on_first_frame(Conn& c, const json& f) {
     }
     return;
   }
-  if (op == "attach") {
+  const Op op = op_of(f);
+  if (op == Op::kAttach) {
     c.role = Conn::Role::kClient;
     c.who = {{"program", f.value("program", "")},
              {"pid", f.value("pid", 0)},
@@ -210,32 +214,32 @@ void Hub::on_first_frame(Conn& c, const json& f) {
     return;
   }
   c.role = Conn::Role::kOther;
-  if (op == "ping") {
+  if (op == Op::kPing) {
     reply(c, {{"ok", true}, {"name", profile_.name}, {"ready", ready_}});
-  } else if (op == "status") {
+  } else if (op == Op::kStatus) {
     reply(c, status());
-  } else if (op == "stop") {
+  } else if (op == Op::kStop) {
     reply(c, {{"ok", true}});
     log_line("cluster '" + profile_.name + "': stopping (asked from " + c.peer + ")");
     begin_stop();
   } else {
-    reply(c, {{"ok", false}, {"error", "unknown request '" + op + "'"}});
+    reply(c, {{"ok", false}, {"error", "unknown request '" + op_named(f) + "'"}});
     c.closing = true;
   }
 }
 
 void Hub::on_engine_frame(Conn& c, const json& f) {
-  const std::string op = f.value("op", "");
+  const Op op = op_of(f);
   Engine& e = engines_[c.rank];
   if (!session_ || f.value("session", -1) != session_->id) {
-    if (op == "idle") e.tasks = f.value("tasks", e.tasks);
+    if (op == Op::kIdle) e.tasks = f.value("tasks", e.tasks);
     return;
   }
-  if (op == "accepted") {
+  if (op == Op::kAccepted) {
     session_->accepted.insert(c.rank);
-  } else if (op == "merged") {
+  } else if (op == Op::kMerged) {
     session_->merged.insert(c.rank);
-  } else if (op == "idle") {
+  } else if (op == Op::kIdle) {
     e.tasks = f.value("tasks", e.tasks);
     session_->done.insert(c.rank);
     const bool all = std::all_of(session_->ranks.begin(), session_->ranks.end(), [&](int r) {
@@ -259,10 +263,10 @@ void Hub::on_closed(Conn& c) {
         auto it = std::find(session_->ranks.begin(), session_->ranks.end(), c.rank);
         if (it != session_->ranks.end()) {
           if (session_->client)
-            reply(*session_->client, {{"event", "engine_lost"},
-                                      {"engine", it - session_->ranks.begin()},
-                                      {"host", e.host},
-                                      {"pid", e.pid}});
+            reply(*session_->client,
+                  frame(Event::kEngineLost, {{"engine", it - session_->ranks.begin()},
+                                             {"host", e.host},
+                                             {"pid", e.pid}}));
           const bool all = std::all_of(session_->ranks.begin(), session_->ranks.end(), [&](int r) {
             return session_->done.count(r) || !engines_[r].alive;
           });
@@ -317,11 +321,11 @@ void Hub::begin_stop() {
   if (stopping_) return;
   stopping_ = true;
   stop_deadline_ = Clock::now() + milliseconds(2000);
-  if (session_ && session_->client) reply(*session_->client, {{"event", "stopping"}});
+  if (session_ && session_->client) reply(*session_->client, frame(Event::kStopping));
   for (Conn* c : waiting_)
     reply(*c, {{"ok", false}, {"error", "cluster '" + profile_.name + "' was stopped"}});
   waiting_.clear();
-  tell_engines(live_ranks(), {{"op", "exit"}});
+  tell_engines(live_ranks(), frame(Op::kExit));
 }
 
 int Hub::run() {
@@ -376,12 +380,8 @@ int run_hub(MPI_Comm world, Profile profile, const std::string& door_host) {
   profile.hub_pid = static_cast<int>(::getpid());
   profile.hub_host = host_name();
   // Engines learn the door and its key from the hub, then come to it.
-  char door[256] = {};
-  std::snprintf(door, sizeof door, "%s", profile.door.c_str());
-  char key[80] = {};
-  std::snprintf(key, sizeof key, "%s", profile.key.c_str());
-  transport::bcast(world, door, sizeof door);
-  transport::bcast(world, key, sizeof key);
+  DoorAddress address{profile.door, profile.key};
+  share_door(world, address);
   Hub hub(world, std::move(profile), std::move(listener), door_host);
   return hub.run();
 }

@@ -25,6 +25,7 @@
 
 #include "door/door.hpp"
 #include "door/profile.hpp"
+#include "door/protocol.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail::cluster {
@@ -63,9 +64,9 @@ class Hub {
 
   struct Engine {
     int rank = 0;
-    std::string host;
+    std::string host{};
     int pid = 0;
-    std::string port;  // where it accepts when it is the root of a session
+    std::string port{};  // where it accepts when it is the root of a session
     Conn* conn = nullptr;
     bool alive = true;
     std::uint64_t tasks = 0;
@@ -79,7 +80,7 @@ class Hub {
     transport::Incoming in;
     ~Relay() {
       outbox.abandon();
-      if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+      transport::free(comm);
     }
   };
 

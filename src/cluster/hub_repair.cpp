@@ -144,7 +144,7 @@ void Hub::refill() {
 
   log_line("cluster '" + profile_.name + "': spawning " + std::to_string(missing) +
            " engine(s) in place of lost ones");
-  tell_engines(live, {{"op", "grow"}, {"n", missing}, {"live", live}});
+  tell_engines(live, frame(Op::kGrow, {{"n", missing}, {"live", live}}));
   std::vector<int> members{0};
   members.insert(members.end(), live.begin(), live.end());
   try {
@@ -153,11 +153,8 @@ void Hub::refill() {
         {"cluster", "serve", "--profile-dir", profile_.dir, "--door-host", door_host_},
         with_engines_.of(members));
     // The new engines learn the door and its key as the first ones did (run_hub).
-    std::vector<char> door(256, '\0'), key(80, '\0');
-    std::snprintf(door.data(), door.size(), "%s", profile_.door.c_str());
-    std::snprintf(key.data(), key.size(), "%s", profile_.key.c_str());
-    transport::bcast(grown.merged, door.data(), static_cast<int>(door.size()));
-    transport::bcast(grown.merged, key.data(), static_cast<int>(key.size()));
+    DoorAddress address{profile_.door, profile_.key};
+    share_door(grown.merged, address);
     world_ = grown.merged;
   } catch (const Error& e) {
     refill_broken_ = true;

@@ -42,10 +42,9 @@ void Hub::grant(Conn& c) {
   for (int r : ranks) live.push_back(r);
   session_ = std::move(s);
   if (profile_.mode == "relay") return grant_relayed(c, ranks);
-  tell_engines(ranks, {{"op", "accept"},
-                       {"session", session_->id},
-                       {"live", live},
-                       {"code", c.hello.value("code", json::object())}});
+  tell_engines(ranks, frame(Op::kAccept, {{"session", session_->id},
+                                          {"live", live},
+                                          {"code", c.hello.value("code", json::object())}}));
   reply(c, {{"ok", true},
             {"go", true},
             {"port", port},
@@ -77,13 +76,13 @@ void Hub::relay_from_now() {
 void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
   json live = json::array();
   for (int r : ranks) live.push_back(r);
-  tell_engines(ranks, {{"op", "join"}, {"session", session_->id}, {"live", live}});
+  tell_engines(ranks, frame(Op::kJoin, {{"session", session_->id}, {"live", live}}));
   std::vector<int> members{0};
   members.insert(members.end(), ranks.begin(), ranks.end());
   auto relay = std::make_unique<Relay>();
   Admission a;
   try {
-    transport::check(MPI_Comm_dup(with_engines_.of(members), &relay->comm), "MPI_Comm_dup");
+    relay->comm = transport::dup(with_engines_.of(members));
     const json code = c.hello.value("code", json::object());
     a = admit_for_program(relay->comm, c.hello.value("identity", std::uint64_t{0}),
                           code.value("path", ""), code.value("build", ""));
@@ -170,7 +169,7 @@ void Hub::give_up_client() {
   if (s.accepted.empty() && !s.relay) {  // (relayed engines never wait in an accept)
     turn_away(engines_[s.ranks.front()].port);
   } else {
-    tell_engines(s.ranks, {{"op", "abandon"}, {"session", s.id}});
+    tell_engines(s.ranks, frame(Op::kAbandon, {{"session", s.id}}));
   }
 }
 

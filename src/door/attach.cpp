@@ -6,6 +6,7 @@
 
 #include "base/host.hpp"
 #include "base/log.hpp"
+#include "door/protocol.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
 #include "transport/mpi_flavor.hpp"
@@ -28,7 +29,7 @@ bool answers(const Profile& p) {
   if (p.door.empty() || p.state != "ready") return false;
   try {
     DoorClient door(p.door, p.key, std::chrono::milliseconds(500));
-    return door.request({{"op", "ping"}}, std::chrono::milliseconds(1000)).value("ok", false);
+    return door.request(frame(Op::kPing), std::chrono::milliseconds(1000)).value("ok", false);
   } catch (const ImpostorAtDoor& e) {
     throw ImpostorAtDoor("cluster '" + p.name + "': " + std::string(unprefixed(e.what())));
   } catch (const Error&) {
@@ -71,7 +72,7 @@ Source engines_source() {
   return {Source::Kind::kSpawn, {}};
 }
 
-Attachment::Attachment(const std::string& cluster) {
+AttachedCluster::AttachedCluster(const std::string& cluster) {
   auto p = load_profile(cluster);
   if (!p) throw Error("there is no cluster '" + cluster + "'");
   profile_ = std::move(*p);
@@ -86,7 +87,7 @@ Attachment::Attachment(const std::string& cluster) {
     ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
 }
 
-void Attachment::enter() {
+void AttachedCluster::enter() {
   const ProgramCode code = program_code();
   if (!code.problem.empty())
     throw Error("this program cannot run on the engines of cluster '" + profile_.name +
@@ -94,13 +95,13 @@ void Attachment::enter() {
   door_ = std::make_unique<DoorClient>(profile_.door, profile_.key, std::chrono::seconds(5));
   // Where the hub relays, it admits the engines for this program: it needs what the program
   // would say in the handshake.
-  json reply = door_->request({{"op", "attach"},
-                               {"program", self_exe()},
-                               {"pid", static_cast<int>(::getpid())},
-                               {"host", host_name()},
-                               {"code", {{"path", code.path}, {"build", code.build_id}}},
-                               {"identity", identity(IdentityOf::kCode).hash}},
-                              std::chrono::seconds(30));
+  json reply =
+      door_->request(frame(Op::kAttach, {{"program", self_exe()},
+                                         {"pid", static_cast<int>(::getpid())},
+                                         {"host", host_name()},
+                                         {"code", {{"path", code.path}, {"build", code.build_id}}},
+                                         {"identity", identity(IdentityOf::kCode).hash}}),
+                     std::chrono::seconds(30));
   bool said = false;
   while (reply.value("ok", false) && reply.value("wait", false)) {
     if (!said) {
@@ -128,7 +129,7 @@ void Attachment::enter() {
   if (entry_.relayed) door_->inbox().unlimit();
 }
 
-void Attachment::pump() {
+void AttachedCluster::pump() {
   if (!door_) return;
   bool open = door_->inbox().fill(door_->fd());
   try {
@@ -143,25 +144,25 @@ void Attachment::pump() {
     open = false;
   }
   if (!open) {
-    events_.push_back({{"event", "stopping"}});  // the hub is gone
+    events_.push_back(frame(Event::kStopping));  // the hub is gone
     door_.reset();
   }
 }
 
-std::vector<json> Attachment::events() {
+std::vector<json> AttachedCluster::events() {
   pump();
   std::vector<json> out(events_.begin(), events_.end());
   events_.clear();
   return out;
 }
 
-void Attachment::send_relayed(int rank, Message msg) {
+void AttachedCluster::send_relayed(int rank, Message msg) {
   if (!door_) throw Error("cluster '" + profile_.name + "' is gone");
   transport::finish(msg);
   cluster::send_relayed(door_->fd(), rank, msg.bytes, msg.attachments);
 }
 
-std::unique_ptr<Relayed> Attachment::next_relayed(int& rank) {
+std::unique_ptr<Relayed> AttachedCluster::next_relayed(int& rank) {
   if (relayed_.empty()) pump();
   if (relayed_.empty()) return nullptr;
   auto [r, m] = std::move(relayed_.front());
@@ -170,10 +171,10 @@ std::unique_ptr<Relayed> Attachment::next_relayed(int& rank) {
   return std::move(m);
 }
 
-void Attachment::leave() {
+void AttachedCluster::leave() {
   if (!door_) return;
   try {
-    door_->send({{"op", "detach"}});
+    door_->send(frame(Op::kDetach));
   } catch (const Error&) {
   }
   door_.reset();

@@ -28,11 +28,14 @@ struct Source {
 /// Throws ranks::Error when RANKS_CLUSTER names a cluster that does not run.
 Source engines_source();
 
-class Attachment {
+/// This program attached to a started cluster: its place at the door, the engines it was let
+/// in to, the hub's news (lost engines, the cluster stopping) and, where the hub relays,
+/// the messages to and from the engines.
+class AttachedCluster {
  public:
   /// Reads the profile of a running cluster and sets what MPI needs to connect to it; call
   /// before MPI starts. Throws ranks::Error.
-  explicit Attachment(const std::string& cluster);
+  explicit AttachedCluster(const std::string& cluster);
 
   /// The engines as the hub describes them when it relays (host and pid, in order).
   struct Engine {
