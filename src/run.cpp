@@ -36,27 +36,22 @@ int engine_main(MPI_Comm comm, bool spawned) {
   set_on_engine(true);
   int code = 1;
   try {
-    const int id = join_controller(comm);
-    set_engine_id(id);
-    if (id >= 0) code = serve(comm);
+    if (const int id = join_controller(comm); id >= 0) code = serve(comm, id);
   } catch (const std::exception& e) {
     log_line(std::string("engine failed: ") + e.what());
     transport::abort(1);
   }
   if (spawned) {
-    MPI_Comm parent = MPI_COMM_NULL;
-    MPI_Comm_get_parent(&parent);
-    transport::Spawned s{parent, comm};
+    transport::Spawned s{transport::parent(), comm};
     transport::release(s);
   }
-  set_engine_id(-1);
   set_on_engine(false);
   return code;
 }
 
 // lost: set when an engine of the program died or was ended on the way.
 int controller_main(const std::function<int()>& body, int argc, char** argv,
-                    std::unique_ptr<cluster::Attachment> attachment, bool& lost) {
+                    std::unique_ptr<cluster::AttachedCluster> attachment, bool& lost) {
   Controller c(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
   try {
     if (attachment ? !c.attach(std::move(attachment)) : !c.adopt_world())
@@ -147,11 +142,11 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   freeze_registry();
   // Where the engines come from is decided before MPI starts: attaching to a started cluster
   // sets what MPI needs to reach it.
-  std::unique_ptr<cluster::Attachment> attachment;
+  std::unique_ptr<cluster::AttachedCluster> attachment;
   try {
     const cluster::Source source = cluster::engines_source();
     if (source.kind == cluster::Source::Kind::kCluster) {
-      attachment = std::make_unique<cluster::Attachment>(source.cluster);
+      attachment = std::make_unique<cluster::AttachedCluster>(source.cluster);
       attachment->enter();  // the engines get ready while MPI starts here
     }
   } catch (const Error& e) {

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -29,7 +30,6 @@ int g_engine_id = -1;
 transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
 }  // namespace
 
-void set_engine_id(int id) { g_engine_id = id; }
 int current_engine_id() noexcept { return g_engine_id; }
 
 void finish_sends() {
@@ -44,9 +44,39 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What the engine is running, for the last words of a crash.
+// What the engine is running, for the last words of a crash: found before the task runs, since
+// a signal handler may only read it (dladdr and strsignal are not async-signal-safe).
 std::atomic<const char*> g_task_type{nullptr};
-std::atomic<const void*> g_task_fn{nullptr};
+std::atomic<const char*> g_task_symbol{nullptr};
+
+// The symbol of a task's function, by dladdr, looked up once per function (a map calls the same
+// one again and again); nullptr if it has none.
+const char* symbol_of(const void* fn) {
+  if (fn == nullptr) return nullptr;
+  struct Known {
+    const void* fn;
+    const char* symbol;
+  };
+  static std::array<Known, 16> known{};
+  static std::size_t next = 0;
+  for (const Known& k : known)
+    if (k.fn == fn) return k.symbol;
+  Dl_info info{};
+  const char* symbol = dladdr(fn, &info) && info.dli_sname ? info.dli_sname : nullptr;
+  known[next] = {fn, symbol};  // the module's own string: it lives as long as the module
+  next = (next + 1) % known.size();
+  return symbol;
+}
+
+// The fatal signals' names, copied before any arrives.
+constexpr std::array kFatalSignals{SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+std::array<std::array<char, 48>, kFatalSignals.size()> g_signal_names{};
+
+const char* signal_name(int sig) {
+  for (std::size_t i = 0; i < kFatalSignals.size(); ++i)
+    if (kFatalSignals[i] == sig) return g_signal_names[i].data();
+  return "a signal";
+}
 
 void say(const char* s) {
   if (s) (void)!::write(STDERR_FILENO, s, std::strlen(s));
@@ -67,15 +97,14 @@ void on_fatal_signal(int sig) {
   say("engine ");
   say(num + i);
   say(" died of ");
-  say(strsignal(sig));
+  say(signal_name(sig));
   const char* type = g_task_type.load();
   if (type) {
     say(" while running a task of type ");
     say(type);
-    Dl_info info{};
-    if (const void* fn = g_task_fn.load(); fn && dladdr(fn, &info) && info.dli_sname) {
+    if (const char* symbol = g_task_symbol.load()) {
       say(" (function ");
-      say(info.dli_sname);
+      say(symbol);
       say(")");
     }
   } else {
@@ -95,6 +124,10 @@ void on_terminate(int sig) {
 }
 
 void install_crash_handlers() {
+  for (std::size_t i = 0; i < kFatalSignals.size(); ++i) {
+    const char* name = strsignal(kFatalSignals[i]);
+    std::strncpy(g_signal_names[i].data(), name ? name : "a signal", g_signal_names[i].size() - 1);
+  }
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM}) {
     struct sigaction sa {};
     sa.sa_handler = sig == SIGTERM ? on_terminate : on_fatal_signal;
@@ -147,7 +180,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
     }
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
-    g_task_fn.store(f, std::memory_order_relaxed);
+    g_task_symbol.store(symbol_of(f), std::memory_order_relaxed);
     try {
       fn(ctx);
       keep = std::move(ctx.keep);
@@ -329,19 +362,22 @@ MPI_Comm g_link = MPI_COMM_NULL;
 
 MPI_Comm engine_link() { return g_link; }
 
-int serve(MPI_Comm comm, std::uint64_t* tasks, OutputCapture* output) {
+int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
   transport::Outbox outbox;
+  // What the session sets for its tasks, and takes back however it ends.
   struct Serving {
-    Serving(MPI_Comm c, transport::Outbox& o) {
+    Serving(MPI_Comm c, int id, transport::Outbox& o) {
       g_link = c;
+      g_engine_id = id;
       g_outbox = &o;
     }
     ~Serving() {
       forget_engine_comms();
       g_link = MPI_COMM_NULL;
+      g_engine_id = -1;
       g_outbox = nullptr;
     }
-  } serving(comm, outbox);
+  } serving(comm, id, outbox);
   install_crash_handlers();
   keep_large_blocks();
   Answer answer{comm, outbox, nullptr};

@@ -9,15 +9,14 @@ namespace ranks::detail {
 
 class OutputCapture;
 
-/// An engine's life: runs what the controller (rank 0 of comm) sends until it says stop.
-/// Returns the exit code the controller chose; counts the tasks it ran into *tasks if given;
-/// sends what tasks print to the controller (kOutput, before each result) if output is given.
-/// ranks::engine_id() must be set already. Throws transport::Interrupted, having let go of its
-/// sends, when the interrupt check says to give up (a started cluster's client is gone).
-int serve(MPI_Comm comm, std::uint64_t* tasks = nullptr, OutputCapture* output = nullptr);
+/// An engine's session: runs what the controller (rank 0 of comm) sends until it says stop, as
+/// engine `id` (what ranks::engine_id() reports meanwhile; -1 again after). Returns the exit
+/// code the controller chose; counts the tasks it ran into *tasks if given; sends what tasks
+/// print to the controller (kOutput, before each result) if output is given. Throws
+/// transport::Interrupted, having let go of its sends, when the interrupt check says to give up
+/// (a started cluster's client is gone).
+int serve(MPI_Comm comm, int id, std::uint64_t* tasks = nullptr, OutputCapture* output = nullptr);
 
-/// The id ranks::engine_id() reports inside tasks (-1: not an engine).
-void set_engine_id(int id);
 /// On an engine: the communicator it serves its controller on (MPI_COMM_NULL when it serves
 /// none), for reductions among engines.
 MPI_Comm engine_link();
