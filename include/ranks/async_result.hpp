@@ -78,10 +78,10 @@ class AsyncResult {
     const auto& s = checked();
     const auto t0 = std::chrono::steady_clock::now();
     while (!wait(interval))
-      detail::show_progress(s.units_done(), s.units_total(), std::chrono::steady_clock::now() - t0,
-                            false);
-    detail::show_progress(s.units_total(), s.units_total(), std::chrono::steady_clock::now() - t0,
-                          true);
+      detail::draw_progress_bar(s.units_done(), s.units_total(),
+                                std::chrono::steady_clock::now() - t0, false);
+    detail::draw_progress_bar(s.units_total(), s.units_total(),
+                              std::chrono::steady_clock::now() - t0, true);
   }
   /// What is known about each task so far, in the order they reported back: engine, submitted,
   /// started and completed times, the inputs it covered. Never blocks.

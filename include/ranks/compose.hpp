@@ -175,7 +175,7 @@ AsyncResult<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_al
       if (out->is_ready()) return;
       if (auto e = s->error()) return out->fail(e);
       if (--*left == 0) return finish();
-      out->progressed(all->size() - *left);
+      out->set_units_done(all->size() - *left);
     });
   }
   return AsyncResult<Out>(out);
@@ -200,7 +200,7 @@ AsyncResult<std::tuple<detail::ValueOf<T>...>> when_all(const AsyncResult<T>&...
       if (--*left == 0)
         return out->set(std::apply(
             [](const auto&... each) { return Tuple{detail::value_of(*each)...}; }, *states));
-      out->progressed(n - *left);
+      out->set_units_done(n - *left);
     });
   };
   std::apply([&](const auto&... s) { (watch(s), ...); }, *states);

@@ -409,7 +409,7 @@ class StaticCallJob final : public StaticJob {
       }
     }
     const std::size_t done = state_->units_done() + 1;
-    state_->progressed(done);
+    state_->set_units_done(done);
     if (done < counts_.size()) return;
     for (auto& e : errors_)
       if (e) return state_->fail(e);  // the first failing target, in target order

@@ -105,7 +105,7 @@ class MapState : public State<std::vector<R>> {
       }
     }
     const std::size_t done = this->units_done() + len;
-    this->progressed(done);
+    this->set_units_done(done);
     if (done == out_.size()) finish();
   }
   void finish() {

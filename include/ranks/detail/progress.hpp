@@ -25,7 +25,7 @@ class StateBase;
 void abort(StateBase& s);
 
 /// Draws a progress line on stderr (a bar on a terminal, plain lines otherwise); `last` ends it.
-void show_progress(std::size_t done, std::size_t total, std::chrono::steady_clock::duration elapsed,
-                   bool last);
+void draw_progress_bar(std::size_t done, std::size_t total,
+                       std::chrono::steady_clock::duration elapsed, bool last);
 
 }  // namespace ranks::detail

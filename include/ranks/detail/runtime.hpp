@@ -49,7 +49,7 @@ void submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t 
 void submit_static(Group& g, std::shared_ptr<StaticJob> job);
 /// Drops the group's queued jobs (each is cancelled with why).
 void drop_queued(Group& g, const std::exception_ptr& why);
-/// Parts queued or in flight for the group.
+/// Jobs queued and parts in flight for the group.
 [[nodiscard]] std::size_t outstanding(const Group& g);
 
 /// Throws ranks::Error unless this is the controller inside ranks::run. `what` names the call.

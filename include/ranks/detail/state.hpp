@@ -56,11 +56,11 @@ class StateBase {
       continuations_.push_back(std::move(fn));
     }
   }
+  /// Records that n units of the work are complete (under the lock).
+  void set_units_done(std::size_t n) { units_done_.store(n, std::memory_order_release); }
 
  protected:
   explicit StateBase(std::size_t units_total) : units_total_(units_total) {}
-  /// Records progress (under the lock).
-  void set_units_done(std::size_t n) { units_done_.store(n, std::memory_order_release); }
   /// Marks the result final and hands its continuations to the controller (under the lock).
   void complete() {
     set_units_done(units_total_);
@@ -92,8 +92,6 @@ class State : public StateBase {
   [[nodiscard]] const T& value() const { return *value_; }
   /// The value, moved out: for the only reader of a ready, successful result.
   [[nodiscard]] T take() { return std::move(*value_); }
-  /// Records that `done` units of the work are complete (under the lock).
-  void progressed(std::size_t done) { set_units_done(done); }
 
  private:
   std::optional<T> value_;
@@ -104,7 +102,6 @@ class State<void> : public StateBase {
  public:
   explicit State(std::size_t units_total = 1) : StateBase(units_total) {}
   void set() { complete(); }
-  void progressed(std::size_t done) { set_units_done(done); }
 };
 
 }  // namespace ranks::detail
