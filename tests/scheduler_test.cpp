@@ -251,18 +251,20 @@ TEST_F(SchedulerTest, an_ended_engine_is_replaced_once_its_process_is_gone) {
   auto job = std::make_shared<CountingJob>(1, 10ms);
   scheduler.submit(*g, job);
   const int timed_out = port.sent.at(0).engine;
-  scheduler.check(Clock::now() + 1s);  // ended for its timeout
-  port.running.insert(timed_out);      // its process lingers a moment
+  const auto t0 = Clock::now() + 1s;
+  scheduler.check(t0);             // ended for its timeout
+  port.running.insert(timed_out);  // its process lingers a moment
   scheduler.lose_engine(timed_out, SIGKILL);
   EXPECT_TRUE(scheduler.busy());  // a replacement is coming
   const auto sends = port.sent.size();
-  scheduler.check(Clock::now() + 200ms);
-  EXPECT_EQ(roster.size(), 2);  // not while the process is there (nor before 500 ms)
+  scheduler.check(t0 + 10ms);
+  scheduler.check(t0 + 200ms);
+  EXPECT_EQ(roster.size(), 2);  // not while its process is there
   port.running.clear();
-  const auto seen_gone = Clock::now() + 300ms;
-  scheduler.check(seen_gone);
+  scheduler.check(t0 + 300ms);
+  scheduler.check(t0 + 350ms);
   EXPECT_EQ(roster.size(), 2);  // gone: 100 ms more
-  scheduler.check(seen_gone + 150ms);
+  scheduler.check(t0 + 410ms);
   ASSERT_EQ(roster.size(), 3);
   EXPECT_EQ(std::count(g->engines.begin(), g->engines.end(), 2), 1);
   EXPECT_EQ(std::count(g->engines.begin(), g->engines.end(), timed_out), 0);
@@ -271,6 +273,22 @@ TEST_F(SchedulerTest, an_ended_engine_is_replaced_once_its_process_is_gone) {
   EXPECT_EQ(port.sent.back().engine, 2);
   reply(port.sent.back().id, 2);
   EXPECT_FALSE(scheduler.busy());
+}
+
+TEST_F(SchedulerTest, a_replacement_waits_at_most_500_ms_for_a_lingering_process) {
+  auto g = scheduler.make_group(2, "test");
+  g->replace = true;
+  port.running.insert(0);
+  scheduler.lose_engine(0, SIGKILL);
+  const auto t0 = Clock::now();
+  scheduler.check(t0);
+  scheduler.check(t0 + 450ms);
+  scheduler.check(t0 + 560ms);  // taken as gone past 500 ms; then 100 ms more
+  scheduler.check(t0 + 620ms);
+  EXPECT_EQ(roster.size(), 2);
+  scheduler.check(t0 + 670ms);
+  EXPECT_EQ(roster.size(), 3);
+  EXPECT_EQ(g->engines, (std::vector<int>{1, 2}));
 }
 
 TEST_F(SchedulerTest, work_queued_for_a_pool_that_keeps_its_size_waits_for_the_replacement) {
@@ -282,8 +300,9 @@ TEST_F(SchedulerTest, work_queued_for_a_pool_that_keeps_its_size_waits_for_the_r
   scheduler.lose_engine(lost, SIGKILL);
   EXPECT_FALSE(job->failure);  // not failed: an engine is coming
   EXPECT_EQ(g->queue.size(), 1u);
-  scheduler.check(Clock::now() + 1s);
-  scheduler.check(Clock::now() + 2s);
+  const auto t0 = Clock::now();
+  scheduler.check(t0);
+  scheduler.check(t0 + 1s);
   ASSERT_EQ(g->engines, std::vector<int>{2});
   EXPECT_EQ(load(2), 2);
   std::size_t i = 0;
@@ -303,8 +322,9 @@ TEST_F(SchedulerTest, queued_work_fails_when_no_replacement_can_be_spawned) {
   scheduler.submit(*g, job);
   scheduler.lose_engine(g->engines.at(0), SIGKILL);
   EXPECT_FALSE(job->failure);
-  scheduler.check(Clock::now() + 1s);
-  scheduler.check(Clock::now() + 2s);
+  const auto t0 = Clock::now();
+  scheduler.check(t0);
+  scheduler.check(t0 + 1s);
   ASSERT_TRUE(job->failure);
   EXPECT_TRUE(fails_with<ranks::EngineLost>(job->failure));
   EXPECT_FALSE(scheduler.busy());

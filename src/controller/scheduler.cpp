@@ -296,7 +296,7 @@ void Scheduler::lose_engine(int engine, int sig) {
   // abort, terminate) is replaced in the groups it served, as is one of a group that keeps its
   // size. Then queued work that no engine is left for fails.
   bool replace = expected;
-  Replacement r{.engine = engine, .lost = Clock::now()};
+  Replacement r{.engine = engine};
   for (auto& g : live_groups()) {
     const bool member = std::find(g->engines.begin(), g->engines.end(), engine) != g->engines.end();
     if (member && g->replace) replace = true;
@@ -327,7 +327,8 @@ void Scheduler::replace_due(Clock::time_point now) {
   using std::chrono::milliseconds;
   for (std::size_t i = 0; i < replacements_.size();) {
     Replacement& r = replacements_[i];
-    if (!r.gone && (port_.gone(r.engine) || now - r.lost >= milliseconds(500))) r.gone = now;
+    if (!r.seen) r.seen = now;
+    if (!r.gone && (port_.gone(r.engine) || now - *r.seen >= milliseconds(500))) r.gone = now;
     if (!r.gone || now - *r.gone < milliseconds(100)) {
       ++i;
       continue;
@@ -384,10 +385,9 @@ void Scheduler::expire(Clock::time_point now) {
 }
 
 void Scheduler::check(Clock::time_point now) {
-  if (ledger_.any_timed() && now >= next_expiry_) {
-    expire(now);
-    next_expiry_ = now + std::chrono::milliseconds(5);
-  }
+  if (now < next_check_) return;
+  next_check_ = now + std::chrono::milliseconds(5);
+  if (ledger_.any_timed()) expire(now);
   if (!replacements_.empty()) replace_due(now);
 }
 

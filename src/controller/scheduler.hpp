@@ -90,8 +90,8 @@ class Scheduler {
   void lose_all(const std::exception_ptr& why);
   /// Ends engine e with signal sig where its launch survives that; false if it cannot.
   bool end_engine(int e, int sig);
-  /// Fails the parts past their deadline with TimeoutError, ending their engines (at most every
-  /// 5 ms), and spawns the replacements whose engines are gone.
+  /// At most every 5 ms (of `now`): fails the parts past their deadline with TimeoutError,
+  /// ending their engines, and spawns the replacements whose engines are gone.
   void check(Clock::time_point now);
   /// Whether check() has something to look at (parts with a deadline, replacements to spawn).
   [[nodiscard]] bool needs_check() const { return ledger_.any_timed() || !replacements_.empty(); }
@@ -116,8 +116,8 @@ class Scheduler {
   struct Replacement {
     int engine = 0;
     std::vector<std::shared_ptr<Group>> served{};  // elastic groups it was dropped from
-    Clock::time_point lost{};
-    std::optional<Clock::time_point> gone{};  // when its process was seen gone
+    std::optional<Clock::time_point> seen{};       // the first check() that saw it wanted
+    std::optional<Clock::time_point> gone{};       // when its process was seen gone
   };
 
   void send(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key,
@@ -145,7 +145,7 @@ class Scheduler {
   std::vector<std::shared_ptr<Group>> engine_groups_;  // one engine each, for follow
   std::vector<Replacement> replacements_;
   std::uint64_t next_id_ = 1;
-  Clock::time_point next_expiry_{};
+  Clock::time_point next_check_{};
   bool stopping_ = false;
 };
 
