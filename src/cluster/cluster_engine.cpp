@@ -96,9 +96,9 @@ std::uint64_t serve_client(DoorClient& hub, MPI_Comm engines, const std::string&
 std::uint64_t serve_relayed(MPI_Comm base) {
   std::uint64_t tasks = 0;
   // A fresh communicator per program: nothing of the last one arrives.
-  MPI_Comm comm = transport::dup(base);
+  MPI_Comm comm = transport::dup_comm(base);
   serve_program(comm, tasks);
-  transport::free(comm);
+  transport::free_comm(comm);
   return tasks;
 }
 

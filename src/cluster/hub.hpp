@@ -80,7 +80,7 @@ class Hub {
     transport::Incoming in;
     ~Relay() {
       outbox.abandon();
-      transport::free(comm);
+      transport::free_comm(comm);
     }
   };
 

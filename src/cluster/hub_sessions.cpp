@@ -82,7 +82,7 @@ void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
   auto relay = std::make_unique<Relay>();
   Admission a;
   try {
-    relay->comm = transport::dup(with_engines_.of(members));
+    relay->comm = transport::dup_comm(with_engines_.of(members));
     const json code = c.hello.value("code", json::object());
     a = admit_for_program(relay->comm, c.hello.value("identity", std::uint64_t{0}),
                           code.value("path", ""), code.value("build", ""));

@@ -39,7 +39,7 @@ MPI_Comm engines_comm(const std::vector<int>& ranks) {
 }
 
 void forget_engine_comms() {
-  for (auto& [ranks, comm] : g_comms) transport::free(comm);
+  for (auto& [ranks, comm] : g_comms) transport::free_comm(comm);
   g_comms.clear();
 }
 

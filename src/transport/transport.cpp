@@ -286,14 +286,14 @@ MPI_Comm subset(MPI_Comm whole, const std::vector<int>& ranks, int tag) {
   return comm;
 }
 
-MPI_Comm dup(MPI_Comm comm) {
+MPI_Comm dup_comm(MPI_Comm comm) {
   MPI_Comm copy = MPI_COMM_NULL;
   check(MPI_Comm_dup(comm, &copy), "MPI_Comm_dup");
   errors_return(copy);
   return copy;
 }
 
-void free(MPI_Comm& comm) {
+void free_comm(MPI_Comm& comm) {
   if (comm != MPI_COMM_NULL) check_cleanup(MPI_Comm_free(&comm), "MPI_Comm_free");
   comm = MPI_COMM_NULL;
 }
@@ -302,18 +302,18 @@ void errors_return(MPI_Comm comm) {
   check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
 }
 
-Subset::~Subset() { free(comm_); }
+Subset::~Subset() { free_comm(comm_); }
 
 MPI_Comm Subset::of(const std::vector<int>& ranks) {
   if (ranks == ranks_ && comm_ != MPI_COMM_NULL) return comm_;
-  free(comm_);
+  free_comm(comm_);
   comm_ = subset(whole_, ranks, kSubsetTag);
   ranks_ = ranks;
   return comm_;
 }
 
 void Subset::rebase(MPI_Comm whole) {
-  free(comm_);
+  free_comm(comm_);
   ranks_.clear();
   whole_ = whole;
 }

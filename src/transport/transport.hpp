@@ -170,9 +170,9 @@ std::string open_port();
 /// `tag`), errors returned rather than fatal.
 MPI_Comm subset(MPI_Comm whole, const std::vector<int>& ranks, int tag);
 /// A copy of comm (MPI_Comm_dup), errors returned rather than fatal.
-MPI_Comm dup(MPI_Comm comm);
+MPI_Comm dup_comm(MPI_Comm comm);
 /// Frees comm (where it is not MPI_COMM_NULL) and sets it to MPI_COMM_NULL.
-void free(MPI_Comm& comm);
+void free_comm(MPI_Comm& comm);
 /// Makes errors on comm return (and be thrown by check) rather than end the job.
 void errors_return(MPI_Comm comm);
 /// On a spawned engine: the intercommunicator with its parent, or MPI_COMM_NULL.

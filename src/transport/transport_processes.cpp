@@ -70,8 +70,8 @@ void merge_accepted(Spawned& s) {
 }
 
 void abandon(Spawned& s) {
-  free(s.merged);
-  free(s.inter);
+  free_comm(s.merged);
+  free_comm(s.inter);
 }
 
 std::string open_port() {
@@ -83,7 +83,7 @@ std::string open_port() {
 void release(Spawned& s) {
   // Freeing the merged communicator and disconnecting the intercommunicator (not disconnecting
   // both) is what lets Open MPI end spawned jobs cleanly.
-  free(s.merged);
+  free_comm(s.merged);
   if (s.inter != MPI_COMM_NULL) check_cleanup(MPI_Comm_disconnect(&s.inter), "MPI_Comm_disconnect");
 }
 
