@@ -95,6 +95,7 @@ class FakePort : public EnginePort {
   }
   bool gone(int engine) override { return running.count(engine) == 0; }
   void spawn(int n) override {
+    spawns.push_back(n);
     if (spawn_fails) throw ranks::Error("spawning is turned off (RANKS_SPAWN=0)");
     admit_spawned(roster_, n);
   }
@@ -104,6 +105,7 @@ class FakePort : public EnginePort {
   std::vector<std::pair<int, int>> ended;
   std::set<int> running;  // processes still there after their engine was lost
   std::vector<int> dropped;
+  std::vector<int> spawns;  // how many engines each spawn asked for
   bool spawn_fails = false;
 
  private:
@@ -286,9 +288,12 @@ TEST_F(SchedulerTest, a_replacement_waits_at_most_500_ms_for_a_lingering_process
   scheduler.check(t0 + 560ms);  // taken as gone past 500 ms; then 100 ms more
   scheduler.check(t0 + 620ms);
   EXPECT_EQ(roster.size(), 2);
+  EXPECT_TRUE(scheduler.replacing(*g));
+  EXPECT_EQ(g->engines, (std::vector<int>{0, 1}));  // the lost engine keeps its place, dead
   scheduler.check(t0 + 670ms);
   EXPECT_EQ(roster.size(), 3);
-  EXPECT_EQ(g->engines, (std::vector<int>{1, 2}));
+  EXPECT_FALSE(scheduler.replacing(*g));
+  EXPECT_EQ(g->engines, (std::vector<int>{2, 1}));  // and its replacement takes it
 }
 
 TEST_F(SchedulerTest, work_queued_for_a_pool_that_keeps_its_size_waits_for_the_replacement) {
@@ -328,6 +333,39 @@ TEST_F(SchedulerTest, queued_work_fails_when_no_replacement_can_be_spawned) {
   ASSERT_TRUE(job->failure);
   EXPECT_TRUE(fails_with<ranks::EngineLost>(job->failure));
   EXPECT_FALSE(scheduler.busy());
+  EXPECT_TRUE(g->engines.empty());
+}
+
+TEST_F(SchedulerTest, replacements_due_together_are_spawned_at_once_and_100_ms_after_a_spawn) {
+  auto g = scheduler.make_group(2, "test");
+  g->replace = true;
+  scheduler.lose_engine(0, SIGKILL);
+  scheduler.lose_engine(1, SIGKILL);
+  const auto t0 = Clock::now() + 1s;
+  scheduler.check(t0);
+  scheduler.check(t0 + 110ms);
+  ASSERT_EQ(port.spawns, std::vector<int>{2});  // one spawn of two engines
+  EXPECT_EQ(g->engines, (std::vector<int>{2, 3}));
+  // One more lost: gone at once, but the last spawn was just now.
+  scheduler.lose_engine(2, SIGKILL);
+  scheduler.check(t0 + 120ms);
+  scheduler.check(t0 + 205ms);
+  EXPECT_EQ(port.spawns.size(), 1u);
+  scheduler.check(t0 + 230ms);
+  EXPECT_EQ(port.spawns, (std::vector<int>{2, 1}));
+  EXPECT_EQ(g->engines, (std::vector<int>{4, 3}));
+}
+
+TEST_F(SchedulerTest, replacements_awaited_at_the_end_are_given_up) {
+  auto g = scheduler.make_group(2, "test");
+  g->replace = true;
+  scheduler.lose_engine(0, SIGKILL);
+  EXPECT_TRUE(scheduler.replacing(*g));
+  scheduler.stop();
+  EXPECT_FALSE(scheduler.replacing(*g));
+  EXPECT_EQ(g->engines, std::vector<int>{1});
+  scheduler.check(Clock::now() + 1s);
+  EXPECT_EQ(roster.size(), 2);
 }
 
 TEST_F(SchedulerTest, an_engine_past_maxtasks_takes_no_more_work_and_is_ended_once_idle) {

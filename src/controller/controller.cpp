@@ -212,8 +212,23 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
 
 // Static jobs.
 
-void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
+std::unique_lock<std::mutex> Controller::settled(const Group& g) {
   auto lk = lock();
+  if (!scheduler_.replacing(g)) return lk;
+  lk.unlock();
+  wait_until(
+      [&] {
+        auto l = lock();
+        return !scheduler_.replacing(g);
+      },
+      std::nullopt);
+  lk.lock();
+  return lk;
+}
+
+void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
+  // A call over a view's engines waits for those being started in place of lost ones.
+  auto lk = settled(g);
   job->state().set_job(job);
   auto group = g.shared_from_this();
   const std::size_t w = g.engines.size();

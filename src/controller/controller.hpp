@@ -77,9 +77,9 @@ class Controller final : private EnginePort {
 
   /// Spawns n engines more; they join every group of all engines. Returns their ids.
   std::vector<int> add_engines(int n, const char* who);
-  /// The engines of g now (under the lock).
+  /// The engines of g, once those being started in place of lost ones have joined it.
   std::vector<int> engines_of(const Group& g) {
-    auto lk = lock();
+    auto lk = settled(g);
     return g.engines;
   }
   /// abort(): the job's queued work is dropped and its running parts stopped (their engines
@@ -119,6 +119,9 @@ class Controller final : private EnginePort {
   /// The life lines, timeouts and replacements; called from every poll (cheap when quiet).
   void check_engines();
   void run_callbacks();
+  /// The lock, taken once no engine is being started in place of a lost one of g (driving
+  /// progress until then: the replacement waits for the lost process to be gone).
+  std::unique_lock<std::mutex> settled(const Group& g);
   /// Wakes the progress thread if it sleeps deeply (call under the lock).
   void wake_progress() {
     if (deep_sleep_) cv_.notify_one();

@@ -63,7 +63,7 @@ std::vector<int> common_link_ranks(const Group& g) {
 }
 
 std::vector<int> Controller::common_link_ranks(const Group& g) {
-  auto lk = lock();
+  auto lk = settled(g);
   std::vector<int> ranks;
   int link = -1;
   for (int e : g.engines) {

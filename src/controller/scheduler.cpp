@@ -38,6 +38,7 @@ std::shared_ptr<Group> Scheduler::make_group(int n, const char* who) {
   if (want > have && !(n < 0 && have > 0)) {
     try {
       port_.spawn(want - have);
+      last_spawn_ = Clock::now();
     } catch (const Error& e) {
       const std::string why(unprefixed(e.what()));
       if (!transport::kDynamicProcesses)
@@ -73,6 +74,7 @@ std::vector<int> Scheduler::add_engines(int n, const char* who) {
   const int before = roster_.size();
   try {
     port_.spawn(n);
+    last_spawn_ = Clock::now();
   } catch (const Error& e) {
     throw Error(std::string(who) + ": spawning " + std::to_string(n) + " engine(s) failed (" +
                 std::string(unprefixed(e.what())) + ")");
@@ -124,9 +126,12 @@ std::vector<std::shared_ptr<Group>> Scheduler::live_groups() {
 }
 
 bool Scheduler::has_engines(const Group& g) const {
-  if (std::any_of(g.engines.begin(), g.engines.end(),
-                  [&](int e) { return roster_.engine(e).alive; }))
-    return true;
+  return std::any_of(g.engines.begin(), g.engines.end(),
+                     [&](int e) { return roster_.engine(e).alive; }) ||
+         replacing(g);
+}
+
+bool Scheduler::replacing(const Group& g) const {
   return std::any_of(replacements_.begin(), replacements_.end(), [&](const Replacement& r) {
     return g.all || std::any_of(r.served.begin(), r.served.end(),
                                 [&](const auto& s) { return s.get() == &g; });
@@ -296,16 +301,18 @@ void Scheduler::lose_engine(int engine, int sig) {
   // abort, terminate) is replaced in the groups it served, as is one of a group that keeps its
   // size. Then queued work that no engine is left for fails.
   bool replace = expected;
-  Replacement r{.engine = engine};
+  std::vector<std::shared_ptr<Group>> elastic;
   for (auto& g : live_groups()) {
-    const bool member = std::find(g->engines.begin(), g->engines.end(), engine) != g->engines.end();
-    if (member && g->replace) replace = true;
-    if (member && g->elastic) {
-      std::erase(g->engines, engine);
-      r.served.push_back(g);
-    }
+    if (std::find(g->engines.begin(), g->engines.end(), engine) == g->engines.end()) continue;
+    if (g->replace) replace = true;
+    if (g->elastic) elastic.push_back(g);
   }
-  if (replace && roster_.replaceable(engine) && !stopping_) replacements_.push_back(std::move(r));
+  if (replace && roster_.replaceable(engine) && !stopping_) {
+    // It keeps its place in them (dead, so sent nothing) for the engine that will take it.
+    replacements_.push_back(Replacement{.engine = engine, .served = std::move(elastic)});
+  } else {
+    for (auto& g : elastic) std::erase(g->engines, engine);
+  }
   fail_orphaned_queues(engine);
   dispatch_all();
 }
@@ -321,47 +328,71 @@ void Scheduler::fail_orphaned_queues(int lost) {
 
 void Scheduler::replace_due(Clock::time_point now) {
   // Open MPI 4.1's runtime must have seen the death itself before it spawns again: spawning
-  // within milliseconds of it hangs in MPI_Comm_spawn now and then (its name lookup never
-  // answers). The life line is faster than the runtime, so a replacement waits until the lost
-  // process is gone (at most 500 ms), then 100 ms more, polled, never slept under the lock.
+  // within milliseconds of it, or of the spawn before, hangs in MPI_Comm_spawn now and then
+  // (its name lookup never answers). The life line is faster than the runtime, so a
+  // replacement waits until the lost process is gone (at most 500 ms), then 100 ms more, and
+  // 100 ms after the last spawn; those due together are spawned at once. All of it is polled:
+  // nothing sleeps under the controller's lock.
   using std::chrono::milliseconds;
+  std::vector<Replacement> due;
   for (std::size_t i = 0; i < replacements_.size();) {
     Replacement& r = replacements_[i];
     if (!r.seen) r.seen = now;
     if (!r.gone && (port_.gone(r.engine) || now - *r.seen >= milliseconds(500))) r.gone = now;
-    if (!r.gone || now - *r.gone < milliseconds(100)) {
+    if (!r.gone || now - *r.gone < milliseconds(100) || now - last_spawn_ < milliseconds(100)) {
       ++i;
       continue;
     }
-    Replacement due = std::move(r);
+    due.push_back(std::move(r));
     replacements_.erase(replacements_.begin() + static_cast<std::ptrdiff_t>(i));
-    replace(due);
   }
+  if (!due.empty()) replace(due, now);
 }
 
-void Scheduler::replace(const Replacement& r) {
-  std::vector<std::shared_ptr<Group>> served = r.served;
-  for (auto& g : live_groups())
-    if (g->all && std::find(served.begin(), served.end(), g) == served.end()) served.push_back(g);
+void Scheduler::replace(const std::vector<Replacement>& due, Clock::time_point now) {
+  const int first = roster_.size();
   try {
-    port_.spawn(1);
+    port_.spawn(static_cast<int>(due.size()));
   } catch (const Error& e) {
-    log_line(std::string("could not start an engine in place of engine ") +
-             std::to_string(r.engine) + " (" + std::string(unprefixed(e.what())) +
-             "); the job goes on with fewer");
-    fail_orphaned_queues(r.engine);
+    for (const Replacement& r : due) {
+      log_line(std::string("could not start an engine in place of engine ") +
+               std::to_string(r.engine) + " (" + std::string(unprefixed(e.what())) +
+               "); the job goes on with fewer");
+      for (auto& g : r.served) std::erase(g->engines, r.engine);
+      fail_orphaned_queues(r.engine);
+    }
+    last_spawn_ = now;
     return;
   }
-  const int added = roster_.size() - 1;
-  for (auto& g : served) {
-    g->engines.push_back(added);
-    if (g->init) {  // the group's initializer first (a Pool's): what it returns goes nowhere
-      auto state = std::make_shared<State<void>>();
-      send(added, Message(*g->init), std::make_shared<SingleJob<void>>(Message(), state), 0,
-           nullptr);
+  last_spawn_ = now;
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    const Replacement& r = due[i];
+    const int added = first + static_cast<int>(i);
+    std::vector<std::shared_ptr<Group>> served = r.served;
+    for (auto& g : live_groups())
+      if (g->all && std::find(served.begin(), served.end(), g) == served.end()) served.push_back(g);
+    for (auto& g : served) {
+      if (auto it = std::find(g->engines.begin(), g->engines.end(), r.engine);
+          it != g->engines.end()) {
+        *it = added;  // in the lost engine's place
+      } else {
+        g->engines.push_back(added);
+      }
+      if (g->init) {  // the group's initializer first (a Pool's): what it returns goes nowhere
+        auto state = std::make_shared<State<void>>();
+        send(added, Message(*g->init), std::make_shared<SingleJob<void>>(Message(), state), 0,
+             nullptr);
+      }
     }
   }
   dispatch_all();
+}
+
+void Scheduler::stop() {
+  stopping_ = true;
+  for (const Replacement& r : replacements_)
+    for (auto& g : r.served) std::erase(g->engines, r.engine);
+  replacements_.clear();
 }
 
 bool Scheduler::end_engine(int e, int sig) {

@@ -58,6 +58,9 @@ class Scheduler {
   std::shared_ptr<Group> engine_group(int e);
   /// Spawns n engines more; they join every group of all engines. Returns their ids.
   std::vector<int> add_engines(int n, const char* who);
+  /// Whether an engine is being started in place of a lost one of g (the lost one keeps its
+  /// place in g.engines meanwhile).
+  [[nodiscard]] bool replacing(const Group& g) const;
   /// Parts of g in flight and jobs queued.
   [[nodiscard]] std::size_t outstanding(const Group& g) const {
     return g.inflight + g.queue.size();
@@ -103,8 +106,8 @@ class Scheduler {
   /// Ends the engines running parts of job with sig; false if none was. Throws ranks::Error if
   /// one cannot be ended without ending the job.
   bool signal_job(const std::shared_ptr<Job>& job, int sig);
-  /// No replacement is spawned from now on (the program is ending).
-  void stop() { stopping_ = true; }
+  /// No replacement is spawned from now on (the program is ending): those awaited are given up.
+  void stop();
 
   /// ranks::EngineLost for a dead engine, saying what was lost with it.
   [[nodiscard]] std::exception_ptr lost_error(int engine, const std::string& what) const;
@@ -129,7 +132,8 @@ class Scheduler {
   /// more work and is ended, to be replaced, once its parts are back.
   void count_part(int engine, const Group& g);
   void expire(Clock::time_point now);
-  void replace(const Replacement& r);
+  /// Spawns one engine for each replacement due, in one spawn, each in its lost engine's place.
+  void replace(const std::vector<Replacement>& due, Clock::time_point now);
   void replace_due(Clock::time_point now);
   /// Whether g has an engine alive, or one coming in place of a lost one.
   [[nodiscard]] bool has_engines(const Group& g) const;
@@ -146,6 +150,7 @@ class Scheduler {
   std::vector<Replacement> replacements_;
   std::uint64_t next_id_ = 1;
   Clock::time_point next_check_{};
+  Clock::time_point last_spawn_{};  // replacements wait 100 ms after it
   bool stopping_ = false;
 };
 
