@@ -78,39 +78,50 @@ const char* signal_name(int sig) {
   return "a signal";
 }
 
-void say(const char* s) {
-  if (s) (void)!::write(STDERR_FILENO, s, std::strlen(s));
-}
+// A line built in place by a signal handler: appends copy bytes, nothing allocates, and the
+// line goes out in one write(2), so that two engines that crash together do not interleave
+// their words (a pipe takes up to PIPE_BUF bytes in one piece).
+class CrashLine {
+ public:
+  CrashLine& operator<<(const char* s) {
+    for (; s && *s && n_ < sizeof buf_ - 1; ++s) buf_[n_++] = *s;
+    return *this;
+  }
+  CrashLine& operator<<(int v) {
+    char digits[16];
+    int i = 0;
+    unsigned u = v < 0 ? 0u - static_cast<unsigned>(v) : static_cast<unsigned>(v);
+    do {
+      digits[i++] = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u > 0 && i < 15);
+    if (v < 0 && n_ < sizeof buf_ - 1) buf_[n_++] = '-';
+    while (i > 0 && n_ < sizeof buf_ - 1) buf_[n_++] = digits[--i];
+    return *this;
+  }
+  void write() {
+    buf_[n_++] = '\n';
+    (void)!::write(STDERR_FILENO, buf_, n_);
+  }
+
+ private:
+  char buf_[1024];
+  std::size_t n_ = 0;
+};
 
 // A fatal signal in a task: say which engine and which task, tell the controller which signal
 // (on the life line, where there is one), then die of the same signal.
 void on_fatal_signal(int sig) {
   lifeline::last_words(sig);
-  char num[16];
-  int n = g_engine_id, i = sizeof num - 1;
-  num[i] = 0;
-  do {
-    num[--i] = static_cast<char>('0' + n % 10);
-    n /= 10;
-  } while (n > 0 && i > 0);
-  say(kPrefix.data());  // a literal: it ends in a NUL
-  say("engine ");
-  say(num + i);
-  say(" died of ");
-  say(signal_name(sig));
-  const char* type = g_task_type.load();
-  if (type) {
-    say(" while running a task of type ");
-    say(type);
-    if (const char* symbol = g_task_symbol.load()) {
-      say(" (function ");
-      say(symbol);
-      say(")");
-    }
+  CrashLine line;
+  line << kPrefix.data() << "engine " << g_engine_id << " died of " << signal_name(sig);
+  if (const char* type = g_task_type.load()) {
+    line << " while running a task of type " << type;
+    if (const char* symbol = g_task_symbol.load()) line << " (function " << symbol << ")";
   } else {
-    say(" between tasks");
+    line << " between tasks";
   }
-  say("\n");
+  line.write();
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
