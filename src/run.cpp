@@ -136,6 +136,38 @@ void leave_if_finalize_hangs(int code) {
 
 }  // namespace
 
+namespace {
+
+// Attaches to the started cluster the program's engines come from, if they come from one
+// (cluster::engines_source). A cluster named by RANKS_CLUSTER that cannot take the program is an
+// error (false, having said why and the way out); a running "default" one that the program did
+// not ask for is passed by, in one line, and the program spawns its engines.
+bool attach_to_cluster(std::unique_ptr<cluster::AttachedCluster>& attachment) {
+  cluster::Source source;
+  try {
+    source = cluster::engines_source();
+    if (source.kind != cluster::Source::Kind::kCluster) return true;
+    attachment = std::make_unique<cluster::AttachedCluster>(source.cluster);
+    attachment->enter();  // the engines get ready while MPI starts here
+    return true;
+  } catch (const Error& e) {
+    attachment.reset();
+    if (source.kind == cluster::Source::Kind::kCluster && !source.named) {
+      log_line("not attaching to the running cluster '" + source.cluster + "' (" +
+               std::string(unprefixed(e.what())) +
+               "); this program spawns its engines (RANKS_CLUSTER=none does so without this line)");
+      return true;
+    }
+    // Named by RANKS_CLUSTER, the way out is to name none (where a plain program can spawn).
+    const bool way_out = transport::kDynamicProcesses && std::getenv("RANKS_CLUSTER");
+    log_line(std::string(e.what()) +
+             (way_out ? " (RANKS_CLUSTER=none runs it with engines of its own)" : ""));
+    return false;
+  }
+}
+
+}  // namespace
+
 int run_impl(int argc, char** argv, const std::function<int()>& body) {
   if (controller() || on_engine())
     throw Error("ranks::run was called inside ranks::run; call it once, from main");
@@ -143,16 +175,7 @@ int run_impl(int argc, char** argv, const std::function<int()>& body) {
   // Where the engines come from is decided before MPI starts: attaching to a started cluster
   // sets what MPI needs to reach it.
   std::unique_ptr<cluster::AttachedCluster> attachment;
-  try {
-    const cluster::Source source = cluster::engines_source();
-    if (source.kind == cluster::Source::Kind::kCluster) {
-      attachment = std::make_unique<cluster::AttachedCluster>(source.cluster);
-      attachment->enter();  // the engines get ready while MPI starts here
-    }
-  } catch (const Error& e) {
-    log_line(e.what());
-    return 2;
-  }
+  if (!attach_to_cluster(attachment)) return 2;
   set_mpi_environment();
   int code = 0;
   bool end_launcher = false;  // after MPI_Finalize: the one way to make mpirun say the job failed

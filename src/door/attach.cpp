@@ -65,7 +65,7 @@ Source engines_source() {
       throw Error("RANKS_CLUSTER=" + std::string(chosen) + ", but cluster '" + chosen +
                   "' does not answer at " + p->door + "; ranks cluster status --profile " + chosen +
                   " says more");
-    return {Source::Kind::kCluster, chosen};
+    return {Source::Kind::kCluster, chosen, true};
   }
   if (const auto p = load_profile("default"); p && answers(*p))
     return {Source::Kind::kCluster, "default"};
@@ -76,15 +76,6 @@ AttachedCluster::AttachedCluster(const std::string& cluster) {
   auto p = load_profile(cluster);
   if (!p) throw Error("there is no cluster '" + cluster + "'");
   profile_ = std::move(*p);
-  // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
-  // ompi-server; MPI reads this when it starts.
-  // (A program the hub relays to needs none of it.)
-  if (!profile_.ompi_server_uri.empty() && profile_.mode != "relay")
-    ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
-  // The choices the cluster's engines were started with (the point-to-point layer they use),
-  // unless this program's environment says otherwise.
-  for (const auto& [name, value] : profile_.client_mca)
-    ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
 }
 
 void AttachedCluster::enter() {
@@ -127,6 +118,14 @@ void AttachedCluster::enter() {
   for (const auto& e : reply.value("engine_list", json::array()))
     entry_.engines.push_back({e.value("host", ""), e.value("pid", 0)});
   if (entry_.relayed) door_->inbox().unlimit();
+  // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
+  // ompi-server; MPI reads this when it starts. (A program the hub relays to needs none of it.)
+  if (!profile_.ompi_server_uri.empty() && profile_.mode != "relay")
+    ::setenv("OMPI_MCA_pmix_server_uri", profile_.ompi_server_uri.c_str(), 1);
+  // The choices the cluster's engines were started with (the point-to-point layer they use),
+  // unless this program's environment says otherwise.
+  for (const auto& [name, value] : profile_.client_mca)
+    ::setenv(("OMPI_MCA_" + name).c_str(), value.c_str(), 0);
 }
 
 void AttachedCluster::pump() {

@@ -21,6 +21,7 @@ namespace ranks::detail::cluster {
 struct Source {
   enum class Kind { kJob, kSpawn, kCluster } kind = Kind::kSpawn;
   std::string cluster;  // kCluster: the profile's name
+  bool named = false;   // kCluster: RANKS_CLUSTER names it (else it is a running "default")
 };
 
 /// Under mpirun or srun: the job's other ranks. A plain program: RANKS_CLUSTER=NAME's cluster,
@@ -33,8 +34,7 @@ Source engines_source();
 /// the messages to and from the engines.
 class AttachedCluster {
  public:
-  /// Reads the profile of a running cluster and sets what MPI needs to connect to it; call
-  /// before MPI starts. Throws ranks::Error.
+  /// Reads the profile of a running cluster. Throws ranks::Error.
   explicit AttachedCluster(const std::string& cluster);
 
   /// The engines as the hub describes them when it relays (host and pid, in order).
@@ -50,8 +50,9 @@ class AttachedCluster {
   };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
   /// once if another program holds the cluster; the answer is kept (entry()). Call before MPI
-  /// starts: the engines load the program's code and wait for it meanwhile. Throws ranks::Error
-  /// (with the engines' reasons when they cannot run this program).
+  /// starts: the engines load the program's code and wait for it meanwhile; once it is let in,
+  /// sets what MPI needs to connect to them. Throws ranks::Error (with the engines' reasons
+  /// when they cannot run this program), having set nothing.
   void enter();
   [[nodiscard]] const Entry& entry() const { return entry_; }
   /// What the hub said since the last call (an engine lost, the cluster stopping), without

@@ -253,13 +253,13 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
         python3 "$here/door_wire.py" fake_hub "$RANKS_PROFILE_DIR/$name" "$mode" "$capture" &
         fake=$!
         for _ in $(seq 100); do [ -f "$RANKS_PROFILE_DIR/$name/cluster.json" ] && break; sleep 0.05; done
-        chosen=()
-        [ "$name" = impostor ] && chosen=(RANKS_CLUSTER=impostor)
+        chosen=() way_out=""  # named by RANKS_CLUSTER, the error names the way out
+        [ "$name" = impostor ] && chosen=(RANKS_CLUSTER=impostor) way_out=" \\(RANKS_CLUSTER=none runs it with engines of its own\\)"
         out=$(env "${chosen[@]}" timeout 30 "$client" map 2>&1) && fail "a program ran at a fake hub ($mode, $name): $out"
         if [ "$mode" = wrong_key ]; then
-          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ did not prove that it knows the cluster's key: .*; nothing was sent to it$" "$out"
+          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ did not prove that it knows the cluster's key: .*; nothing was sent to it$way_out$" "$out"
         else
-          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ speaks no magic word .*; nothing was sent to it$" "$out"
+          expect "^ranks: cluster '$name': what answers at the door 127.0.0.1:[0-9]+ speaks no magic word .*; nothing was sent to it$way_out$" "$out"
         fi
         out=$("$ranks" cluster status --profile "$name" 2>&1) && fail "status of a fake hub: $out"
         expect "cluster '$name': what answers at the door" "$out"
@@ -329,11 +329,19 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
     expect "sum=285" "$out"
     ;;
   unloadable)
+    # A program built without ranks_add_executable cannot run on a cluster's engines. With a
+    # "default" cluster running that it did not ask for, it spawns its own and says why in one
+    # line; asked for by RANKS_CLUSTER, it fails and names RANKS_CLUSTER=none.
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
-    out=$("$plain" map 2>&1) && fail "a program built without ranks_add_executable ran attached: $out"
-    expect "cannot run on the engines of cluster 'default': its task types are compiled into the executable itself; build it with ranks_add_executable" "$out"
+    out=$("$plain" map 2>&1) || fail "a program that did not name the default cluster failed: $out"
+    expect "cluster=none" "$out"
+    expect "not attaching to the running cluster 'default' \\(this program cannot run on the engines of cluster 'default': its task types are compiled into the executable itself; build it with ranks_add_executable.*\\); this program spawns its engines" "$out"
+    [ "$(grep -c "not attaching" <<<"$out")" -eq 1 ] || fail "said more than one line: $out"
+    out=$(RANKS_CLUSTER=default "$plain" map 2>&1) && fail "RANKS_CLUSTER=default ran a program its engines cannot load: $out"
+    expect "cannot run on the engines of cluster 'default': its task types are compiled into the executable itself; build it with ranks_add_executable.* \\(RANKS_CLUSTER=none runs it with engines of its own\\)" "$out"
     out=$(RANKS_CLUSTER=none "$plain" map 2>&1) || fail "the same program with RANKS_CLUSTER=none: $out"
     expect "cluster=none" "$out"
+    [ "$(grep -c "not attaching" <<<"$out")" -eq 0 ] || fail "RANKS_CLUSTER=none still said it: $out"
     ;;
   soak_attaches)
     # Hundreds of programs attach one after the other. Open MPI 4.1 keeps about 82 kB of each
