@@ -134,10 +134,6 @@ void leave_if_finalize_hangs(int code) {
   }).detach();
 }
 
-}  // namespace
-
-namespace {
-
 // Attaches to the started cluster the program's engines come from, if they come from one
 // (cluster::engines_source). A cluster named by RANKS_CLUSTER that cannot take the program is an
 // error (false, having said why and the way out); a running "default" one that the program did

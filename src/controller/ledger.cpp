@@ -30,39 +30,16 @@ std::optional<Part> Ledger::take(std::uint64_t id) {
   return p;
 }
 
-namespace {
-template <class Pred>
-std::vector<Part> take_if(std::unordered_map<std::uint64_t, Part>& parts, Pred pred) {
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, p] : parts)
-    if (pred(p)) ids.push_back(id);
-  std::vector<Part> out;
-  out.reserve(ids.size());
-  for (std::uint64_t id : ids) {
-    auto it = parts.find(id);
-    out.push_back(std::move(it->second));
-    parts.erase(it);
-  }
-  return out;
-}
-}  // namespace
-
 std::vector<Part> Ledger::take_engine(int engine) {
-  auto out = take_if(parts_, [&](const Part& p) { return p.engine == engine; });
-  for (const Part& p : out) release(p.engine, p.group.get(), p.timed());
-  return out;
+  return take_if([&](const Part& p) { return p.engine == engine; });
 }
 
 std::vector<Part> Ledger::take_expired(std::chrono::steady_clock::time_point now) {
-  auto out = take_if(parts_, [&](const Part& p) { return p.deadline <= now; });
-  for (const Part& p : out) release(p.engine, p.group.get(), p.timed());
-  return out;
+  return take_if([&](const Part& p) { return p.deadline <= now; });
 }
 
 std::vector<Part> Ledger::take_all() {
-  auto out = take_if(parts_, [](const Part&) { return true; });
-  for (const Part& p : out) release(p.engine, p.group.get(), p.timed());
-  return out;
+  return take_if([](const Part&) { return true; });
 }
 
 void Ledger::add_slots(Group& g) {

@@ -61,6 +61,21 @@ class Ledger {
   [[nodiscard]] const std::unordered_map<std::uint64_t, Part>& parts() const { return parts_; }
 
  private:
+  // Takes every part that pred holds for.
+  template <class Pred>
+  std::vector<Part> take_if(Pred pred) {
+    std::vector<Part> out;
+    for (auto it = parts_.begin(); it != parts_.end();) {
+      if (!pred(it->second)) {
+        ++it;
+        continue;
+      }
+      release(it->second.engine, it->second.group.get(), it->second.timed());
+      out.push_back(std::move(it->second));
+      it = parts_.erase(it);
+    }
+    return out;
+  }
   // The only two places where the counts change.
   void hold(int engine, Group* group, bool timed);
   void release(int engine, Group* group, bool timed);

@@ -62,11 +62,10 @@ void decide(MPI_Comm comm, bool admit) {
   transport::bcast(comm, &admitted, sizeof admitted);
 }
 
-// Why the engine of rank r (which said theirs) cannot serve a controller whose identity hash is
-// `hash`; "" if it can. cluster: the started cluster it belongs to ("" for a job's own).
-std::string refusal(const Hello& theirs, int r, std::uint64_t hash, const Hello& mine,
-                    const std::string& cluster) {
-  if (theirs.problem[0] == 0 && theirs.id.hash == hash) return {};
+// Why the engine of rank r (which said theirs) cannot serve the controller that said mine; ""
+// if it can. cluster: the started cluster it belongs to ("" for a job's own).
+std::string refusal(const Hello& theirs, int r, const Hello& mine, const std::string& cluster) {
+  if (theirs.problem[0] == 0 && theirs.id.hash == mine.id.hash) return {};
   if (!mine.attach)
     return "engine rank " + std::to_string(r) + " runs '" + theirs.id.exe +
            "', which is not the controller's binary '" + mine.id.exe +
@@ -154,8 +153,7 @@ bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawn
   const int n = static_cast<int>(seen.size());
   bool admitted = true;
   for (int r = 1; r < n; ++r) {
-    const std::string why =
-        refusal(seen[static_cast<std::size_t>(r)], r, mine.id.hash, mine, cluster_);
+    const std::string why = refusal(seen[static_cast<std::size_t>(r)], r, mine, cluster_);
     if (why.empty()) continue;
     admitted = false;
     log_line(why);
@@ -239,7 +237,7 @@ Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string
   Admission a;
   for (std::size_t r = 1; r < seen.size(); ++r) {
     a.engines.emplace_back(seen[r].id.host, seen[r].id.pid);
-    if (std::string why = refusal(seen[r], static_cast<int>(r), hash, mine, ""); !why.empty())
+    if (std::string why = refusal(seen[r], static_cast<int>(r), mine, ""); !why.empty())
       a.problems.push_back(std::move(why));
   }
   decide(comm, a.problems.empty());

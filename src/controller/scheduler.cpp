@@ -79,8 +79,9 @@ std::vector<int> Scheduler::add_engines(int n, const char* who) {
   }
   std::vector<int> ids;
   for (int e = before; e < roster_.size(); ++e) ids.push_back(e);
-  for (auto& g : live_groups())
+  each_group([&](const std::shared_ptr<Group>& g) {
     if (g->all) g->engines.insert(g->engines.end(), ids.begin(), ids.end());
+  });
   dispatch_all();
   return ids;
 }
@@ -107,20 +108,6 @@ std::shared_ptr<Group> Scheduler::engine_group(int e) {
     groups_.push_back(one);
   }
   return one;
-}
-
-std::vector<std::shared_ptr<Group>> Scheduler::live_groups() {
-  std::vector<std::shared_ptr<Group>> live;
-  for (std::size_t i = 0; i < groups_.size();) {
-    if (auto g = groups_[i].lock()) {
-      live.push_back(std::move(g));
-      ++i;
-    } else {
-      groups_[i] = groups_.back();
-      groups_.pop_back();
-    }
-  }
-  return live;
 }
 
 bool Scheduler::has_engines(const Group& g) const {
@@ -186,8 +173,9 @@ void Scheduler::dispatch(Group& g) {
 }
 
 void Scheduler::dispatch_all() {
-  for (auto& g : live_groups())
+  each_group([&](const std::shared_ptr<Group>& g) {
     if (!g->queue.empty()) dispatch(*g);
+  });
 }
 
 void Scheduler::submit(Group& g, std::shared_ptr<DynamicJob> job) {

@@ -139,8 +139,20 @@ class Scheduler {
   [[nodiscard]] bool has_engines(const Group& g) const;
   /// Fails the queued work of groups that no engine is left for, naming the one lost last.
   void fail_orphaned_queues(int lost);
-  /// The groups alive (dead weak pointers dropped).
-  std::vector<std::shared_ptr<Group>> live_groups();
+  /// Calls f with each group still alive, dropping those gone, in place: dispatch_all runs it
+  /// on every poll that brought anything, so it allocates nothing. f must not add groups.
+  template <class F>
+  void each_group(F&& f) {
+    for (std::size_t i = 0; i < groups_.size();) {
+      if (auto g = groups_[i].lock()) {
+        f(g);
+        ++i;
+      } else {
+        groups_[i] = groups_.back();
+        groups_.pop_back();
+      }
+    }
+  }
 
   Roster& roster_;
   EnginePort& port_;

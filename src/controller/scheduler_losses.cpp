@@ -40,7 +40,7 @@ void Scheduler::lose_all(const std::exception_ptr& why) {
   for (int link = 0; link < static_cast<int>(roster_.links().size()); ++link)
     port_.drop_collectives(link, why);
   replacements_.clear();
-  for (auto& g : live_groups()) drop_queued(*g, why);
+  each_group([&](const std::shared_ptr<Group>& g) { drop_queued(*g, why); });
 }
 
 void Scheduler::lose_engine(int engine, int sig) {
@@ -71,11 +71,11 @@ void Scheduler::lose_engine(int engine, int sig) {
   // size. Then queued work that no engine is left for fails.
   bool replace = expected;
   std::vector<std::shared_ptr<Group>> elastic;
-  for (auto& g : live_groups()) {
-    if (std::find(g->engines.begin(), g->engines.end(), engine) == g->engines.end()) continue;
+  each_group([&](const std::shared_ptr<Group>& g) {
+    if (std::find(g->engines.begin(), g->engines.end(), engine) == g->engines.end()) return;
     if (g->replace) replace = true;
     if (g->elastic) elastic.push_back(g);
-  }
+  });
   if (replace && roster_.replaceable(engine) && !stopping_) {
     // It keeps its place in them (dead, so sent nothing) for the engine that will take it.
     replacements_.push_back(Replacement{.engine = engine, .served = std::move(elastic)});
@@ -87,12 +87,12 @@ void Scheduler::lose_engine(int engine, int sig) {
 }
 
 void Scheduler::fail_orphaned_queues(int lost) {
-  for (auto& g : live_groups()) {
-    if (g->queue.empty() || has_engines(*g)) continue;
+  each_group([&](const std::shared_ptr<Group>& g) {
+    if (g->queue.empty() || has_engines(*g)) return;
     drop_queued(*g, lost_error(lost,
                                "it was the last engine of this pool or view, so the work "
                                "queued there fails (ranks::Client::add_engines spawns more)"));
-  }
+  });
 }
 
 void Scheduler::replace_due(Clock::time_point now) {
@@ -138,8 +138,9 @@ void Scheduler::replace(const std::vector<Replacement>& due, Clock::time_point n
     const Replacement& r = due[i];
     const int added = first + static_cast<int>(i);
     std::vector<std::shared_ptr<Group>> served = r.served;
-    for (auto& g : live_groups())
+    each_group([&](const std::shared_ptr<Group>& g) {
       if (g->all && std::find(served.begin(), served.end(), g) == served.end()) served.push_back(g);
+    });
     for (auto& g : served) {
       if (auto it = std::find(g->engines.begin(), g->engines.end(), r.engine);
           it != g->engines.end()) {
@@ -210,7 +211,7 @@ bool Scheduler::signal_job(const std::shared_ptr<Job>& job, int sig) {
 
 void Scheduler::abort(const std::shared_ptr<Job>& job, const std::exception_ptr& why) {
   if (auto d = std::dynamic_pointer_cast<DynamicJob>(job))
-    for (auto& g : live_groups()) std::erase(g->queue, d);
+    each_group([&](const std::shared_ptr<Group>& g) { std::erase(g->queue, d); });
   job->cancel(why);
   // What runs of it stops where its engine can be ended (and is then replaced).
   std::vector<int> engines;

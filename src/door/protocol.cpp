@@ -12,7 +12,7 @@ namespace ranks::detail::cluster {
 
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 14> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 13> kOps{{
     {Op::kPing, "ping"},
     {Op::kStatus, "status"},
     {Op::kStop, "stop"},
@@ -26,13 +26,31 @@ constexpr std::array<std::pair<Op, std::string_view>, 14> kOps{{
     {Op::kAbandon, "abandon"},
     {Op::kGrow, "grow"},
     {Op::kExit, "exit"},
-    {Op::kUnknown, ""},
 }};
 
 constexpr std::array<std::pair<Event, std::string_view>, 2> kEvents{{
     {Event::kEngineLost, "engine_lost"},
     {Event::kStopping, "stopping"},
 }};
+
+// The name a value travels by in one of the tables above ("" for none).
+template <class E, std::size_t N>
+std::string_view name_in(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+  for (const auto& [v, name] : table)
+    if (v == value) return name;
+  return {};
+}
+
+// The value a name in field `key` of frame f stands for in table; `unknown` for none.
+template <class E, std::size_t N>
+E value_in(const std::array<std::pair<E, std::string_view>, N>& table, const json& f,
+           const char* key, E unknown) {
+  if (!f.is_object()) return unknown;
+  const std::string name = f.value(key, "");
+  for (const auto& [v, n] : table)
+    if (n == name) return v;
+  return unknown;
+}
 
 // Room kept for the door's address and its key when they are broadcast.
 constexpr std::size_t kDoorRoom = 256;
@@ -52,11 +70,7 @@ void share(MPI_Comm comm, std::string& s, std::size_t room, const char* what) {
 
 }  // namespace
 
-const char* name_of(Op op) {
-  for (const auto& [o, name] : kOps)
-    if (o == op) return name.data();
-  return "";
-}
+const char* name_of(Op op) { return name_in(kOps, op).data(); }
 
 std::string op_named(const json& f) {
   return f.is_object() ? f.value("op", std::string()) : std::string();
@@ -68,26 +82,13 @@ json frame(Op op, json fields) {
 }
 
 json frame(Event event, json fields) {
-  for (const auto& [e, name] : kEvents)
-    if (e == event) fields["event"] = name;
+  fields["event"] = name_in(kEvents, event);
   return fields;
 }
 
-Op op_of(const json& f) {
-  if (!f.is_object()) return Op::kUnknown;
-  const std::string name = f.value("op", "");
-  for (const auto& [o, n] : kOps)
-    if (n == name) return o;
-  return Op::kUnknown;
-}
+Op op_of(const json& f) { return value_in(kOps, f, "op", Op::kUnknown); }
 
-Event event_of(const json& f) {
-  if (!f.is_object()) return Event::kUnknown;
-  const std::string name = f.value("event", "");
-  for (const auto& [e, n] : kEvents)
-    if (n == name) return e;
-  return Event::kUnknown;
-}
+Event event_of(const json& f) { return value_in(kEvents, f, "event", Event::kUnknown); }
 
 json engine_hello(int rank, const std::string& host, int pid, const std::string& port) {
   return {{"role", "engine"}, {"rank", rank}, {"host", host}, {"pid", pid}, {"port", port}};

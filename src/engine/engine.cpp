@@ -135,17 +135,19 @@ void on_terminate(int sig) {
 }
 
 void install_crash_handlers() {
-  for (std::size_t i = 0; i < kFatalSignals.size(); ++i) {
-    const char* name = strsignal(kFatalSignals[i]);
-    std::strncpy(g_signal_names[i].data(), name ? name : "a signal", g_signal_names[i].size() - 1);
-  }
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM}) {
+  const auto handle = [](int sig, void (*handler)(int)) {
     struct sigaction sa {};
-    sa.sa_handler = sig == SIGTERM ? on_terminate : on_fatal_signal;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;
     sigaction(sig, &sa, nullptr);
+  };
+  for (std::size_t i = 0; i < kFatalSignals.size(); ++i) {
+    const char* name = strsignal(kFatalSignals[i]);
+    std::strncpy(g_signal_names[i].data(), name ? name : "a signal", g_signal_names[i].size() - 1);
+    handle(kFatalSignals[i], on_fatal_signal);
   }
+  handle(SIGTERM, on_terminate);
 }
 
 // An engine allocates the same large arguments and results task after task. glibc maps every
