@@ -94,8 +94,9 @@ class FakePort : public EnginePort {
     return true;
   }
   bool gone(int engine) override { return running.count(engine) == 0; }
-  void spawn(int n) override {
+  void spawn(int n, bool in_place) override {
     spawns.push_back(n);
+    in_place_spawns += in_place ? n : 0;
     if (spawn_fails) throw ranks::Error("spawning is turned off (RANKS_SPAWN=0)");
     admit_spawned(roster_, n);
   }
@@ -106,6 +107,7 @@ class FakePort : public EnginePort {
   std::set<int> running;  // processes still there after their engine was lost
   std::vector<int> dropped;
   std::vector<int> spawns;  // how many engines each spawn asked for
+  int in_place_spawns = 0;  // of those, engines standing in for lost ones
   bool spawn_fails = false;
 
  private:
@@ -344,8 +346,9 @@ TEST_F(SchedulerTest, replacements_due_together_are_spawned_at_once_and_100_ms_a
   const auto t0 = Clock::now() + 1s;
   scheduler.check(t0);
   scheduler.check(t0 + 110ms);
-  ASSERT_EQ(port.spawns, std::vector<int>{2});  // one spawn of two engines
-  EXPECT_EQ(g->engines, (std::vector<int>{2, 3}));
+  ASSERT_EQ(port.spawns, std::vector<int>{2});      // one spawn of two engines
+  EXPECT_EQ(port.in_place_spawns, 2);               // told they stand in for lost ones
+  EXPECT_EQ(g->engines, (std::vector<int>{2, 3}));  // new ids: 0 and 1 are never reused
   // One more lost: gone at once, but the last spawn was just now.
   scheduler.lose_engine(2, SIGKILL);
   scheduler.check(t0 + 120ms);
@@ -353,6 +356,7 @@ TEST_F(SchedulerTest, replacements_due_together_are_spawned_at_once_and_100_ms_a
   EXPECT_EQ(port.spawns.size(), 1u);
   scheduler.check(t0 + 230ms);
   EXPECT_EQ(port.spawns, (std::vector<int>{2, 1}));
+  EXPECT_EQ(port.in_place_spawns, 3);
   EXPECT_EQ(g->engines, (std::vector<int>{4, 3}));
 }
 

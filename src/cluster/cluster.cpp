@@ -7,6 +7,7 @@
 #include "cluster/hub.hpp"
 #include "controller/roster.hpp"
 #include "door/profile.hpp"
+#include "engine/engine.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
 #include "transport/environment.hpp"
@@ -24,6 +25,7 @@ int serve_cluster(int argc, char** argv, const std::string& profile_dir,
     // An engine the hub spawned to replace a lost one: its world is the grown cluster's.
     if (MPI_Comm grown = transport::join_parent(); grown != MPI_COMM_NULL) {
       transport::errors_return(grown);
+      engine_started_in_place();
       return run_cluster_engine(grown, profile_dir + "/code");
     }
     if (transport::rank(MPI_COMM_WORLD) != 0)

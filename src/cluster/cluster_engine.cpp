@@ -28,6 +28,7 @@ namespace {
 DoorClient* g_hub = nullptr;
 std::string g_copies;
 int g_session = -1;
+int g_id = -1;  // this engine's id in the cluster, which the hub says with each program
 bool g_exit = false;
 std::deque<json> g_later;  // commands read while serving, for after
 
@@ -61,7 +62,7 @@ std::string load_program(const std::string& path, const std::string& build) {
 // tasks; false if the program was lost on the way (the hub said so, or MPI failed with it).
 bool serve_program(MPI_Comm comm, std::uint64_t& tasks) {
   try {
-    if (const int id = join_controller(comm, load_program); id >= 0) {
+    if (const int id = join_controller(comm, load_program, g_id); id >= 0) {
       OutputCapture output;
       serve(comm, id, &tasks, &output);
     }
@@ -157,6 +158,10 @@ int run_cluster_engine(MPI_Comm world, const std::string& copies_dir) {
     }
     if (op != Op::kAccept && op != Op::kJoin) continue;
     g_session = f->value("session", -1);
+    const auto ids = f->value("ids", std::vector<int>{});
+    const auto at =
+        static_cast<std::size_t>(std::find(live.begin(), live.end(), rank) - live.begin());
+    if (at < ids.size()) g_id = ids[at];
     transport::set_interrupt(hub_says_stop);
     if (op == Op::kAccept) {
       // The program's code loads now, while the program starts MPI (the handshake finds it).

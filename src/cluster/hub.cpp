@@ -79,12 +79,22 @@ std::vector<int> Hub::live_ranks() const {
   return out;
 }
 
+std::string Hub::named(const Engine& e) const {
+  return "engine " + std::to_string(e.id) + " (MPI rank " + std::to_string(e.rank) + ", pid " +
+         std::to_string(e.pid) + " on " + e.host + ")";
+}
+
+json Hub::ids_of(const std::vector<int>& ranks) {
+  json ids = json::array();
+  for (int r : ranks) ids.push_back(engines_[r].id);
+  return ids;
+}
+
 void Hub::write_profile() {
   profile_.engine_list.clear();
   profile_.hosts.clear();
-  int id = 0;
   for (const auto& [r, e] : engines_) {
-    profile_.engine_list.push_back({id++, r, e.host, e.pid, e.alive});
+    profile_.engine_list.push_back({e.id, r, e.host, e.pid, e.alive});
     if (std::find(profile_.hosts.begin(), profile_.hosts.end(), e.host) == profile_.hosts.end())
       profile_.hosts.push_back(e.host);
   }
@@ -175,7 +185,9 @@ void Hub::on_first_frame(Conn& c, const json& f) {
     c.role = Conn::Role::kEngine;
     c.rank = f.value("rank", -1);
     Engine& e = engines_[c.rank];
-    e = Engine{.rank = c.rank,
+    // The first engines are numbered in rank order; each spawned later gets the next id.
+    e = Engine{.id = growing_ > 0 ? next_id_++ : c.rank - 1,
+               .rank = c.rank,
                .host = f.value("host", ""),
                .pid = f.value("pid", 0),
                .port = f.value("port", ""),
@@ -256,17 +268,14 @@ void Hub::on_closed(Conn& c) {
     if (!stopping_ && e.alive) {
       e.alive = false;
       e.lost_at = Clock::now();
-      log_line("cluster '" + profile_.name + "': engine rank " + std::to_string(c.rank) + " (pid " +
-               std::to_string(e.pid) + " on " + e.host + ") died");
+      log_line("cluster '" + profile_.name + "': " + named(e) + " died");
       write_profile();
       if (session_) {
         auto it = std::find(session_->ranks.begin(), session_->ranks.end(), c.rank);
         if (it != session_->ranks.end()) {
           if (session_->client)
             reply(*session_->client,
-                  frame(Event::kEngineLost, {{"engine", it - session_->ranks.begin()},
-                                             {"host", e.host},
-                                             {"pid", e.pid}}));
+                  frame(Event::kEngineLost, {{"engine", e.id}, {"host", e.host}, {"pid", e.pid}}));
           const bool all = std::all_of(session_->ranks.begin(), session_->ranks.end(), [&](int r) {
             return session_->done.count(r) || !engines_[r].alive;
           });
@@ -288,10 +297,9 @@ void Hub::on_closed(Conn& c) {
 
 json Hub::status() const {
   json engines = json::array();
-  std::uint64_t tasks = 0;
-  int id = 0;
+  std::uint64_t tasks = lost_tasks_;
   for (const auto& [r, e] : engines_) {
-    engines.push_back({{"id", id++},
+    engines.push_back({{"id", e.id},
                        {"rank", r},
                        {"host", e.host},
                        {"pid", e.pid},
@@ -330,6 +338,7 @@ void Hub::begin_stop() {
 
 int Hub::run() {
   expected_engines_ = transport::size(world_) - 1;
+  next_id_ = expected_engines_;
   while (true) {
     std::vector<pollfd> fds{{listener_.fd(), POLLIN, 0}};
     std::vector<Conn*> order;

@@ -63,7 +63,8 @@ class Hub {
   };
 
   struct Engine {
-    int rank = 0;
+    int id = 0;    // for the cluster's life: never reused; a replacement gets a new one
+    int rank = 0;  // in the cluster's MPI job, which changes as it grows
     std::string host{};
     int pid = 0;
     std::string port{};  // where it accepts when it is the root of a session
@@ -123,6 +124,8 @@ class Hub {
   void greet_new_engine();
   json status() const;
   void write_profile();
+  [[nodiscard]] std::string named(const Engine& e) const;
+  [[nodiscard]] json ids_of(const std::vector<int>& ranks);
   void begin_stop();
   [[nodiscard]] std::vector<int> live_ranks() const;
 
@@ -147,7 +150,9 @@ class Hub {
   Clock::time_point turn_away_since_;
   int growing_ = 0;  // engines spawned that have not come to the door yet
   Clock::time_point grow_deadline_;
-  int replaced_ = 0;  // engines spawned in place of lost ones
+  int replaced_ = 0;              // engines spawned in place of lost ones
+  int next_id_ = 0;               // the id of the next engine spawned in place of a lost one
+  std::uint64_t lost_tasks_ = 0;  // tasks run by engines lost and replaced since
   bool refill_broken_ = false;
   Clock::time_point dead_seen_{};  // when the last lost engine's process was found gone
 };

@@ -102,8 +102,7 @@ void Hub::end_stuck_engines() {
     Engine& e = engines_[r];
     // An engine past the merge serves, or finishes a task into nothing: it comes back by itself.
     if (!e.alive || session_->done.count(r) || session_->merged.count(r)) continue;
-    log_line("cluster '" + profile_.name + "': engine rank " + std::to_string(r) + " (pid " +
-             std::to_string(e.pid) + ") waits for ever in MPI on " +
+    log_line("cluster '" + profile_.name + "': " + named(e) + " waits for ever in MPI on " +
              session_->who.value("program", "?") + ", which died while attaching; the hub ends it" +
              (profile_.refill ? " and starts another" : ""));
     if (e.host == host_name() && e.pid > 0) ::kill(e.pid, SIGKILL);
@@ -163,8 +162,12 @@ void Hub::refill() {
     return;
   }
   // In the grown world the live engines come first, in their order, then the new ones.
+  // The lost engines leave the list; what they ran stays in the cluster's total.
   std::map<int, Engine> renumbered;
   int rank = 1;
+  for (const auto& [old, e] : engines_) {
+    if (!e.alive) lost_tasks_ += e.tasks;
+  }
   for (int old : live) {
     Engine e = engines_[old];
     e.rank = rank;

@@ -44,11 +44,13 @@ void Hub::grant(Conn& c) {
   if (profile_.mode == "relay") return grant_relayed(c, ranks);
   tell_engines(ranks, frame(Op::kAccept, {{"session", session_->id},
                                           {"live", live},
+                                          {"ids", ids_of(ranks)},
                                           {"code", c.hello.value("code", json::object())}}));
   reply(c, {{"ok", true},
             {"go", true},
             {"port", port},
             {"engines", ranks.size()},
+            {"next_id", next_id_},
             {"session", session_->id},
             {"mode", profile_.mode}});
   log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
@@ -76,7 +78,8 @@ void Hub::relay_from_now() {
 void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
   json live = json::array();
   for (int r : ranks) live.push_back(r);
-  tell_engines(ranks, frame(Op::kJoin, {{"session", session_->id}, {"live", live}}));
+  tell_engines(
+      ranks, frame(Op::kJoin, {{"session", session_->id}, {"live", live}, {"ids", ids_of(ranks)}}));
   std::vector<int> members{0};
   members.insert(members.end(), ranks.begin(), ranks.end());
   auto relay = std::make_unique<Relay>();
@@ -100,7 +103,8 @@ void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
     return;
   }
   json engines = json::array();
-  for (const auto& [host, pid] : a.engines) engines.push_back({{"host", host}, {"pid", pid}});
+  for (const auto& e : a.engines)
+    engines.push_back({{"host", e.host}, {"pid", e.pid}, {"id", e.id}});
   c.inbox.unlimit();
   session_->relay = std::move(relay);
   reply(c, {{"ok", true},
@@ -108,6 +112,7 @@ void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
             {"mode", "relay"},
             {"engines", ranks.size()},
             {"engine_list", engines},
+            {"next_id", next_id_},
             {"session", session_->id}});
   log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
            std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +

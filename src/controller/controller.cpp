@@ -63,13 +63,12 @@ bool Controller::attach(std::unique_ptr<cluster::AttachedCluster> cluster) {
   const cluster::AttachedCluster::Entry& entry = cluster->entry();
   auto lk = lock();
   if (entry.relayed) {
-    std::vector<std::pair<std::string, int>> engines;
-    for (const auto& e : entry.engines) engines.emplace_back(e.host, e.pid);
-    roster_.attach_relayed(cluster->name(), engines);
+    roster_.attach_relayed(cluster->name(), entry.engines);
   } else if (!roster_.attach(entry.port, cluster->name())) {
     cluster->leave();
     return false;
   }
+  roster_.reserve_ids(entry.next_id);
   cluster_ = std::move(cluster);
   equip_new_engines();
   return true;
@@ -124,7 +123,7 @@ void Controller::equip_new_engines() {
   }
   all_channelled_.assign(roster_.links().size(), true);
   for (int e = 0; e < roster_.size(); ++e)
-    if (!roster_.engine(e).channel)
+    if (!roster_.engine(e).channel && !roster_.engine(e).absent)
       all_channelled_[static_cast<std::size_t>(roster_.engine(e).link)] = false;
 }
 
@@ -140,8 +139,8 @@ void Controller::transmit(int engine, Message msg) {
   }
 }
 
-void Controller::spawn(int n) {
-  roster_.spawn(n);
+void Controller::spawn(int n, bool in_place) {
+  roster_.spawn(n, in_place);
   equip_new_engines();
 }
 
@@ -240,7 +239,10 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
         Error("every engine of this view has died; nothing is left to run the call")));
   const int link = roster_.engine(g.engines.front()).link;
   const Link& l = roster_.links()[static_cast<std::size_t>(link)];
-  if (!fits_collective(*job, g.engines, l)) {
+  std::vector<int> ranks;
+  for (int e : g.engines)
+    ranks.push_back(roster_.engine(e).link == link ? roster_.engine(e).rank : -1);
+  if (!fits_collective(*job, ranks, l)) {
     // Point to point, one part a slot, through the scheduler's ledger as any part.
     for (std::size_t i = 0; i < w; ++i)
       scheduler_.submit_slot(g.engines[i], slot_message(*job, i, false), job, i, group);
@@ -318,7 +320,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
     backoff.pause();
   }
   // Sends to an engine that died never complete: with one lost, what is left is let go.
-  if (left_busy || roster_.alive_count() < roster_.size()) {
+  if (left_busy || roster_.any_lost()) {
     outbox_.abandon();
   } else {
     outbox_.drain();

@@ -97,7 +97,7 @@ class Controller final : private EnginePort {
   void transmit(int engine, Message msg) override;
   bool end(int engine, int sig) override;
   bool gone(int engine) override;
-  void spawn(int n) override;
+  void spawn(int n, bool in_place) override;
   void drop_collectives(int link, const std::exception_ptr& why) override;
 
   /// Gives engines admitted since the last call what their messages travel by: a life line

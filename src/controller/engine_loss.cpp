@@ -35,7 +35,7 @@ void Controller::hear_cluster() {
     const cluster::Event what = cluster::event_of(ev);
     if (what == cluster::Event::kEngineLost) {
       const int e = ev.value("engine", -1);
-      if (e < 0 || e >= roster_.size()) continue;
+      if (!roster_.known(e)) continue;
       lose_engine(e, ev.value("signal", SIGKILL));
     } else if (what == cluster::Event::kStopping) {
       const std::string msg = "cluster '" + cluster_->name() + "' was stopped; work on it fails";

@@ -7,6 +7,7 @@
 
 #include "base/host.hpp"
 #include "base/log.hpp"
+#include "engine/engine.hpp"
 #include "ranks/error.hpp"
 #include "registry/registry_table.hpp"
 #include "transport/mpi_flavor.hpp"
@@ -17,12 +18,13 @@ namespace {
 
 // What each side says at start-up. The controller broadcasts its Hello (who it is, the id of
 // the first engine of the communicator and, to a started cluster, where its code is), gathers
-// the engines' (who they are, and what kept them from loading that code), then broadcasts
-// whether it admits them.
+// the engines' (who they are, what kept them from loading that code and, a started cluster's,
+// their ids there), then broadcasts whether it admits them.
 struct Hello {
   Identity id;
-  std::int32_t first = -1;
-  std::int32_t attach = 0;  // 1: the engines are a started cluster's and load code_path
+  std::int32_t first = -1;    // the controller's: its engines' ids follow; a cluster engine's: its
+  std::int32_t attach = 0;    // 1: the engines are a started cluster's and load code_path
+  std::int32_t in_place = 0;  // 1: the engines stand in for lost ones
   char code_path[1024] = {};
   char code_build[96] = {};
   char problem[512] = {};  // from an engine: why it cannot serve this program
@@ -66,12 +68,13 @@ void decide(MPI_Comm comm, bool admit) {
 // if it can. cluster: the started cluster it belongs to ("" for a job's own).
 std::string refusal(const Hello& theirs, int r, const Hello& mine, const std::string& cluster) {
   if (theirs.problem[0] == 0 && theirs.id.hash == mine.id.hash) return {};
+  const int id = theirs.first >= 0 ? theirs.first : mine.first + r - 1;  // as join_controller
   if (!mine.attach)
-    return "engine rank " + std::to_string(r) + " runs '" + theirs.id.exe +
-           "', which is not the controller's binary '" + mine.id.exe +
+    return "engine " + std::to_string(id) + " (MPI rank " + std::to_string(r) + ") runs '" +
+           theirs.id.exe + "', which is not the controller's binary '" + mine.id.exe +
            "' (or was built differently); every rank must run the same executable: check the "
            "mpirun command line or hostfile";
-  const std::string who = "engine " + std::to_string(r - 1) +
+  const std::string who = "engine " + std::to_string(id) +
                           (cluster.empty() ? "" : " of cluster '" + cluster + "'") + " (host " +
                           theirs.id.host + ")";
   if (theirs.problem[0] != 0) return who + " cannot run this program: " + theirs.problem;
@@ -98,13 +101,13 @@ bool Roster::adopt_world() {
          adopt(MPI_COMM_WORLD, Origin::kWorld, transport::Spawned{});
 }
 
-void Roster::spawn(int n) {
+void Roster::spawn(int n, bool in_place) {
   if (!transport::kDynamicProcesses) throw Error(transport::without_dynamic_processes());
   // Some batch systems' MPIs hang or fail slowly on MPI_Comm_spawn: RANKS_SPAWN=0 forbids it.
   if (const char* allow = std::getenv("RANKS_SPAWN"); allow && std::string(allow) == "0")
     throw Error("spawning is turned off (RANKS_SPAWN=0)");
   transport::Spawned s = transport::spawn(n, self_exe(), args_);
-  if (!adopt(s.merged, Origin::kSpawned, s)) {
+  if (!adopt(s.merged, Origin::kSpawned, s, in_place)) {
     transport::release(s);
     throw Error("the spawned engines run a different binary");
   }
@@ -118,37 +121,76 @@ bool Roster::attach(const std::string& port, const std::string& cluster) {
   return false;
 }
 
-void Roster::attach_relayed(const std::string& cluster,
-                            const std::vector<std::pair<std::string, int>>& engines) {
+void Roster::attach_relayed(const std::string& cluster, const std::vector<Relayed>& engines) {
   cluster_ = cluster;
   const std::string here = host_name();
   std::vector<Engine> records;
-  for (std::size_t i = 0; i < engines.size(); ++i)
+  std::vector<int> ids;
+  for (std::size_t i = 0; i < engines.size(); ++i) {
     records.push_back(Engine{.rank = static_cast<int>(i) + 1,
-                             .host = engines[i].first,
-                             .pid = engines[i].second,
-                             .local = engines[i].first == here});
-  admit(Link{.origin = Origin::kRelayed, .survives = true}, std::move(records));
+                             .host = engines[i].host,
+                             .pid = engines[i].pid,
+                             .local = engines[i].host == here});
+    ids.push_back(engines[i].id);
+  }
+  admit(Link{.origin = Origin::kRelayed, .survives = true}, std::move(records), ids);
 }
 
-int Roster::admit(Link link, std::vector<Engine> engines) {
-  link.first = static_cast<int>(engines_.size());
+void Roster::reserve_ids(int next) {
+  while (size() < next)
+    engines_.push_back(
+        Engine{.link = -1, .absent = true, .alive = false, .reported = true, .equipped = true});
+}
+
+int Roster::admit(Link link, std::vector<Engine> engines, const std::vector<int>& ids) {
   link.count = static_cast<int>(engines.size());
   links_.push_back(link);
   const int index = static_cast<int>(links_.size()) - 1;
-  for (Engine& e : engines) {
-    e.link = index;
-    engines_.push_back(std::move(e));
+  for (std::size_t i = 0; i < engines.size(); ++i) {
+    // A cluster's ids rise with its ranks; the ids it lost before are kept as holes.
+    if (i < ids.size()) reserve_ids(ids[i]);
+    engines[i].link = index;
+    engines_.push_back(std::move(engines[i]));
   }
   return index;
 }
 
-bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned) {
+std::string Roster::live_ids() const {
+  std::string out;
+  for (int e = 0; e < size();) {
+    if (!engine(e).alive) {
+      ++e;
+      continue;
+    }
+    int last = e;
+    while (last + 1 < size() && engine(last + 1).alive) ++last;
+    out += (out.empty() ? "" : ", ") + std::to_string(e);
+    if (last > e) out += (last == e + 1 ? ", " : "..") + std::to_string(last);
+    e = last + 1;
+  }
+  return out.empty() ? "none alive" : out;
+}
+
+std::string Roster::unknown(int e) const {
+  const std::string ids = "; the ids alive are " + live_ids();
+  if (e >= 0 && e < size() && engine(e).absent)
+    return "engine " + std::to_string(e) + " of cluster '" + cluster_ +
+           "' was lost before this program attached (ids are never reused)" + ids;
+  return "engine " + std::to_string(e) + " does not exist" + ids;
+}
+
+bool Roster::any_lost() const {
+  return std::any_of(engines_.begin(), engines_.end(),
+                     [](const Engine& m) { return !m.absent && !m.alive; });
+}
+
+bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned, bool in_place) {
   const bool attach = origin == Origin::kAttached;
   const ProgramCode code = attach ? program_code() : ProgramCode{};
-  const Hello mine = controller_hello(identity(attach ? IdentityOf::kCode : IdentityOf::kJob),
-                                      static_cast<std::int32_t>(engines_.size()), attach, code.path,
-                                      code.build_id);
+  Hello mine = controller_hello(identity(attach ? IdentityOf::kCode : IdentityOf::kJob),
+                                static_cast<std::int32_t>(engines_.size()), attach, code.path,
+                                code.build_id);
+  mine.in_place = in_place ? 1 : 0;
   const std::vector<Hello> seen = greet(comm, mine);
   const int n = static_cast<int>(seen.size());
   bool admitted = true;
@@ -163,15 +205,17 @@ bool Roster::adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawn
   // A started cluster runs with recovery on (ranks cluster start says so to its mpirun).
   const bool survives = origin == Origin::kAttached || recovery_enabled();
   std::vector<Engine> engines;
+  std::vector<int> ids;  // a started cluster's engines say theirs
   for (int r = 1; r < n; ++r) {
     const Identity& id = seen[static_cast<std::size_t>(r)].id;
     engines.push_back(Engine{.rank = r,
                              .host = id.host,
                              .pid = id.pid,
                              .local = std::strncmp(id.host, mine.id.host, sizeof id.host) == 0});
+    if (attach) ids.push_back(seen[static_cast<std::size_t>(r)].first);
   }
   admit(Link{.comm = comm, .origin = origin, .spawned = spawned, .survives = survives},
-        std::move(engines));
+        std::move(engines), ids);
   return true;
 }
 
@@ -210,10 +254,11 @@ void Roster::release(bool give_up) {
   }
 }
 
-int join_controller(MPI_Comm comm, CodeLoader load) {
+int join_controller(MPI_Comm comm, CodeLoader load, int cluster_id) {
   Hello theirs;
   transport::bcast(comm, &theirs, sizeof theirs);
   Hello mine;
+  mine.first = cluster_id;
   if (theirs.attach && load != nullptr) {
     const std::string problem = load(theirs.code_path, theirs.code_build);
     copy_to(mine.problem, problem);
@@ -224,7 +269,9 @@ int join_controller(MPI_Comm comm, CodeLoader load) {
   transport::gather(comm, &mine, sizeof mine, nullptr);
   std::int32_t admitted = 0;
   transport::bcast(comm, &admitted, sizeof admitted);
-  return admitted ? theirs.first + transport::rank(comm) - 1 : -1;
+  if (!admitted) return -1;
+  if (theirs.in_place) engine_started_in_place();
+  return theirs.attach && cluster_id >= 0 ? cluster_id : theirs.first + transport::rank(comm) - 1;
 }
 
 Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string& code_path,
@@ -236,7 +283,7 @@ Admission admit_for_program(MPI_Comm comm, std::uint64_t hash, const std::string
   const std::vector<Hello> seen = greet(comm, mine);
   Admission a;
   for (std::size_t r = 1; r < seen.size(); ++r) {
-    a.engines.emplace_back(seen[r].id.host, seen[r].id.pid);
+    a.engines.push_back({seen[r].id.host, seen[r].id.pid, seen[r].first});
     if (std::string why = refusal(seen[r], static_cast<int>(r), mine, ""); !why.empty())
       a.problems.push_back(std::move(why));
   }

@@ -25,13 +25,12 @@ enum class Origin {
   kRelayed,   // a started cluster's across hosts, reached through its hub (no communicator)
 };
 
-/// A communicator that reaches engines: the controller is its rank 0, and engines
-/// first .. first + count - 1 are its ranks 1 .. count.
+/// A communicator that reaches engines: the controller is its rank 0, its count engines are
+/// its ranks 1 .. count (each Engine says its rank).
 struct Link {
   MPI_Comm comm = MPI_COMM_NULL;
   Origin origin = Origin::kWorld;
   transport::Spawned spawned{};  // kSpawned, kAttached: what release() lets go of
-  int first = 0;
   int count = 0;
   bool survives = false;  // the job goes on when one of these engines dies
 };
@@ -41,14 +40,17 @@ struct Link {
 bool recovery_enabled();
 
 /// One engine as the controller knows it: where it is, whether it lives, what it holds and how
-/// its messages travel. Every fact of one engine is here, and nowhere else.
+/// its messages travel. Every fact of one engine is here, and nowhere else. Its index in the
+/// roster is its id, for the whole program: ids are never reused, and a started cluster's
+/// engines keep the cluster's ids (those it lost before the program came are absent).
 struct Engine {
   // Where it is, fixed when it is admitted.
-  int link = 0;  // index in Roster::links()
+  int link = 0;  // index in Roster::links(); -1 when absent
   int rank = 0;  // in that link's communicator
   std::string host{};
   int pid = 0;
-  bool local = false;  // on the controller's host, where its death shows in /proc at once
+  bool local = false;   // on the controller's host, where its death shows in /proc at once
+  bool absent = false;  // an id of the cluster's whose engine was lost before the program came
   // Its life.
   bool alive = true;
   bool reported = false;  // its death seen by newly_dead()
@@ -74,16 +76,25 @@ class Roster {
   /// Admits the engines started with the controller (ranks 1.. of MPI_COMM_WORLD) once they
   /// prove they run this binary; false (having said which do not) otherwise.
   bool adopt_world();
-  /// Spawns n engines of this binary and admits them. Throws ranks::Error when spawning is
-  /// turned off (RANKS_SPAWN=0) or fails, with the reason.
-  void spawn(int n);
+  /// Spawns n engines of this binary and admits them (in_place: in place of lost ones, which
+  /// they are told). Throws ranks::Error when spawning is turned off (RANKS_SPAWN=0) or fails,
+  /// with the reason.
+  void spawn(int n, bool in_place = false);
   /// Connects to the engines of a started cluster, waiting at `port`, and admits them once they
   /// have loaded this program's code; false (having said why) if they cannot.
   bool attach(const std::string& port, const std::string& cluster);
+  /// What a started cluster's hub says of an engine it relays to.
+  struct Relayed {
+    std::string host;
+    int pid = 0;
+    int id = 0;  // the cluster's
+  };
   /// Admits the engines of a started cluster that its hub relays to, having admitted them for
-  /// this program: their hosts and pids, in rank order.
-  void attach_relayed(const std::string& cluster,
-                      const std::vector<std::pair<std::string, int>>& engines);
+  /// this program, in rank order.
+  void attach_relayed(const std::string& cluster, const std::vector<Relayed>& engines);
+  /// Keeps ids below next for the started cluster (its next engines'): engines this program
+  /// spawns get ids from there.
+  void reserve_ids(int next);
   /// The started cluster whose engines these are, if they are.
   [[nodiscard]] const std::string& cluster() const { return cluster_; }
   /// Whether the engines are a started cluster's on other hosts than this one: engines this
@@ -91,10 +102,19 @@ class Roster {
   [[nodiscard]] bool cluster_elsewhere() const {
     if (cluster_.empty()) return false;
     for (const Engine& e : engines_)
-      if (!e.local) return true;
+      if (!e.local && !e.absent) return true;
     return false;
   }
+  /// One past the highest id: ids are 0 .. size() - 1, some of them absent or lost.
   [[nodiscard]] int size() const { return static_cast<int>(engines_.size()); }
+  /// Whether e is the id of an engine of this program (alive or lost since).
+  [[nodiscard]] bool known(int e) const { return e >= 0 && e < size() && !engine(e).absent; }
+  /// Why id e names no engine of this program (call when !known(e)), and which ids do.
+  [[nodiscard]] std::string unknown(int e) const;
+  /// The ids of the engines alive, as a short list ("0..3, 5, 7").
+  [[nodiscard]] std::string live_ids() const;
+  /// Whether an engine of this program died (or was ended) while it ran.
+  [[nodiscard]] bool any_lost() const;
   [[nodiscard]] Engine& engine(int e) { return engines_[static_cast<std::size_t>(e)]; }
   [[nodiscard]] const Engine& engine(int e) const { return engines_[static_cast<std::size_t>(e)]; }
   [[nodiscard]] const Link& link_of(int e) const {
@@ -122,15 +142,18 @@ class Roster {
   [[nodiscard]] int alive_count() const;
 
   /// Admits engines known already, with their link (a hub's relayed engines; the controller's
-  /// tests): link.first and each record's link are set here. Returns the link's index.
-  int admit(Link link, std::vector<Engine> engines);
+  /// tests): link.count and each record's link are set here. ids: where the engines are a
+  /// started cluster's, their ids there, rising (else they get the next ids). Returns the
+  /// link's index.
+  int admit(Link link, std::vector<Engine> engines, const std::vector<int>& ids = {});
 
   /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still
   /// run (a started cluster's, left to finish into nothing): let go without waiting for them.
   void release(bool give_up = false);
 
  private:
-  bool adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned);
+  bool adopt(MPI_Comm comm, Origin origin, const transport::Spawned& spawned,
+             bool in_place = false);
 
   std::vector<std::string> args_;
   std::deque<Link> links_;
@@ -144,8 +167,10 @@ using CodeLoader = std::string (*)(const std::string& path, const std::string& b
 
 /// The engine's half of the handshake, on rank `transport::rank(comm)` of the controller's
 /// communicator: this engine's id, or -1 when the controller refused the job. An engine of a
-/// started cluster passes `load`, to load the attaching program's code first.
-int join_controller(MPI_Comm comm, CodeLoader load = nullptr);
+/// started cluster passes `load`, to load the attaching program's code first, and its id in
+/// the cluster, which is then its id in the program. An engine spawned in place of a lost one
+/// learns it here (engine_started_in_place).
+int join_controller(MPI_Comm comm, CodeLoader load = nullptr, int cluster_id = -1);
 
 /// The controller's half of the handshake, turning every engine of comm away (a started
 /// cluster's hub, standing in for a client that vanished after it was let in).
@@ -153,8 +178,8 @@ void refuse_engines(MPI_Comm comm);
 
 /// What a started cluster's hub learns when it admits engines for a program that it relays to.
 struct Admission {
-  std::vector<std::pair<std::string, int>> engines;  // host and pid, in rank order
-  std::vector<std::string> problems;                 // why engines cannot run it (then none is)
+  std::vector<Roster::Relayed> engines;  // in rank order
+  std::vector<std::string> problems;     // why engines cannot run it (then none is)
 };
 /// The controller's half of the handshake, done by a hub for a program that reaches the
 /// engines through it: the program's identity hash and code stand in for the hub's own.

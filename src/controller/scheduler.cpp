@@ -35,7 +35,7 @@ std::shared_ptr<Group> Scheduler::make_group(int n, const char* who) {
   // started cluster's too (they end with the program; the cluster keeps its size).
   if (want > have && !(n < 0 && have > 0)) {
     try {
-      port_.spawn(want - have);
+      port_.spawn(want - have, false);
       last_spawn_ = Clock::now();
     } catch (const Error& e) {
       const std::string why(unprefixed(e.what()));
@@ -71,7 +71,7 @@ std::vector<int> Scheduler::add_engines(int n, const char* who) {
                 "with more");
   const int before = roster_.size();
   try {
-    port_.spawn(n);
+    port_.spawn(n, false);
     last_spawn_ = Clock::now();
   } catch (const Error& e) {
     throw Error(std::string(who) + ": spawning " + std::to_string(n) + " engine(s) failed (" +
@@ -87,11 +87,8 @@ std::vector<int> Scheduler::add_engines(int n, const char* who) {
 }
 
 std::shared_ptr<Group> Scheduler::group_of(const std::vector<int>& engines, const char* who) {
-  const int n = roster_.size();
   for (int e : engines)
-    if (e < 0 || e >= n)
-      throw Error(std::string(who) + ": engine " + std::to_string(e) +
-                  " does not exist; ids are 0.." + std::to_string(n - 1));
+    if (!roster_.known(e)) throw Error(std::string(who) + ": " + roster_.unknown(e));
   auto g = std::make_shared<Group>();
   g->engines = engines;
   groups_.push_back(g);
@@ -192,9 +189,7 @@ void Scheduler::submit(Group& g, std::shared_ptr<DynamicJob> job) {
 }
 
 void Scheduler::submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key) {
-  if (engine < 0 || engine >= roster_.size())
-    throw Error("engine " + std::to_string(engine) + " does not exist; ids are 0.." +
-                std::to_string(roster_.size() - 1));
+  if (!roster_.known(engine)) throw Error(roster_.unknown(engine));
   job->state().set_job(job);
   if (!roster_.engine(engine).alive) {
     job->cancel(lost_error(engine, "its namespace went with it"));

@@ -32,9 +32,9 @@ class EnginePort {
   virtual bool end(int engine, int sig) = 0;
   /// Whether engine e's process is gone (a replacement is spawned only once it is).
   virtual bool gone(int engine) = 0;
-  /// Starts n engines more and admits them to the roster; throws ranks::Error saying why it
-  /// cannot.
-  virtual void spawn(int n) = 0;
+  /// Starts n engines more and admits them to the roster (in_place: they stand in for lost
+  /// ones, which their namespaces' messages say); throws ranks::Error saying why it cannot.
+  virtual void spawn(int n, bool in_place) = 0;
   /// Fails with why every static job queued on link (an engine of it is gone, so their
   /// collectives cannot end), taking their slots from the ledger.
   virtual void drop_collectives(int link, const std::exception_ptr& why) = 0;

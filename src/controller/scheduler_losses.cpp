@@ -121,7 +121,7 @@ void Scheduler::replace_due(Clock::time_point now) {
 void Scheduler::replace(const std::vector<Replacement>& due, Clock::time_point now) {
   const int first = roster_.size();
   try {
-    port_.spawn(static_cast<int>(due.size()));
+    port_.spawn(static_cast<int>(due.size()), true);
   } catch (const Error& e) {
     for (const Replacement& r : due) {
       log_line(std::string("could not start an engine in place of engine ") +

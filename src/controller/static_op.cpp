@@ -24,13 +24,13 @@ struct StaticQueue::Op {
   std::vector<int> rcounts, rdispls;
 };
 
-bool fits_collective(const StaticJob& job, const std::vector<int>& engines, const Link& link) {
+bool fits_collective(const StaticJob& job, const std::vector<int>& ranks, const Link& link) {
   if (link.comm == MPI_COMM_NULL) return false;  // relayed through a hub: no communicator
-  if (static_cast<int>(engines.size()) != link.count) return false;
-  for (std::size_t i = 0; i < engines.size(); ++i)
-    if (engines[i] != link.first + static_cast<int>(i)) return false;
+  if (static_cast<int>(ranks.size()) != link.count) return false;
+  for (std::size_t i = 0; i < ranks.size(); ++i)
+    if (ranks[i] != static_cast<int>(i) + 1) return false;
   const std::byte* base = nullptr;
-  for (std::size_t i = 0; i < engines.size(); ++i) {
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
     auto s = job.items(i);
     if (s.empty()) continue;
     if (!base) base = s.data();

@@ -21,10 +21,10 @@ namespace ranks::detail {
 
 class Group;
 
-/// Whether a static job over `engines` can run as collectives over `link`: the group is exactly
-/// the link's engines, in rank order, and the slots' items lie in one buffer that MPI's int
-/// counts and displacements can describe.
-bool fits_collective(const StaticJob& job, const std::vector<int>& engines, const Link& link);
+/// Whether a static job can run as collectives over `link`: its engines' ranks there (-1 for one
+/// of another link) are exactly the link's, in order, and the slots' items lie in one buffer
+/// that MPI's int counts and displacements can describe.
+bool fits_collective(const StaticJob& job, const std::vector<int>& ranks, const Link& link);
 
 /// The message of one slot: its header (kind, count, and for a collective the bytes of the
 /// items that follow by scatterv or broadcast), the task's state, and, sent point to point,

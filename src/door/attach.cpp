@@ -116,7 +116,8 @@ void AttachedCluster::enter() {
   entry_.relayed = reply.value("mode", "") == "relay";
   entry_.port = reply.value("port", "");
   for (const auto& e : reply.value("engine_list", json::array()))
-    entry_.engines.push_back({e.value("host", ""), e.value("pid", 0)});
+    entry_.engines.push_back({e.value("host", ""), e.value("pid", 0), e.value("id", 0)});
+  entry_.next_id = reply.value("next_id", 0);
   if (entry_.relayed) door_->inbox().unlimit();
   // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
   // ompi-server; MPI reads this when it starts. (A program the hub relays to needs none of it.)

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/roster.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
 #include "door/relay.hpp"
@@ -37,16 +38,12 @@ class AttachedCluster {
   /// Reads the profile of a running cluster. Throws ranks::Error.
   explicit AttachedCluster(const std::string& cluster);
 
-  /// The engines as the hub describes them when it relays (host and pid, in order).
-  struct Engine {
-    std::string host;
-    int pid = 0;
-  };
   /// What the hub said when it let this program in.
   struct Entry {
-    bool relayed = false;         // through the hub (its engines span hosts)
-    std::string port;             // else: the MPI port where the engines accept
-    std::vector<Engine> engines;  // relayed: the engines, which have loaded this program
+    bool relayed = false;                  // through the hub (its engines span hosts)
+    std::string port;                      // else: the MPI port where the engines accept
+    std::vector<Roster::Relayed> engines;  // relayed: the engines, which have loaded this program
+    int next_id = 0;  // the id the cluster gives its next engine: those below are its own
   };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
   /// once if another program holds the cluster; the answer is kept (entry()). Call before MPI

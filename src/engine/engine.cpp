@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 
 #include "base/log.hpp"
@@ -31,6 +32,26 @@ transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
 }  // namespace
 
 int current_engine_id() noexcept { return g_engine_id; }
+
+namespace {
+std::string g_in_place_since;  // when this engine was started in place of a lost one (UTC)
+}  // namespace
+
+void engine_started_in_place() {
+  if (!g_in_place_since.empty()) return;
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  g_in_place_since = buf;
+}
+
+std::string in_place_note() {
+  if (g_in_place_since.empty()) return {};
+  return "engine " + std::to_string(g_engine_id) + " stands in for a lost engine since " +
+         g_in_place_since + ": what was pushed or set before then is not in it";
+}
 
 void finish_sends() {
   if (g_outbox == nullptr) return;

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ranks::detail {
@@ -26,5 +27,11 @@ MPI_Comm engines_comm(const std::vector<int>& ranks);
 /// Frees the communicators engines_comm made (the link is going).
 void forget_engine_comms();
 [[nodiscard]] int current_engine_id() noexcept;
+/// On an engine started in place of a lost one: remembers since when, for the messages about
+/// its namespace (what was pushed before is not in it).
+void engine_started_in_place();
+/// "" on an engine that is no replacement; else what a message about a name missing from its
+/// namespace adds: that it stands in for a lost engine, and since when.
+[[nodiscard]] std::string in_place_note();
 
 }  // namespace ranks::detail

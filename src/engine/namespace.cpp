@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "engine/engine.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/error.hpp"
 #include "ranks/run.hpp"
@@ -15,10 +16,11 @@ std::string where() {
   return e >= 0 ? "engine " + std::to_string(e) + "'s namespace" : "the namespace";
 }
 
+// What the namespace holds, and on a replacement engine why a name may be missing.
 std::string listing(const std::vector<std::string>& names) {
-  if (names.empty()) return "it is empty";
-  std::string s = "it holds ";
+  std::string s = names.empty() ? "it is empty" : "it holds ";
   for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", '" : "'") + names[i] + "'";
+  if (std::string note = detail::in_place_note(); !note.empty()) s += "; " + note;
   return s;
 }
 

@@ -304,8 +304,16 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
     expect "sum=285" "$out"
     ;;
   refills)
-    # A cluster on one host spawns an engine in place of each one lost, between programs.
+    # A cluster on one host spawns an engine in place of each one lost, between programs. The
+    # survivor keeps its id and namespace; the new engine gets a new id; the total of tasks run
+    # keeps what the lost engine ran.
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    timeout 30 "$client" push x 7 >/dev/null || fail "push"
+    out=$(timeout 30 "$client" who x 2>&1) || fail "who: $out"
+    expect "ids=0,1" "$out"
+    expect "engine=1 inside=1 pid=[0-9]+ x=7" "$out"
+    survivor=$(sed -n 's/^engine=1 inside=1 pid=\([0-9]*\) .*/\1/p' <<<"$out")
+    before=$("$ranks" cluster status | sed -n 's/^tasks run: //p')
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
     expect "error: ranks::EngineLost: engine 0 \(pid [0-9]+ on .*\) died" "$out"
     for _ in $(seq 100); do
@@ -316,6 +324,18 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
     expect "lost engines: replaced, 1 so far" "$status"
     expect "2 engines on" "$status"
     grep -q DEAD <<<"$status" && fail "a dead engine is still listed: $status"
+    expect "^  1 +[^ ]+ +$survivor " "$status"
+    expect "^  2 +[^ ]+ +[0-9]+ " "$status"
+    after=$(sed -n 's/^tasks run: //p' <<<"$status")
+    [ "$after" -ge "$before" ] || fail "the total of tasks run fell from $before to $after"
+    expect "cluster 'default': engine 0 \(MPI rank 1, pid [0-9]+ on .*\) died" \
+      "$(cat "$RANKS_PROFILE_DIR/default/cluster.log")"
+    out=$(timeout 30 "$client" who x 2>&1) || fail "who after the replacement: $out"
+    expect "ids=1,2" "$out"
+    expect "engine=1 inside=1 pid=$survivor x=7" "$out"
+    expect "engine=2 inside=2 pid=[0-9]+ x=error: .*no name 'x' \(read as a int\) in engine 2's namespace \(it is empty; engine 2 stands in for a lost engine since [0-9-]+ [0-9:]+ UTC: what was pushed or set before then is not in it\)" "$out"
+    out=$(timeout 30 "$client" engine 0 2>&1) || fail "a call on the lost engine: $out"
+    expect "error: ranks: ranks::Client\\[\\]: engine 0 of cluster 'default' was lost before this program attached \(ids are never reused\); the ids alive are 1, 2" "$out"
     out=$(timeout 30 "$client" map 2>&1) || fail "a client after an engine was replaced: $out"
     expect "engines=2" "$out"
     expect "sum=285" "$out"

@@ -14,6 +14,7 @@ namespace {
 
 int square(int x) { return x * x; }
 int pid_of(int) { return static_cast<int>(::getpid()); }
+int id_inside(int) { return ranks::engine_id(); }
 int nap(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;
@@ -34,6 +35,30 @@ int main(int argc, char** argv) {
     }
     if (mode == "pull") {  // the value of NAME on every engine
       for (int v : rc.direct_view().pull<int>(arg).get()) std::cout << arg << "=" << v << std::endl;
+      return 0;
+    }
+    if (mode == "who") {  // each engine: its id (as the client and the engine say), pid, NAME
+      std::cout << "ids=";
+      for (int id : rc.ids()) std::cout << (id == rc.ids().front() ? "" : ",") << id;
+      std::cout << std::endl;
+      for (int id : rc.ids()) {
+        std::cout << "engine=" << id << " inside=" << rc[id].apply(id_inside, 0).get()
+                  << " pid=" << rc[id].apply(pid_of, 0).get() << " " << arg << "=";
+        try {
+          std::cout << rc[id].pull<int>(arg).get() << std::endl;
+        } catch (const ranks::Error& e) {
+          std::cout << "error: " << e.what() << std::endl;
+        }
+      }
+      return 0;
+    }
+    if (mode == "engine") {  // a call on engine arg, or why it cannot be made
+      try {
+        const int pid = rc[std::stoi(arg)].apply(pid_of, 0).get();
+        std::cout << "pid=" << pid << std::endl;
+      } catch (const ranks::Error& e) {
+        std::cout << "error: " << e.what() << std::endl;
+      }
       return 0;
     }
     if (mode == "map") {
@@ -81,8 +106,8 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    std::cerr << "usage: cluster_client push NAME VALUE | pull NAME | map | pool N | hold MS | "
-                 "kill-engine"
+    std::cerr << "usage: cluster_client push NAME VALUE | pull NAME | who NAME | engine ID | map | "
+                 "pool N | hold MS | kill-engine"
               << std::endl;
     return 64;
   });
