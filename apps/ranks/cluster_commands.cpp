@@ -389,6 +389,7 @@ int stop(const std::string& profile) {
 int status(const std::string& profile, bool as_json) {
   auto p = load_profile(profile);
   if (!p) fail("there is no cluster '" + profile + "' (ranks cluster list shows them)");
+  require_private(*p);  // its key is not to be used while others can read it
   json s;
   // A hub busy with a program that vanished mid-start can take seconds to answer: ask for up
   // to 10 s while its job lives; only a cluster whose job is gone is stale.

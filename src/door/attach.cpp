@@ -75,6 +75,7 @@ Source engines_source() {
 AttachedCluster::AttachedCluster(const std::string& cluster) {
   auto p = load_profile(cluster);
   if (!p) throw Error("there is no cluster '" + cluster + "'");
+  require_private(*p);
   profile_ = std::move(*p);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -104,6 +105,24 @@ std::optional<Profile> load_profile_dir(const std::string& dir) {
 
 std::optional<Profile> load_profile(const std::string& name) {
   return load_profile_dir(profile_dir(name));
+}
+
+void require_private(const Profile& p) {
+  const std::string file = p.dir + "/cluster.json";
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return;  // gone meanwhile: whoever reads it next says so
+  const unsigned mode = st.st_mode & 0777U;
+  if (st.st_uid != ::geteuid())
+    throw Error("the profile " + file + " holds cluster '" + p.name +
+                "''s key but belongs to another user (uid " + std::to_string(st.st_uid) +
+                "); start a cluster of your own, or point RANKS_PROFILE_DIR elsewhere");
+  if ((mode & 077U) != 0) {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode);
+    throw Error("the profile " + file + " holds cluster '" + p.name +
+                "''s key but others can read it (mode " + octal +
+                "); ranks will not use it until it is private: chmod 600 " + file);
+  }
 }
 
 void save_profile(const Profile& p) {

@@ -58,6 +58,10 @@ std::string profile_dir(const std::string& name);
 std::optional<Profile> load_profile(const std::string& name);
 /// Reads the profile in `dir`.
 std::optional<Profile> load_profile_dir(const std::string& dir);
+/// Throws ranks::Error if others than its owner (this user) can read or write the profile, which
+/// holds the cluster's key: as ssh refuses such a private key, ranks refuses such a profile,
+/// saying how to fix it (chmod 600).
+void require_private(const Profile& p);
 /// Writes it (atomically, mode 0600), creating its folder (mode 0700).
 void save_profile(const Profile& p);
 /// The names of the profiles there are.

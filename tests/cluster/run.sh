@@ -80,6 +80,20 @@ case $case in
     expect "runs already" "$out"
     out=$(RANKS_CLUSTER=nope "$client" map 2>&1) && fail "RANKS_CLUSTER=nope ran: $out"
     expect "no such cluster" "$out"
+    # A profile others can read (it holds the key) is refused, as ssh refuses such a key.
+    profile=$RANKS_PROFILE_DIR/default/cluster.json
+    chmod 644 "$profile"
+    exposed="the profile $profile holds cluster 'default''s key but others can read it \\(mode 0644\\); ranks will not use it until it is private: chmod 600 $profile"
+    out=$("$ranks" cluster status 2>&1) && fail "status used a profile others can read: $out"
+    expect "$exposed" "$out"
+    out=$(RANKS_CLUSTER=default "$client" map 2>&1) && fail "attached with a profile others can read: $out"
+    expect "$exposed \\(RANKS_CLUSTER=none runs it with engines of its own\\)" "$out"
+    out=$("$client" map 2>&1) || fail "a program that did not name the cluster: $out"
+    expect "cluster=none" "$out"
+    expect "not attaching to the running cluster 'default' \\($exposed\\); this program spawns its engines" "$out"
+    chmod 600 "$profile"
+    out=$(timeout 30 "$client" map 2>&1) || fail "attach once the profile is private again: $out"
+    expect "cluster=default" "$out"
     ;;
   pool_larger_than_cluster)
     # Python's Pool(4) has four workers: on a cluster of 2, the program starts the other two for
