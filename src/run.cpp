@@ -32,6 +32,38 @@ namespace detail {
 
 namespace {
 
+// Whether this process is the first of its launch (or launched alone), by what the launchers
+// set before MPI starts: of the copies of a message that every rank would print, it prints one.
+bool first_of_launch() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* r = std::getenv(v); r && *r) return std::string(r) == "0";
+  return true;
+}
+
+// A ranks::Error that nothing caught outside ranks::run (a program that calls the API without
+// it) ends the program with its message, once per launch, and exit code 1: std::terminate's
+// abort would print it from every rank and make mpirun report a crash.
+std::terminate_handler g_terminate_before = nullptr;
+[[noreturn]] void on_terminate() {
+  if (std::exception_ptr ep = std::current_exception(); ep && !controller() && !on_engine()) {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const Error& e) {
+      if (first_of_launch()) std::fprintf(stderr, "%s\n", e.what());
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(1);
+    } catch (...) {
+    }
+  }
+  if (g_terminate_before) g_terminate_before();
+  std::abort();
+}
+[[maybe_unused]] const bool g_terminate_installed = [] {
+  g_terminate_before = std::set_terminate(on_terminate);
+  return true;
+}();
+
 int engine_main(MPI_Comm comm, bool spawned) {
   set_on_engine(true);
   int code = 1;

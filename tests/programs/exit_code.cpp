@@ -17,6 +17,10 @@ int twice(int x) { return 2 * x; }
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   const int n = argc > 2 ? std::stoi(argv[2]) : 0;
+  if (mode == "no-run") {  // the API without ranks::run: one message, exit code 1
+    ranks::Pool pool(2);
+    return pool.apply(twice, 1);
+  }
   return ranks::run(argc, argv, [&]() -> int {
     if (mode == "return") {
       std::cout << "engines=" << ranks::engine_count() << std::endl;
@@ -43,7 +47,8 @@ int main(int argc, char** argv) {
       std::cout << "engines=" << ranks::engine_count() << std::endl;
       return 0;
     }
-    std::cerr << "usage: exit_code return N | spawn-return N | throw | throw-busy | grow N\n";
+    std::cerr << "usage: exit_code return N | spawn-return N | throw | throw-busy | grow N | "
+                 "no-run\n";
     return 64;
   });
 }
