@@ -63,7 +63,9 @@ bool Controller::attach(std::unique_ptr<cluster::AttachedCluster> cluster) {
   const cluster::AttachedCluster::Entry& entry = cluster->entry();
   auto lk = lock();
   if (entry.relayed) {
-    roster_.attach_relayed(cluster->name(), entry.engines);
+    std::vector<Roster::Relayed> engines;
+    for (const auto& e : entry.engines) engines.push_back({e.host, e.pid, e.id});
+    roster_.attach_relayed(cluster->name(), engines);
   } else if (!roster_.attach(entry.port, cluster->name())) {
     cluster->leave();
     return false;

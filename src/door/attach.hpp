@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "controller/roster.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
 #include "door/relay.hpp"
@@ -38,11 +37,17 @@ class AttachedCluster {
   /// Reads the profile of a running cluster. Throws ranks::Error.
   explicit AttachedCluster(const std::string& cluster);
 
+  /// An engine as the hub describes it when it relays.
+  struct Engine {
+    std::string host;
+    int pid = 0;
+    int id = 0;  // the cluster's
+  };
   /// What the hub said when it let this program in.
   struct Entry {
-    bool relayed = false;                  // through the hub (its engines span hosts)
-    std::string port;                      // else: the MPI port where the engines accept
-    std::vector<Roster::Relayed> engines;  // relayed: the engines, which have loaded this program
+    bool relayed = false;         // through the hub (its engines span hosts)
+    std::string port;             // else: the MPI port where the engines accept
+    std::vector<Engine> engines;  // relayed: the engines, in rank order, which loaded the program
     int next_id = 0;  // the id the cluster gives its next engine: those below are its own
   };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
