@@ -41,7 +41,48 @@ struct Pod {
 
 int square(int x) { return x * x; }
 
+// Plain structs that are not trivially copyable travel by a serialize() of their own, one found
+// beside them, or one written elsewhere that they are declared to have.
+struct Member {
+  std::string s;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& s;
+  }
+};
+struct Beside {
+  std::string s;
+};
+struct NoSerialize {  // refused at compile time (tests/compile/struct_argument.cpp)
+  std::string s;
+};
+template <class Archive>
+void serialize(Archive& ar, Beside& b, unsigned) {
+  ar& b.s;
+}
+
 }  // namespace
+
+struct Elsewhere {
+  std::string s;
+};
+namespace boost::serialization {
+template <class Archive>
+void serialize(Archive& ar, Elsewhere& e, unsigned) {
+  ar& e.s;
+}
+}  // namespace boost::serialization
+template <>
+inline constexpr bool ranks::serialized_elsewhere<Elsewhere> = true;
+
+TEST(Wire, plain_structs_travel_by_any_serialize_they_have) {
+  static_assert(ranks::detail::archivable_v<Member> && ranks::detail::archivable_v<Beside> &&
+                ranks::detail::archivable_v<Elsewhere>);
+  static_assert(!ranks::detail::archivable_v<NoSerialize>);
+  EXPECT_EQ(round_trip(Member{"m"}).s, "m");
+  EXPECT_EQ(round_trip(Beside{"b"}).s, "b");
+  EXPECT_EQ(round_trip(Elsewhere{"e"}).s, "e");
+}
 
 TEST(Wire, raw_values_and_vectors_travel_as_bytes) {
   std::size_t size = 0;

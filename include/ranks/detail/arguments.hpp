@@ -103,9 +103,31 @@ struct Resolved<F, Tuple, Move, Ns, std::index_sequence<I...>> {
   }
 };
 
+/// Whether a Reference among the arguments meets a parameter of F taken as T& (not const), after
+/// the engine's namespace or not: the engine lends its value to be read, not changed.
+template <class F, class Tuple, class Is = std::make_index_sequence<std::tuple_size_v<Tuple>>>
+struct BindsReferenceToMutable : std::false_type {};
+template <class F, class Tuple, std::size_t... I>
+requires(Params<F>::known) struct BindsReferenceToMutable<F, Tuple, std::index_sequence<I...>> {
+  using P = typename Params<F>::type;
+  template <std::size_t K, std::size_t At>
+  static constexpr bool mutable_at() {
+    if constexpr (At >= std::tuple_size_v<P>) {
+      return false;
+    } else {
+      using Param = std::tuple_element_t<At, P>;
+      return std::is_same_v<std::remove_cvref_t<std::tuple_element_t<K, Tuple>>, Reference> &&
+             std::is_lvalue_reference_v<Param> && !std::is_const_v<std::remove_reference_t<Param>>;
+    }
+  }
+  static constexpr bool value = (mutable_at<I, I>() || ...) || (mutable_at<I, I + 1>() || ...);
+};
+
 /// Calls f with a tuple of arguments: moved where f takes them so (no copy of a large vector),
 /// as lvalues where it takes them by non-const reference; if f cannot take them but can take
-/// the engine's namespace before them, with that.
+/// the engine's namespace before them, with that. A callable that cannot take them stops the
+/// build here, where the task's result type is first asked for: before any error it would
+/// cause in the caller's code.
 template <class F, class Tuple>
 struct Call {
   static constexpr bool ns =
@@ -114,16 +136,20 @@ struct Call {
   static constexpr bool moved = Resolved<F, Tuple, true, ns>::invocable;
   using Way = Resolved<F, Tuple, moved, ns>;
   static constexpr bool invocable = Way::invocable;
+  static constexpr bool mutable_reference = BindsReferenceToMutable<F, Tuple>::value;
+  static_assert(invocable || !mutable_reference,
+                "ranks: a ranks::Reference is bound to a T& parameter, but the engine lends its "
+                "value to be read, not changed: take that parameter as const T& (or T, a copy); "
+                "to change the value, set it again (ranks::Namespace::set)");
+  static_assert(invocable || mutable_reference,
+                "ranks: the callable cannot be called with these arguments: check their number "
+                "and types against its parameters");
   using Result = std::remove_cvref_t<typename Way::Result>;
 };
 
 template <class F, class Tuple>
 decltype(auto) call_with(F& f, Tuple& args) {
-  using C = Call<F, Tuple>;
-  static_assert(C::invocable,
-                "ranks: the callable cannot be called with these arguments. (A ranks::Reference "
-                "stands for a value the engine keeps: take it as const T& or T, not T&.)");
-  return C::Way::call(f, args);
+  return Call<F, Tuple>::Way::call(f, args);
 }
 
 }  // namespace ranks::detail

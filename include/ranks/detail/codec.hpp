@@ -62,6 +62,31 @@ class ReaderBuf : public std::streambuf {
   }
 };
 
+/// Whether Boost.Serialization can carry T, as far as ranks can tell: a plain struct (an
+/// aggregate) that is not trivially copyable needs a serialize(), of its own or found beside it;
+/// other types are left to Boost.
+template <class T>
+inline constexpr bool archivable_v =
+    !(std::is_class_v<T> && std::is_aggregate_v<T>) || serialized_elsewhere<T> ||
+    requires(T & t, boost::archive::binary_oarchive& ar) {
+  t.serialize(ar, 0u);
+}
+|| requires(T& t, boost::archive::binary_oarchive& ar) { serialize(ar, t, 0u); };
+
+/// Stops the build, first of all its errors, at a type that cannot travel; the lines before the
+/// error name it ("In instantiation of ...<T>").
+template <class T>
+struct type_cannot_travel_give_it_serialize_or_make_it_trivially_copyable {
+  static_assert(archivable_v<T>,
+                "ranks: a struct that is not trivially copyable (it holds a std::string, a "
+                "container or a pointer) and has no serialize() cannot travel between processes "
+                "(which struct: the T of type_cannot_travel_...<T> above). Give it serialize() "
+                "(template <class "
+                "Archive> void serialize(Archive& ar, unsigned) { ar & a & b; }), or make it "
+                "trivially copyable (members of fixed size only).");
+  static constexpr bool value = archivable_v<T>;
+};
+
 template <class T>
 void encode(Writer& w, const T& v);
 template <class T>
@@ -125,7 +150,8 @@ void encode(Writer& w, const T& v) {
     const std::uint8_t has = v.has_value();
     w.raw(&has, 1);
     if (has) encode(w, *v);
-  } else {
+  } else if constexpr (type_cannot_travel_give_it_serialize_or_make_it_trivially_copyable<
+                           T>::value) {
     encode_archive(w, v);
   }
 }
@@ -173,7 +199,8 @@ void decode(Reader& r, T& v) {
     } else {
       v.reset();
     }
-  } else {
+  } else if constexpr (type_cannot_travel_give_it_serialize_or_make_it_trivially_copyable<
+                           T>::value) {
     decode_archive(r, v);
   }
 }

@@ -68,14 +68,25 @@ inline constexpr bool is_travelling_v = is_plain_function_v<F> || is_stateless_v
                                         (std::is_class_v<F> && HasSerialize<F> &&
                                          std::is_default_constructible_v<F>);
 
-/// Refuses, at compile time, a callable that cannot be rebuilt on an engine.
 template <class F>
-constexpr void check_callable() {
-  static_assert(is_travelling_v<F>,
+struct is_std_function : std::false_type {};
+template <class S>
+struct is_std_function<std::function<S>> : std::true_type {};
+
+/// Refuses, at compile time and before anything else it would break, a callable that cannot be
+/// rebuilt on an engine; true for one that can.
+template <class F>
+constexpr bool check_callable() {
+  static_assert(!is_std_function<F>::value,
+                "ranks: a std::function cannot travel: it hides what it calls, which another "
+                "process cannot rebuild. Pass a function, a captureless lambda or a functor with "
+                "serialize() instead.");
+  static_assert(is_std_function<F>::value || is_travelling_v<F>,
                 "ranks: this callable cannot travel to an engine. A lambda with captures cannot be "
                 "sent: pass the captured values as task arguments, or write a functor with a "
                 "serialize() member (and a default constructor). Plain functions, captureless "
                 "lambdas and functors with serialize() travel.");
+  return is_travelling_v<F>;
 }
 
 /// Where f's code is, for a plain function (the engine checks it before calling); else nothing.
@@ -93,8 +104,7 @@ FunctionRef callable_ref(const F& f) {
 /// copyable functors, a Boost archive for the rest.
 template <class F>
 void encode_callable(Writer& w, const F& f) {
-  check_callable<F>();
-  if constexpr (is_plain_function_v<F> || is_stateless_v<F>) {
+  if constexpr (!check_callable<F>() || is_plain_function_v<F> || is_stateless_v<F>) {
   } else if constexpr (is_raw_v<F>) {
     w.raw(&f, sizeof(F));
   } else {
@@ -121,10 +131,12 @@ F decode_callable(InvokeContext& ctx) {
     F f;
     ctx.in.raw(&f, sizeof(F));
     return f;
-  } else {
+  } else if constexpr (is_travelling_v<F>) {
     F f{};
     decode_archive(ctx.in, f);
     return f;
+  } else {
+    throw Error("a callable that cannot travel reached an engine");  // check_callable refused it
   }
 }
 

@@ -14,6 +14,19 @@
 #include <utility>
 #include <vector>
 
+namespace ranks {
+
+/// For a plain struct whose serialize() is written outside it (non-intrusive Boost.Serialization,
+/// in namespace boost::serialization), where ranks cannot see it: specialize to true, and ranks
+/// sends it through that serialize() instead of refusing it at compile time.
+/// @code
+/// template <> inline constexpr bool ranks::serialized_elsewhere<Point> = true;
+/// @endcode
+template <class T>
+inline constexpr bool serialized_elsewhere = false;
+
+}  // namespace ranks
+
 namespace ranks::detail {
 
 /// Views of another's memory (std::span, std::string_view): they travel as the elements they
