@@ -177,6 +177,9 @@ void Hub::refill() {
   engines_ = std::move(renumbered);
   with_engines_.rebase(world_);
   growing_ = missing;
+  growing_total_ = missing;
+  grown_from_rank_ = rank;  // the new engines follow the live ones
+  next_id_ += missing;
   grow_deadline_ = Clock::now() + kGrowWithin;
 }
 

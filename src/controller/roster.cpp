@@ -147,10 +147,17 @@ int Roster::admit(Link link, std::vector<Engine> engines, const std::vector<int>
   links_.push_back(link);
   const int index = static_cast<int>(links_.size()) - 1;
   for (std::size_t i = 0; i < engines.size(); ++i) {
-    // A cluster's ids rise with its ranks; the ids it lost before are kept as holes.
-    if (i < ids.size()) reserve_ids(ids[i]);
     engines[i].link = index;
-    engines_.push_back(std::move(engines[i]));
+    if (i >= ids.size() || ids[i] >= size()) {
+      // The ids a cluster lost before are kept as holes (absent).
+      if (i < ids.size()) reserve_ids(ids[i]);
+      engines_.push_back(std::move(engines[i]));
+    } else if (ids[i] >= 0 && engine(ids[i]).absent) {
+      engines_[static_cast<std::size_t>(ids[i])] = std::move(engines[i]);
+    } else {
+      throw Error("two engines of cluster '" + cluster_ + "' say they are engine " +
+                  std::to_string(ids[i]) + "; restart the cluster (ranks cluster stop, start)");
+    }
   }
   return index;
 }

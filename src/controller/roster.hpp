@@ -143,8 +143,8 @@ class Roster {
 
   /// Admits engines known already, with their link (a hub's relayed engines; the controller's
   /// tests): link.count and each record's link are set here. ids: where the engines are a
-  /// started cluster's, their ids there, rising (else they get the next ids). Returns the
-  /// link's index.
+  /// started cluster's, their ids there (else they get the next ids). Returns the link's
+  /// index.
   int admit(Link link, std::vector<Engine> engines, const std::vector<int>& ids = {});
 
   /// Lets go of spawned and attached engines; call once they have stopped. give_up: some still
