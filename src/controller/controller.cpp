@@ -95,18 +95,17 @@ void Controller::equip_new_engines() {
     const Link& l = roster_.link_of(e);
     // An engine of a launch that survives its loss gets a life line first (by MPI, before the
     // channel takes over its messages). So does an engine of a job that its MPI ends when a
-    // process dies (MPICH): its line says which engine it was, before the launcher ends us.
-    const bool fatal = !transport::kDynamicProcesses && l.origin == Origin::kWorld;
+    // process dies (plain mpirun, MPICH): its line says at once which engine it was, before the
+    // launcher ends us (from /proc, the controller would see it up to 200 ms later, if at all).
+    const bool fatal = l.origin == Origin::kWorld && !l.survives;
     if ((l.survives || fatal) && m.alive && l.comm != MPI_COMM_NULL &&
         (l.origin == Origin::kWorld || l.origin == Origin::kSpawned)) {
       try {
         if (!watch_) {
           watch_ = std::make_unique<lifeline::Watch>();
-          if (fatal) watch_->report_deaths(transport::recovery_advice());
+          if (fatal) watch_->report_deaths(transport::death_ends_the_job());
         }
-        const std::string who = fatal ? "engine " + std::to_string(e) + " (pid " +
-                                            std::to_string(m.pid) + " on " + m.host + ")"
-                                      : std::string();
+        const std::string who = fatal ? roster_.named(e) : std::string();
         outbox_.send(l.comm, m.rank,
                      Message(text_message(Kind::kLifeline, watch_->invitation(e, m.local, who))));
       } catch (const Error& err) {

@@ -79,23 +79,26 @@ void Controller::watch_engines() {
     }
     if (watch_ && watch_->had_line(e)) end_job(e);  // its line tells
     const std::string tasks = scheduler_.tasks_on(e);
-    log_line("engine " + std::to_string(e) + " (pid " + std::to_string(roster_.engine(e).pid) +
-             ") died " + (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
-             " (killed, out of memory, or crashed); ending the job, as " + transport::kMpiName +
-             " would." +
-             (transport::kDynamicProcesses
-                  ? " To go on without a lost engine, launch with mpirun --enable-recovery "
-                    "(engines that ranks spawns, and a started cluster's, survive by themselves)"
-                  : ""));
-    transport::abort(1, roster_.link_of(e).comm);
+    log_line(roster_.named(e) + " died " +
+             (tasks.empty() ? "while idle" : "while running a task of type " + tasks) +
+             " (killed, out of memory, or crashed); " + transport::death_ends_the_job());
+    end_job(e);
   }
 }
 
 void Controller::end_job(int e) {
   // The life line's thread says which engine died (it may be a moment behind this thread), or
-  // the engine said so itself; then the job ends, as the MPI would end it anyway.
-  for (int i = 0; i < 100 && !watch_->pending(); ++i)
+  // the engine said so itself, or this thread did.
+  for (int i = 0; i < 100 && watch_ && !watch_->pending(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  // The launcher ends a job whose process died, and its report then names that process, after
+  // ranks' (MPI_Abort's would blame the controller, and could end the job before mpirun has
+  // passed ranks' report on). Only a launcher that lets the job run is left to MPI_Abort, and
+  // engines this program spawned, which no launcher watches.
+  if (roster_.link_of(e).origin == Origin::kWorld) {
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    log_line("the launcher did not end the job within 5 s of the engine's death; ranks ends it");
+  }
   transport::abort(1, roster_.link_of(e).comm);
 }
 

@@ -162,6 +162,13 @@ int Roster::admit(Link link, std::vector<Engine> engines, const std::vector<int>
   return index;
 }
 
+std::string Roster::named(int e) const {
+  const Engine& m = engine(e);
+  return "engine " + std::to_string(e) + " (" +
+         (link_of(e).origin == Origin::kWorld ? "MPI rank " + std::to_string(m.rank) + ", " : "") +
+         "pid " + std::to_string(m.pid) + " on " + m.host + ")";
+}
+
 std::string Roster::live_ids() const {
   std::string out;
   for (int e = 0; e < size();) {

@@ -107,6 +107,9 @@ class Roster {
   }
   /// One past the highest id: ids are 0 .. size() - 1, some of them absent or lost.
   [[nodiscard]] int size() const { return static_cast<int>(engines_.size()); }
+  /// "engine 3 (MPI rank 4, pid 123 on host)", for messages: the MPI rank where it is one of
+  /// the job's own ranks.
+  [[nodiscard]] std::string named(int e) const;
   /// Whether e is the id of an engine of this program (alive or lost since).
   [[nodiscard]] bool known(int e) const { return e >= 0 && e < size() && !engine(e).absent; }
   /// Why id e names no engine of this program (call when !known(e)), and which ids do.

@@ -18,4 +18,12 @@ std::string recovery_advice() {
   return std::string(kMpiName) + " ends the job when one of its processes dies";
 }
 
+std::string death_ends_the_job() {
+  if (!kDynamicProcesses) return recovery_advice();
+  return std::string(kMpiName) + " ends the job. To go on without a lost engine, " +
+         recovery_advice() +
+         " (engines that ranks spawns, and a started cluster's, survive by "
+         "themselves)";
+}
+
 }  // namespace ranks::detail::transport

@@ -43,5 +43,8 @@ std::string without_dynamic_processes();
 /// What to do so that a lost engine does not end the job: Open MPI's flag, or that this MPI
 /// has none; for messages.
 std::string recovery_advice();
+/// What the death of a process means to a job that does not survive it, and how to launch one
+/// that does; for the report of a lost engine.
+std::string death_ends_the_job();
 
 }  // namespace ranks::detail::transport
