@@ -1,6 +1,5 @@
 #include "engine/engine.hpp"
 
-#include <dlfcn.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <iostream>
 
 #include "base/log.hpp"
+#include "base/symbols.hpp"
 #include "engine/output_capture.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
@@ -70,8 +70,8 @@ using Clock = std::chrono::steady_clock;
 std::atomic<const char*> g_task_type{nullptr};
 std::atomic<const char*> g_task_symbol{nullptr};
 
-// The symbol of a task's function, by dladdr, looked up once per function (a map calls the same
-// one again and again); nullptr if it has none.
+// The symbol of a task's function (base/symbols.hpp), looked up once per function (a map calls the
+// same one again and again); nullptr if it has none.
 const char* symbol_of(const void* fn) {
   if (fn == nullptr) return nullptr;
   struct Known {
@@ -82,9 +82,8 @@ const char* symbol_of(const void* fn) {
   static std::size_t next = 0;
   for (const Known& k : known)
     if (k.fn == fn) return k.symbol;
-  Dl_info info{};
-  const char* symbol = dladdr(fn, &info) && info.dli_sname ? info.dli_sname : nullptr;
-  known[next] = {fn, symbol};  // the module's own string: it lives as long as the module
+  const char* symbol = function_symbol(fn);
+  known[next] = {fn, symbol};  // it lives as long as the module
   next = (next + 1) % known.size();
   return symbol;
 }

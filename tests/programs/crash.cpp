@@ -19,6 +19,13 @@ int abort_now(int x) {
   std::abort();
   return x;
 }
+namespace {
+// Not exported (unnamed namespace): named from the file's symbol table.
+int segfault_here(int x) {
+  std::raise(SIGSEGV);
+  return x;
+}
+}  // namespace
 int pid_of_engine(int) { return static_cast<int>(::getpid()); }
 int sleep_long(int x) {
   std::this_thread::sleep_for(std::chrono::minutes(10));
@@ -31,6 +38,7 @@ int main(int argc, char** argv) {
   return ranks::run(argc, argv, [&]() -> int {
     ranks::Pool pool(2);
     if (mode == "segfault") return pool.map(segfault, std::vector<int>{1, 2, 3, 4}, 1)[0];
+    if (mode == "segfault-local") return pool.apply(segfault_here, 1);
     if (mode == "abort") return pool.apply(abort_now, 1);
     if (mode == "sigkill") {
       const int pid = pool.apply(pid_of_engine, 0);
