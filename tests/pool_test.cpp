@@ -170,6 +170,46 @@ TEST(Pool, map_async_returns_at_once_and_gets_later) {
   EXPECT_EQ(a.get()[99], 99 * 99);
 }
 
+int nap_25ms(int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  return x;
+}
+
+TEST(Pool, progress_counts_items_as_they_complete_within_a_chunk) {
+  ranks::Pool pool(1);
+  std::vector<int> in(40);
+  std::iota(in.begin(), in.end(), 0);
+  auto r = pool.map_async(nap_25ms, in, /*chunksize=*/20);  // two parts of 500 ms
+  EXPECT_EQ(r.total(), 40u);
+  std::vector<std::size_t> seen;
+  while (!r.ready()) {
+    seen.push_back(r.progress());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(r.progress(), 40u);
+  EXPECT_EQ(r.get(), in);
+  // Between the parts' ends, the engine said how many of their items were done.
+  EXPECT_TRUE(std::any_of(seen.begin(), seen.end(), [](std::size_t v) { return v % 20 != 0; }))
+      << "progress moved only by whole parts";
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "progress went back";
+}
+
+TEST(Pool, imap_unordered_says_each_results_input_position) {
+  ranks::Pool pool(2);
+  std::vector<int> in(50);
+  std::iota(in.begin(), in.end(), 0);
+  std::vector<int> out(in.size(), -1);
+  for (auto [i, v] : pool.imap_unordered(square, in, 3).indexed()) {
+    ASSERT_LT(i, out.size());
+    EXPECT_EQ(out[i], -1) << "position " << i << " came twice";
+    out[i] = v;
+  }
+  for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], square(in[i])) << "at " << i;
+  auto ordered = pool.imap(square, in);
+  std::size_t expected = 0;
+  for (auto it = ordered.begin(); it != ordered.end(); ++it) EXPECT_EQ(it.index(), expected++);
+}
+
 TEST(Pool, imap_yields_in_input_order) {
   ranks::Pool pool;
   std::vector<int> seen;

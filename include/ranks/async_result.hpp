@@ -72,15 +72,21 @@ class AsyncResult {
     return detail::wait_until([&s] { return s.is_ready(); },
                               std::chrono::steady_clock::now() + timeout);
   }
-  /// As wait(), drawing the progress (tasks done of all) on stderr meanwhile: a bar on a
-  /// terminal, a line a second otherwise.
+  /// How much of the work is done (ipyparallel's AsyncResult.progress): for a map, the items
+  /// done, counted as engines say them done, not only as parts come back; else tasks. Of
+  /// total(). Never blocks.
+  [[nodiscard]] std::size_t progress() const { return checked().units_shown(); }
+  /// The whole of the work progress() counts in: a map's items, else its tasks.
+  [[nodiscard]] std::size_t total() const { return checked().units_total(); }
+  /// As wait(), drawing progress() on stderr meanwhile ("250/1000 items"): a bar on a terminal,
+  /// a line a second otherwise.
   void wait_interactive(std::chrono::milliseconds interval = std::chrono::milliseconds(100)) const {
     const auto& s = checked();
     const auto t0 = std::chrono::steady_clock::now();
     while (!wait(interval))
-      detail::draw_progress_bar(s.units_done(), s.units_total(),
+      detail::draw_progress_bar(s.units_shown(), s.units_total(), s.unit_name(),
                                 std::chrono::steady_clock::now() - t0, false);
-    detail::draw_progress_bar(s.units_total(), s.units_total(),
+    detail::draw_progress_bar(s.units_total(), s.units_total(), s.unit_name(),
                               std::chrono::steady_clock::now() - t0, true);
   }
   /// What is known about each task so far, in the order they reported back: engine, submitted,

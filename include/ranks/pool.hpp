@@ -267,6 +267,9 @@ class ImapRange {
       settle();
     }
     const R& operator*() const { return s_->result(index_); }
+    /// The position in the input of the result at hand (for imap_unordered, where results come
+    /// in completion order).
+    [[nodiscard]] std::size_t index() const { return index_; }
     iterator& operator++() {
       ++pos_;
       settle();
@@ -315,7 +318,49 @@ class ImapRange {
   iterator begin() { return iterator(state_.get(), ordered_, 0); }
   std::default_sentinel_t end() { return {}; }
 
+  /// The same results, each with its position in the input:
+  /// @code
+  /// for (auto [i, v] : pool.imap_unordered(f, in).indexed()) out[i] = v;
+  /// @endcode
+  class Indexed {
+   public:
+    class iterator {
+     public:
+      using value_type = std::pair<std::size_t, const R&>;
+      using difference_type = std::ptrdiff_t;
+      iterator() = default;
+      explicit iterator(ImapRange::iterator it) : it_(std::move(it)) {}
+      value_type operator*() const { return {it_.index(), *it_}; }
+      iterator& operator++() {
+        ++it_;
+        return *this;
+      }
+      void operator++(int) { ++*this; }
+      bool operator==(std::default_sentinel_t end) const { return it_ == end; }
+
+     private:
+      ImapRange::iterator it_;
+    };
+    explicit Indexed(ImapRange& r) : r_(r) {}
+    iterator begin() { return iterator(r_.begin()); }
+    std::default_sentinel_t end() { return {}; }
+
+   private:
+    ImapRange& r_;
+  };
+  /// Each result with its input position; the range must outlive the loop (a temporary
+  /// ImapRange does, to the end of a range-for).
+  Indexed indexed() & { return Indexed(*this); }
+  /// As indexed(), for a temporary: pool.imap_unordered(f, in).indexed().
+  auto indexed() && { return Owning{std::move(*this)}; }
+
  private:
+  // indexed() of a temporary: keeps the range alive for the loop.
+  struct Owning {
+    ImapRange range;
+    typename Indexed::iterator begin() { return typename Indexed::iterator(range.begin()); }
+    std::default_sentinel_t end() { return {}; }
+  };
   std::shared_ptr<detail::MapState<R>> state_;
   bool ordered_;
 };

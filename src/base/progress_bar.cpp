@@ -11,7 +11,7 @@
 
 namespace ranks::detail {
 
-void draw_progress_bar(std::size_t done, std::size_t total,
+void draw_progress_bar(std::size_t done, std::size_t total, const char* units,
                        std::chrono::steady_clock::duration elapsed, bool last) {
   using namespace std::chrono;
   static const bool tty = isatty(STDERR_FILENO) != 0;
@@ -21,14 +21,14 @@ void draw_progress_bar(std::size_t done, std::size_t total,
     constexpr std::size_t kWidth = 40;
     const std::size_t filled = total ? kWidth * done / total : kWidth;
     const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-    std::fprintf(stderr, "\r[%s] %zu/%zu tasks %6.1f s%s", bar.c_str(), done, total, secs,
+    std::fprintf(stderr, "\r[%s] %zu/%zu %s %6.1f s%s", bar.c_str(), done, total, units, secs,
                  last ? "\n" : "");
   } else {
     // A log file gets a line a second, not a redrawn bar.
     const auto now = steady_clock::now();
     if (!last && now - last_line < seconds(1)) return;
     last_line = now;
-    std::fprintf(stderr, "%zu/%zu tasks done after %.1f s%s\n", done, total, secs,
+    std::fprintf(stderr, "%zu/%zu %s done after %.1f s%s\n", done, total, units, secs,
                  last ? " (finished)" : "");
   }
   std::fflush(stderr);

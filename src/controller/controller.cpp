@@ -199,6 +199,10 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
     return;
   }
   Reader payload(data.data() + sizeof(ReplyHeader), data.size() - sizeof(ReplyHeader), attachments);
+  if (h.kind == Kind::kProgress) {
+    scheduler_.progress(h.id, decode_value<std::uint64_t>(payload));
+    return;
+  }
   if (h.kind == Kind::kOutput) {  // what tasks printed on an engine of a started cluster
     const auto out = decode_value<std::string>(payload);
     const auto err = decode_value<std::string>(payload);

@@ -214,6 +214,11 @@ void Scheduler::reply(const ReplyHeader& h, Reader payload) {
   if (m.retiring && m.load == 0) end_engine(p->engine, SIGKILL);
 }
 
+void Scheduler::progress(std::uint64_t id, std::size_t done) {
+  const auto& parts = ledger_.parts();
+  if (auto it = parts.find(id); it != parts.end()) it->second.job->progress(it->second.key, done);
+}
+
 void Scheduler::count_part(int engine, const Group& g) {
   Engine& m = roster_.engine(engine);
   if (m.retiring || ++m.parts_sent < g.maxtasks) return;

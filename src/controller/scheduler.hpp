@@ -80,6 +80,8 @@ class Scheduler {
   /// A reply: the part it answers goes to its job (a reply to a part that left the ledger, by a
   /// lost engine or a timeout, is ignored).
   void reply(const ReplyHeader& h, Reader payload);
+  /// An engine says how many items of part `id` are done (ignored once the part left).
+  void progress(std::uint64_t id, std::size_t done);
   /// Static jobs' slots: the controller runs their collectives, the ledger counts them.
   [[nodiscard]] Ledger& ledger() { return ledger_; }
 

@@ -16,6 +16,7 @@
 #include "base/log.hpp"
 #include "base/symbols.hpp"
 #include "engine/output_capture.hpp"
+#include "engine/progress_notes.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
 #include "ranks/error.hpp"
@@ -29,6 +30,7 @@ namespace ranks::detail {
 namespace {
 int g_engine_id = -1;
 transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
+SendNote g_send_note = nullptr;         // while it serves: a message to the controller, now
 }  // namespace
 
 int current_engine_id() noexcept { return g_engine_id; }
@@ -212,6 +214,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
         throw Error("the engine could not verify the function it was sent; refusing it");
     }
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
+    arm_progress_notes(ctx, g_send_note);
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
     g_task_symbol.store(symbol_of(f), std::memory_order_relaxed);
     try {
@@ -414,6 +417,12 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
   install_crash_handlers();
   keep_large_blocks();
   Answer answer{comm, outbox, nullptr};
+  static Answer* serving_answer = nullptr;  // for the notes of tasks (a plain function's)
+  serving_answer = &answer;
+  g_send_note = [](Message&& m) { serving_answer->send(std::move(m)); };
+  struct Unset {
+    ~Unset() { g_send_note = nullptr; }
+  } unset;
   try {
     return serve_loop(comm, answer, tasks, output);
   } catch (const transport::Interrupted&) {

@@ -47,6 +47,8 @@ class Job {
   virtual void cancel(std::exception_ptr why) = 0;
   /// What an AsyncResult of this job reads (for abort()).
   [[nodiscard]] virtual StateBase& state() = 0;
+  /// The engine running part `key` says `done` of its items are done (for the progress shown).
+  virtual void progress(std::uint64_t /*key*/, std::size_t /*done*/) {}
 };
 
 /// Work cut into parts as engines free up (the dynamic queue).

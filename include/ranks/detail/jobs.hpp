@@ -203,6 +203,7 @@ class DynamicMapJob final : public DynamicJob {
   [[nodiscard]] StateBase& state() override { return *state_; }
   [[nodiscard]] std::chrono::nanoseconds timeout() const override { return timeout_; }
   bool lost(std::uint64_t key, int engine) override {
+    forget_progress(parts_[key]);
     if (cancelled_ || !parts_[key].tries.lost(engine)) return false;
     again_.push_back(key);  // the controller queues the job again
     return true;
@@ -253,8 +254,18 @@ class DynamicMapJob final : public DynamicJob {
     cursor_ += len;
     return key;
   }
+  void progress(std::uint64_t key, std::size_t done) override {
+    if (key >= parts_.size()) return;
+    Part& p = parts_[key];
+    done = std::min(done, p.len);
+    if (done <= p.reported) return;
+    running_ += done - p.reported;
+    p.reported = done;
+    state_->set_units_running(running_);
+  }
   void deliver(std::uint64_t key, Reply& r) override {
     Part& p = parts_[key];
+    forget_progress(p);
     if (r.outcome.ok && p.len > 0) {
       // The one measure of speed: busy time per item on an engine (moving average).
       const double ns = static_cast<double>(r.outcome.busy_ns) / static_cast<double>(p.len);
@@ -281,7 +292,14 @@ class DynamicMapJob final : public DynamicJob {
     std::size_t start;
     std::size_t len;
     Attempts tries;
+    std::size_t reported = 0;  // items its engine said are done, while it runs
   };
+  // The part answered or lost: what its engine said of it leaves the progress shown.
+  void forget_progress(Part& p) {
+    running_ -= p.reported;
+    p.reported = 0;
+    state_->set_units_running(running_);
+  }
   void encode_part(Bytes& msg, std::size_t start, std::size_t len) const {
     msg.clear();
     // Room for the header, the callable, raw items and transport's trailer: no regrowth.
@@ -308,6 +326,7 @@ class DynamicMapJob final : public DynamicJob {
   std::chrono::nanoseconds timeout_;
   double item_ns_ = 0;
   std::size_t cursor_ = 0;
+  std::size_t running_ = 0;  // items that engines said are done in parts still running
   std::vector<Part> parts_;
   std::deque<std::uint64_t> again_;  // failed parts waiting for a retry
   bool cancelled_ = false;

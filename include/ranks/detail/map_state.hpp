@@ -31,6 +31,7 @@ class MapState : public State<std::vector<R>> {
         completion_order_(completion_order) {
     if (n == 0) finish();  // an empty map is complete from the start
   }
+  [[nodiscard]] const char* unit_name() const override { return "items"; }
 
   // The jobs' side, under the lock.
 

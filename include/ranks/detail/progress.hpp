@@ -24,8 +24,9 @@ class StateBase;
 /// AsyncResult::abort(): the work behind s is dropped where queued and stopped where it runs.
 void abort(StateBase& s);
 
-/// Draws a progress line on stderr (a bar on a terminal, plain lines otherwise); `last` ends it.
-void draw_progress_bar(std::size_t done, std::size_t total,
+/// Draws a progress line on stderr (a bar on a terminal, plain lines otherwise) of `done` of
+/// `total` units ("items", "tasks"); `last` ends it.
+void draw_progress_bar(std::size_t done, std::size_t total, const char* units,
                        std::chrono::steady_clock::duration elapsed, bool last);
 
 }  // namespace ranks::detail

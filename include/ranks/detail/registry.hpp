@@ -29,7 +29,16 @@ struct InvokeContext {
   const void* fn;          // the plain function, already checked, for function-pointer tasks
   std::int64_t item = -1;  // the chunk item running now, to name a failure
   std::shared_ptr<const void> keep;  // what `out`'s attachments point into, until it is sent
+  // Progress within a chunk: tick(ctx, done) runs when countdown reaches 0 after an item (it
+  // may say how many are done, and sets the next countdown); never while countdown starts at 0.
+  std::int64_t countdown = 0;
+  void (*tick)(InvokeContext&, std::size_t done) = nullptr;
 };
+
+/// After item `done - 1` of a chunk: one decrement, and now and then the engine's tick.
+inline void item_done(InvokeContext& ctx, std::size_t done) {
+  if (--ctx.countdown == 0) ctx.tick(ctx, done);
+}
 
 using InvokeFn = void (*)(InvokeContext&);
 
@@ -183,6 +192,7 @@ struct MapTask {
       for (std::size_t i = 0; i < n; ++i) {
         ctx.item = static_cast<std::int64_t>(i);
         call(f, items[i]);
+        item_done(ctx, i + 1);
       }
     } else if constexpr (is_raw_element_v<Result>) {
       const std::size_t at = ctx.out.skip(n * sizeof(Result));
@@ -190,6 +200,7 @@ struct MapTask {
         ctx.item = static_cast<std::int64_t>(i);
         const Result r = call(f, items[i]);
         std::memcpy(ctx.out.at(at + i * sizeof(Result)), &r, sizeof(Result));
+        item_done(ctx, i + 1);
       }
     } else {
       // Kept until encoded, and after that while attachments point into them.
@@ -198,6 +209,7 @@ struct MapTask {
       for (std::size_t i = 0; i < n; ++i) {
         ctx.item = static_cast<std::int64_t>(i);
         results->push_back(call(f, items[i]));
+        item_done(ctx, i + 1);
       }
       const std::size_t attached = ctx.out.attachment_count();
       for (const auto& r : *results) encode(ctx.out, r);

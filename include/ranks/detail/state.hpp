@@ -3,6 +3,7 @@
 // The shared state behind an AsyncResult: written by the controller under its lock, read by
 // any thread once it is ready (release/acquire).
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <exception>
@@ -37,6 +38,15 @@ class StateBase {
     return units_done_.load(std::memory_order_acquire);
   }
   [[nodiscard]] std::size_t units_total() const { return units_total_; }
+  /// What a progress bar shows: the units done, and those that engines say are done in parts
+  /// still running.
+  [[nodiscard]] std::size_t units_shown() const {
+    return std::min(units_total_, units_done() + units_running_.load(std::memory_order_acquire));
+  }
+  /// The units of parts still running that their engines said are done (under the lock).
+  void set_units_running(std::size_t n) { units_running_.store(n, std::memory_order_release); }
+  /// What the units are, for the bar: "items" of a map, else "tasks".
+  [[nodiscard]] virtual const char* unit_name() const { return "tasks"; }
 
   /// One entry per task that reported back, in that order (under the lock).
   [[nodiscard]] const std::vector<TaskMetadata>& metadata() const { return metadata_; }
@@ -76,6 +86,7 @@ class StateBase {
   std::vector<std::function<void()>> continuations_;
   std::vector<TaskMetadata> metadata_;
   std::atomic<std::size_t> units_done_{0};
+  std::atomic<std::size_t> units_running_{0};
   std::size_t units_total_;
 };
 

@@ -31,7 +31,8 @@ enum class Kind : std::uint32_t {
   // engine -> controller
   kReply = 16,
   kStopped = 17,
-  kOutput = 18,  // what tasks printed on an engine of a started cluster: stdout, then stderr
+  kOutput = 18,    // what tasks printed on an engine of a started cluster: stdout, then stderr
+  kProgress = 19,  // how many items of the running map part (its id) are done: a uint64
 };
 
 /// Where a plain function lives: which module (by build, so that another process that loaded
