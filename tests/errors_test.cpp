@@ -140,6 +140,16 @@ TEST(Errors, closed_pool_refuses_work) {
   pool.join();
 }
 
+TEST(Errors, options_out_of_range_say_what_to_give) {
+  EXPECT_THROW_MSG(ranks::Pool(1, ranks::PoolOptions{.maxtasksperchild = -1}), ranks::Error,
+                   "PoolOptions::maxtasksperchild is -1; give 0 (never) or more");
+  ranks::Client rc;
+  EXPECT_THROW_MSG((void)rc.load_balanced_view().with({.timeout = std::chrono::milliseconds(-1)}),
+                   ranks::Error, "LoadBalancedView::with: the timeout must be zero (none) or more");
+  EXPECT_THROW_MSG((void)rc.add_engines(0), ranks::Error,
+                   "ranks::Client::add_engines(0): add at least one engine");
+}
+
 TEST(Errors, join_on_an_open_pool) {
   ranks::Pool pool;
   EXPECT_THROW(pool.join(), ranks::Error);
