@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -220,7 +221,9 @@ int mode_segfault_every_engine() {
 int mode_timeout() {
   ranks::Client rc;
   auto lview = rc.load_balanced_view();
-  const std::size_t before = rc.ids().size();
+  const std::vector<int> ids_before = rc.ids();
+  const std::size_t before = ids_before.size();
+  rc.direct_view().push("x", 1).get();
   const auto t0 = std::chrono::steady_clock::now();
   bool timed_out = false;
   try {
@@ -235,6 +238,21 @@ int mode_timeout() {
   check(lview.apply(square, 5).get() == 25, "the view goes on");
   // A task within its timeout is untouched.
   check(lview.with({.timeout = 10s}).apply(sleep_ms, 10).get() == 10, "a task in time");
+  // The ended engine's replacement (where engines can be spawned) has a new id, and a name
+  // pushed before it came is missing there, saying why.
+  ranks::Client now;
+  for (int id : now.ids()) {
+    if (std::find(ids_before.begin(), ids_before.end(), id) != ids_before.end()) continue;
+    check(id > ids_before.back(), "the replacement has a new id: " + std::to_string(id));
+    try {
+      (void)now[id].pull<int>("x").get();
+      check(false, "the replacement has no 'x'");
+    } catch (const ranks::RemoteError& e) {
+      check(std::string(e.what()).find("stands in for a lost engine since") != std::string::npos,
+            std::string("the replacement says it stands in for a lost engine: ") + e.what());
+      std::cout << "replacement " << id << ": " << e.what() << std::endl;
+    }
+  }
   std::cout << "engines " << before << " -> " << rc.ids().size() << std::endl;
   return 0;
 }
