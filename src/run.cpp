@@ -49,9 +49,15 @@ std::terminate_handler g_terminate_before = nullptr;
     try {
       std::rethrow_exception(ep);
     } catch (const Error& e) {
-      if (first_of_launch()) std::fprintf(stderr, "%s\n", e.what());
       std::fflush(stdout);
-      std::fflush(stderr);
+      if (first_of_launch()) {
+        std::fprintf(stderr, "%s\n", e.what());
+        std::fflush(stderr);
+      } else {
+        // The launcher ends the job as the first process leaves non-zero: the others give it
+        // the time to say why first (they are ended meanwhile).
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+      }
       std::_Exit(1);
     } catch (...) {
     }
