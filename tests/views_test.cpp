@@ -454,6 +454,6 @@ TEST(AsyncResult, wait_interactive_waits_for_the_result) {
   r.wait_interactive();
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_TRUE(r.ready());
-  EXPECT_NE(err.find("100/100 tasks"), std::string::npos) << err;
+  EXPECT_NE(err.find("100/100 items"), std::string::npos) << err;  // a map counts items
   EXPECT_EQ(r.get().size(), 100u);
 }
