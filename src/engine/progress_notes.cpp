@@ -12,7 +12,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kEvery = std::chrono::milliseconds(200);  // at most one note of a part this often
-constexpr auto kLook = std::chrono::milliseconds(50);    // the clock is read about this often
+constexpr std::int64_t kLookNs = 50'000'000;  // the clock is read about this often: 50 ms
 constexpr std::int64_t kMaxCountdown = std::int64_t{1} << 20;
 
 // The part running now (an engine runs one at a time).
@@ -23,7 +23,9 @@ std::size_t g_looked_done = 0;
 
 void tick(InvokeContext& ctx, std::size_t done) {
   const auto now = Clock::now();
-  const auto per_item = (now - g_looked) / std::max<std::size_t>(1, done - g_looked_done);
+  const auto items = static_cast<std::int64_t>(std::max<std::size_t>(1, done - g_looked_done));
+  const std::int64_t per_item_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - g_looked).count() / items;
   g_looked = now;
   g_looked_done = done;
   if (now - g_noted >= kEvery && done < ctx.header.count) {
@@ -38,7 +40,7 @@ void tick(InvokeContext& ctx, std::size_t done) {
     encode(w, static_cast<std::uint64_t>(done));
     g_send(std::move(m));
   }
-  const std::int64_t next = per_item.count() > 0 ? kLook / per_item : kMaxCountdown;
+  const std::int64_t next = per_item_ns > 0 ? kLookNs / per_item_ns : kMaxCountdown;
   ctx.countdown = std::clamp<std::int64_t>(next, 1, kMaxCountdown);
 }
 
