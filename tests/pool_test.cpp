@@ -195,7 +195,7 @@ TEST(Pool, progress_counts_items_as_they_complete_within_a_chunk) {
 }
 
 TEST(Pool, imap_unordered_says_each_results_input_position) {
-  ranks::Pool pool(2);
+  ranks::Pool pool;
   std::vector<int> in(50);
   std::iota(in.begin(), in.end(), 0);
   std::vector<int> out(in.size(), -1);
