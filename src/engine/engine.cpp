@@ -30,7 +30,9 @@ namespace ranks::detail {
 namespace {
 int g_engine_id = -1;
 transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
-SendNote g_send_note = nullptr;         // while it serves: a message to the controller, now
+struct Answer;
+Answer* g_answer = nullptr;   // while it serves: how it answers its controller
+void send_note(Message&& m);  // a message of a running task's to the controller, now
 }  // namespace
 
 int current_engine_id() noexcept { return g_engine_id; }
@@ -214,7 +216,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
         throw Error("the engine could not verify the function it was sent; refusing it");
     }
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
-    arm_progress_notes(ctx, g_send_note);
+    arm_progress_notes(ctx, g_answer ? &send_note : nullptr);
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
     g_task_symbol.store(symbol_of(f), std::memory_order_relaxed);
     try {
@@ -302,6 +304,8 @@ struct Answer {
     outbox.drain();
   }
 };
+
+void send_note(Message&& m) { g_answer->send(std::move(m)); }
 
 // A message of this engine's own (kOutput, kStopped) begun in m: its header written, the writer
 // returned for what follows.
@@ -412,17 +416,13 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
       g_link = MPI_COMM_NULL;
       g_engine_id = -1;
       g_outbox = nullptr;
+      g_answer = nullptr;
     }
   } serving(comm, id, outbox);
   install_crash_handlers();
   keep_large_blocks();
   Answer answer{comm, outbox, nullptr};
-  static Answer* serving_answer = nullptr;  // for the notes of tasks (a plain function's)
-  serving_answer = &answer;
-  g_send_note = [](Message&& m) { serving_answer->send(std::move(m)); };
-  struct Unset {
-    ~Unset() { g_send_note = nullptr; }
-  } unset;
+  g_answer = &answer;
   try {
     return serve_loop(comm, answer, tasks, output);
   } catch (const transport::Interrupted&) {
