@@ -57,6 +57,12 @@ Point mirror(Point p) { return {p.y, p.x}; }
 int g_initialized = 0;
 void initialize() { g_initialized = 42; }
 int initialized(int) { return g_initialized; }
+std::string g_greeting;
+void initialize_with(int k, std::string greeting) {
+  g_initialized = k;
+  g_greeting = std::move(greeting);
+}
+std::string greeting_and_k(int) { return g_greeting + std::to_string(g_initialized); }
 
 std::map<std::string, int> histogram(const std::vector<std::string>& words) {
   std::map<std::string, int> h;
@@ -281,6 +287,16 @@ TEST(Pool, initializer_runs_on_each_engine_before_tasks) {
   ranks::Pool pool(3, initialize);
   const auto seen = pool.map(initialized, iota(60), 1);
   for (int v : seen) EXPECT_EQ(v, 42);
+}
+
+TEST(Pool, initializer_gets_its_arguments) {
+  // Python's Pool(initializer=f, initargs=(7, "hola ")): the arguments follow the initializer,
+  // after the options if there are any. (Replacements run the same message: survive maxtasks.)
+  ranks::Pool pool(1, initialize_with, 7, std::string("hola "));
+  for (const auto& s : pool.map(greeting_and_k, iota(10), 1)) EXPECT_EQ(s, "hola 7");
+  ranks::Pool with_options(1, initialize_with, ranks::PoolOptions{.maxtasksperchild = 0}, 9,
+                           std::string("again "));
+  for (const auto& s : with_options.map(greeting_and_k, iota(10), 1)) EXPECT_EQ(s, "again 9");
 }
 
 TEST(Pool, callbacks_run_on_the_controller_and_destructor_loses_nothing) {

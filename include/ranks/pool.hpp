@@ -57,11 +57,20 @@ class Pool {
   Pool(int processes, Init initializer) : Pool(checked(processes), 0) {
     initialize(initializer);
   }
-  /// As Pool(processes, initializer), with options: `{.maxtasksperchild = 100}`. Engines that
-  /// replace others run the initializer before any task.
-  template <class Init>
-  Pool(int processes, Init initializer, PoolOptions options) : Pool(checked(processes), 0) {
-    initialize(initializer);
+  /// As Pool(processes, initializer), called with these arguments on each engine (Python's
+  /// `initargs`): `ranks::Pool pool(4, load_table, path, 3)`.
+  template <class Init, class Arg, class... Args>
+  requires(!std::is_same_v<std::remove_cvref_t<Arg>, PoolOptions>)
+      Pool(int processes, Init initializer, Arg&& arg, Args&&... args)
+      : Pool(checked(processes), 0) {
+    initialize(initializer, std::forward<Arg>(arg), std::forward<Args>(args)...);
+  }
+  /// As Pool(processes, initializer, args...), with options: `{.maxtasksperchild = 100}`.
+  /// Engines that replace others run the initializer, with the same arguments, before any task.
+  template <class Init, class... Args>
+  Pool(int processes, Init initializer, PoolOptions options, Args&&... args)
+      : Pool(checked(processes), 0) {
+    initialize(initializer, std::forward<Args>(args)...);
     detail::set_group_options(*group_, options.maxtasksperchild, options.keep_size);
   }
   /// As Pool(processes), with options.
@@ -228,14 +237,18 @@ class Pool {
         start_map_state<Star>(f, std::move(items), chunksize, false));
   }
 
-  template <class Init>
-  void initialize(Init init) {
-    using Task = detail::ApplyTask<Init>;
-    detail::set_group_init(*group_, detail::make_message<Task>(init, [](detail::Writer&) {}));
+  // The initializer's message (with its arguments) is kept for engines that join later.
+  template <class Init, class... Args>
+  void initialize(Init init, Args&&... args) {
+    using Task = detail::ApplyTaskFor<Init, Args...>;
+    const auto arguments = [&](detail::Writer& w) {
+      (detail::encode(w, detail::wire_value(args)), ...);
+    };
+    detail::set_group_init(*group_, detail::make_message<Task>(init, arguments));
     std::vector<AsyncResult<void>> done;
     for (int e : engines()) {
       auto state = std::make_shared<detail::State<void>>();
-      auto msg = detail::make_message<Task>(init, [](detail::Writer&) {});
+      auto msg = detail::make_message<Task>(init, arguments);
       detail::submit_to(e, detail::Message(std::move(msg)),
                         std::make_shared<detail::SingleJob<void>>(detail::Message(), state), 0);
       done.emplace_back(state);
