@@ -12,6 +12,7 @@
 #include "ranks/detail/jobs.hpp"
 #include "ranks/detail/reduce.hpp"
 #include "ranks/detail/runtime.hpp"
+#include "ranks/detail/static_jobs.hpp"
 #include "ranks/detail/view_tasks.hpp"
 #include "ranks/error.hpp"
 #include "ranks/namespace.hpp"

@@ -13,6 +13,7 @@
 #include "ranks/async_result.hpp"
 #include "ranks/detail/jobs.hpp"
 #include "ranks/detail/runtime.hpp"
+#include "ranks/detail/static_jobs.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks {
