@@ -32,14 +32,6 @@ namespace detail {
 
 namespace {
 
-// Whether this process is the first of its launch (or launched alone), by what the launchers
-// set before MPI starts: of the copies of a message that every rank would print, it prints one.
-bool first_of_launch() {
-  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* r = std::getenv(v); r && *r) return std::string(r) == "0";
-  return true;
-}
-
 // A ranks::Error that nothing caught outside ranks::run (a program that calls the API without
 // it) ends the program with its message, once per launch, and exit code 1: std::terminate's
 // abort would print it from every rank and make mpirun report a crash.
@@ -50,7 +42,7 @@ std::terminate_handler g_terminate_before = nullptr;
       std::rethrow_exception(ep);
     } catch (const Error& e) {
       std::fflush(stdout);
-      if (first_of_launch()) {
+      if (rank_in_launch().value_or(0) == 0) {  // one copy a launch
         std::fprintf(stderr, "%s\n", e.what());
         std::fflush(stderr);
       } else {

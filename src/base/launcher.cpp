@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,12 @@ bool is_mpirun(pid_t pid) {
 }
 
 }  // namespace
+
+std::optional<int> rank_in_launch() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* r = std::getenv(v); r && *r) return std::atoi(r);
+  return std::nullopt;
+}
 
 bool launched_by_mpirun() { return is_mpirun(::getppid()); }
 

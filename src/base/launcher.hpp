@@ -13,8 +13,13 @@
 // job must not hold its allocation until the wall-clock limit for that.
 
 #include <chrono>
+#include <optional>
 
 namespace ranks::detail {
+
+/// This process's rank in the job a launcher started (mpirun, mpiexec, srun with an MPI
+/// plugin), read from what the launcher sets before MPI starts; none when it was started alone.
+std::optional<int> rank_in_launch();
 
 /// When this process's parent is mpirun (mpiexec, orterun), leaves a watcher behind (a process
 /// of its own session, holding only stderr) that ends mpirun with SIGTERM, saying why, should it

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -91,12 +92,28 @@ std::string look_up(const void* fn) {
 
 const char* function_symbol(const void* fn) {
   if (fn == nullptr) return nullptr;
+  // The last functions asked about, without a lock: a map calls the same one again and again,
+  // once before each task.
+  struct Recent {
+    const void* fn;
+    const char* name;
+  };
+  thread_local std::array<Recent, 16> recent{};
+  thread_local std::size_t next = 0;
+  for (const Recent& r : recent)
+    if (r.fn == fn) return r.name;
   static std::mutex mu;
   static std::map<const void*, std::string> named;  // one entry per function ever asked about
-  std::lock_guard<std::mutex> lk(mu);
-  auto it = named.find(fn);
-  if (it == named.end()) it = named.emplace(fn, look_up(fn)).first;
-  return it->second.empty() ? nullptr : it->second.c_str();
+  const char* name = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    auto it = named.find(fn);
+    if (it == named.end()) it = named.emplace(fn, look_up(fn)).first;
+    if (!it->second.empty()) name = it->second.c_str();
+  }
+  recent[next] = {fn, name};
+  next = (next + 1) % recent.size();
+  return name;
 }
 
 }  // namespace ranks::detail

@@ -7,8 +7,9 @@
 namespace ranks::detail {
 
 /// The name of the function that contains fn, demangled ("(anonymous namespace)::f(int)"), or
-/// nullptr if no symbol table names it. The string lives as long as the process. Reads files
-/// and allocates: not for a signal handler.
+/// nullptr if no symbol table names it. The string lives as long as the process. Looked up once
+/// per function; the last 16 asked about answer without a lock. Reads files and allocates the
+/// first time: not for a signal handler.
 const char* function_symbol(const void* fn);
 
 }  // namespace ranks::detail

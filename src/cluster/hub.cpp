@@ -185,15 +185,15 @@ void Hub::on_first_frame(Conn& c, const json& f) {
     c.role = Conn::Role::kEngine;
     c.rank = f.value("rank", -1);
     Engine& e = engines_[c.rank];
-    // Engines are numbered in rank order: the first from 0, those spawned later from next_id_
-    // on, which their spawn set aside.
-    e = Engine{
-        .id = growing_ > 0 ? next_id_ - growing_total_ + (c.rank - grown_from_rank_) : c.rank - 1,
-        .rank = c.rank,
-        .host = f.value("host", ""),
-        .pid = f.value("pid", 0),
-        .port = f.value("port", ""),
-        .conn = &c};
+    // The first engines are numbered in rank order from 0; one spawned later has the id its
+    // spawn set aside for its rank.
+    const auto reserved = spawned_ids_.find(c.rank);
+    e = Engine{.id = reserved != spawned_ids_.end() ? reserved->second : c.rank - 1,
+               .rank = c.rank,
+               .host = f.value("host", ""),
+               .pid = f.value("pid", 0),
+               .port = f.value("port", ""),
+               .conn = &c};
     if (growing_ > 0) return greet_new_engine();
     if (!ready_ && static_cast<int>(engines_.size()) == expected_engines_) {
       ready_ = true;

@@ -150,11 +150,10 @@ class Hub {
   Clock::time_point turn_away_since_;
   int growing_ = 0;  // engines spawned that have not come to the door yet
   Clock::time_point grow_deadline_;
-  int replaced_ = 0;              // engines spawned in place of lost ones
-  int next_id_ = 0;               // the id of the next engine spawned in place of a lost one
-  int growing_total_ = 0;         // engines the last spawn started
-  int grown_from_rank_ = 0;       // the rank of the first of them
-  std::uint64_t lost_tasks_ = 0;  // tasks run by engines lost and replaced since
+  int replaced_ = 0;                // engines spawned in place of lost ones
+  int next_id_ = 0;                 // the id of the next engine spawned in place of a lost one
+  std::map<int, int> spawned_ids_;  // the last spawn's engines: rank -> the id set aside
+  std::uint64_t lost_tasks_ = 0;    // tasks run by engines lost and replaced since
   bool refill_broken_ = false;
   Clock::time_point dead_seen_{};  // when the last lost engine's process was found gone
 };

@@ -177,9 +177,8 @@ void Hub::refill() {
   engines_ = std::move(renumbered);
   with_engines_.rebase(world_);
   growing_ = missing;
-  growing_total_ = missing;
-  grown_from_rank_ = rank;  // the new engines follow the live ones
-  next_id_ += missing;
+  spawned_ids_.clear();
+  for (int i = 0; i < missing; ++i) spawned_ids_[rank + i] = next_id_++;  // after the live ones
   grow_deadline_ = Clock::now() + kGrowWithin;
 }
 

@@ -22,7 +22,9 @@ namespace {
 // their ids there), then broadcasts whether it admits them.
 struct Hello {
   Identity id;
-  std::int32_t first = -1;    // the controller's: its engines' ids follow; a cluster engine's: its
+  // The controller's: the id of its first engine (the others follow); a started cluster's
+  // engine's: its id there.
+  std::int32_t first = -1;
   std::int32_t attach = 0;    // 1: the engines are a started cluster's and load code_path
   std::int32_t in_place = 0;  // 1: the engines stand in for lost ones
   char code_path[1024] = {};
@@ -147,17 +149,15 @@ int Roster::admit(Link link, std::vector<Engine> engines, const std::vector<int>
   links_.push_back(link);
   const int index = static_cast<int>(links_.size()) - 1;
   for (std::size_t i = 0; i < engines.size(); ++i) {
-    engines[i].link = index;
-    if (i >= ids.size() || ids[i] >= size()) {
-      // The ids a cluster lost before are kept as holes (absent).
-      if (i < ids.size()) reserve_ids(ids[i]);
-      engines_.push_back(std::move(engines[i]));
-    } else if (ids[i] >= 0 && engine(ids[i]).absent) {
-      engines_[static_cast<std::size_t>(ids[i])] = std::move(engines[i]);
-    } else {
+    // An engine goes to its id, or the next; the ids below it that no engine took (those a
+    // cluster lost before) stay holes.
+    const int id = i < ids.size() ? ids[i] : size();
+    if (id < 0 || (id < size() && !engine(id).absent))
       throw Error("two engines of cluster '" + cluster_ + "' say they are engine " +
-                  std::to_string(ids[i]) + "; restart the cluster (ranks cluster stop, start)");
-    }
+                  std::to_string(id) + "; restart the cluster (ranks cluster stop, start)");
+    reserve_ids(id + 1);
+    engines[i].link = index;
+    engines_[static_cast<std::size_t>(id)] = std::move(engines[i]);
   }
   return index;
 }

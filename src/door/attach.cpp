@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "base/host.hpp"
+#include "base/launcher.hpp"
 #include "base/log.hpp"
 #include "door/protocol.hpp"
 #include "ranks/error.hpp"
@@ -15,12 +16,6 @@
 namespace ranks::detail::cluster {
 
 namespace {
-
-bool under_launcher() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
-    if (std::getenv(v)) return true;
-  return false;
-}
 
 // Whether the profile's hub answers at its door, within a short wait. Throws ImpostorAtDoor
 // when something answers there that does not prove the profile's key: the program goes no
@@ -40,7 +35,7 @@ bool answers(const Profile& p) {
 }  // namespace
 
 Source engines_source() {
-  if (under_launcher()) return {Source::Kind::kJob, {}};
+  if (rank_in_launch()) return {Source::Kind::kJob, {}};
   const char* chosen = std::getenv("RANKS_CLUSTER");
   if (chosen && std::string(chosen) == "none") return {Source::Kind::kSpawn, {}};
   // Without dynamic processes a program cannot reach a started cluster's engines (nor could

@@ -74,24 +74,6 @@ using Clock = std::chrono::steady_clock;
 std::atomic<const char*> g_task_type{nullptr};
 std::atomic<const char*> g_task_symbol{nullptr};
 
-// The symbol of a task's function (base/symbols.hpp), looked up once per function (a map calls the
-// same one again and again); nullptr if it has none.
-const char* symbol_of(const void* fn) {
-  if (fn == nullptr) return nullptr;
-  struct Known {
-    const void* fn;
-    const char* symbol;
-  };
-  static std::array<Known, 16> known{};
-  static std::size_t next = 0;
-  for (const Known& k : known)
-    if (k.fn == fn) return k.symbol;
-  const char* symbol = function_symbol(fn);
-  known[next] = {fn, symbol};  // it lives as long as the module
-  next = (next + 1) % known.size();
-  return symbol;
-}
-
 // The fatal signals' names, copied before any arrives.
 constexpr std::array kFatalSignals{SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 std::array<std::array<char, 48>, kFatalSignals.size()> g_signal_names{};
@@ -218,7 +200,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
     arm_progress_notes(ctx, g_answer ? &send_note : nullptr);
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
-    g_task_symbol.store(symbol_of(f), std::memory_order_relaxed);
+    g_task_symbol.store(function_symbol(f), std::memory_order_relaxed);
     try {
       fn(ctx);
       keep = std::move(ctx.keep);

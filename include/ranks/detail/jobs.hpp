@@ -260,9 +260,8 @@ class DynamicMapJob final : public DynamicJob {
     Part& p = parts_[key];
     done = std::min(done, p.len);
     if (done <= p.reported) return;
-    running_ += done - p.reported;
+    state_->add_units_running(static_cast<std::ptrdiff_t>(done - p.reported));
     p.reported = done;
-    state_->set_units_running(running_);
   }
   void deliver(std::uint64_t key, Reply& r) override {
     Part& p = parts_[key];
@@ -297,9 +296,8 @@ class DynamicMapJob final : public DynamicJob {
   };
   // The part answered or lost: what its engine said of it leaves the progress shown.
   void forget_progress(Part& p) {
-    running_ -= p.reported;
+    state_->add_units_running(-static_cast<std::ptrdiff_t>(p.reported));
     p.reported = 0;
-    state_->set_units_running(running_);
   }
   void encode_part(Bytes& msg, std::size_t start, std::size_t len) const {
     msg.clear();
@@ -327,7 +325,6 @@ class DynamicMapJob final : public DynamicJob {
   std::chrono::nanoseconds timeout_;
   double item_ns_ = 0;
   std::size_t cursor_ = 0;
-  std::size_t running_ = 0;  // items that engines said are done in parts still running
   std::vector<Part> parts_;
   std::deque<std::uint64_t> again_;  // failed parts waiting for a retry
   bool cancelled_ = false;

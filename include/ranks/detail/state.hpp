@@ -43,8 +43,11 @@ class StateBase {
   [[nodiscard]] std::size_t units_shown() const {
     return std::min(units_total_, units_done() + units_running_.load(std::memory_order_acquire));
   }
-  /// The units of parts still running that their engines said are done (under the lock).
-  void set_units_running(std::size_t n) { units_running_.store(n, std::memory_order_release); }
+  /// Counts n more (negative: fewer) units of parts still running that their engines said
+  /// are done (under the lock).
+  void add_units_running(std::ptrdiff_t n) {
+    units_running_.fetch_add(static_cast<std::size_t>(n), std::memory_order_acq_rel);
+  }
   /// What the units are, for the bar: "items" of a map, else "tasks".
   [[nodiscard]] virtual const char* unit_name() const { return "tasks"; }
 
