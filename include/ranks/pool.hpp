@@ -355,26 +355,17 @@ class ImapRange {
      private:
       ImapRange::iterator it_;
     };
-    explicit Indexed(ImapRange& r) : r_(r) {}
-    iterator begin() { return iterator(r_.begin()); }
+    explicit Indexed(ImapRange r) : range_(std::move(r)) {}
+    iterator begin() { return iterator(range_.begin()); }
     std::default_sentinel_t end() { return {}; }
 
    private:
-    ImapRange& r_;
+    ImapRange range_;  // a copy shares the results: it keeps them alive for the loop
   };
-  /// Each result with its input position; the range must outlive the loop (a temporary
-  /// ImapRange does, to the end of a range-for).
-  Indexed indexed() & { return Indexed(*this); }
-  /// As indexed(), for a temporary: pool.imap_unordered(f, in).indexed().
-  auto indexed() && { return Owning{std::move(*this)}; }
+  /// Each result with its input position.
+  Indexed indexed() const { return Indexed(*this); }
 
  private:
-  // indexed() of a temporary: keeps the range alive for the loop.
-  struct Owning {
-    ImapRange range;
-    typename Indexed::iterator begin() { return typename Indexed::iterator(range.begin()); }
-    std::default_sentinel_t end() { return {}; }
-  };
   std::shared_ptr<detail::MapState<R>> state_;
   bool ordered_;
 };

@@ -81,9 +81,8 @@ struct type_cannot_travel_give_it_serialize_or_make_it_trivially_copyable {
                 "ranks: a struct that is not trivially copyable (it holds a std::string, a "
                 "container or a pointer) and has no serialize() cannot travel between processes "
                 "(which struct: the T of type_cannot_travel_...<T> above). Give it serialize() "
-                "(template <class "
-                "Archive> void serialize(Archive& ar, unsigned) { ar & a & b; }), or make it "
-                "trivially copyable (members of fixed size only).");
+                "(template <class Archive> void serialize(Archive& ar, unsigned) { ar & a & b; "
+                "}), or make it trivially copyable (members of fixed size only).");
   static constexpr bool value = archivable_v<T>;
 };
 
