@@ -24,7 +24,7 @@ packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2)  # li
 install_missing() {
   local missing=() p sudo=""
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
   done
   [ ${#missing[@]} -gt 0 ] || return 0
   [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -88,7 +88,7 @@ if [ "$what" = test-mpich ]; then
   cmake -S . -B build-mpich -DCMAKE_BUILD_TYPE=Release -DRANKS_MPI=mpich -DRANKS_BUILD_TESTS=ON \
     -DRANKS_BUILD_APPS=ON >/dev/null
   cmake --build build-mpich -j"$(nproc)"
-  if ldd build-mpich/libranks.so | grep -q 'libmpi\.so'; then
+  if ldd build-mpich/libranks.so | grep 'libmpi\.so' >/dev/null; then
     echo "build-mpich links Open MPI's libmpi:" >&2
     ldd build-mpich/libranks.so >&2
     exit 1

@@ -15,7 +15,9 @@ echo "first error: ${first#*:}"
 grep -Eq -- "$error" <<<"$first" ||
   { printf '%s\n' "$out" | head -60; echo "FAIL: the first error does not match: $error"; exit 1; }
 if [ -n "$before" ]; then
-  head -n "${first%%:*}" <<<"$out" | grep -Eq -- "$before" ||
+  # (Into a variable first: under pipefail, grep -q ending the pipe early would fail head.)
+  ahead=$(head -n "${first%%:*}" <<<"$out")
+  grep -Eq -- "$before" <<<"$ahead" ||
     { printf '%s\n' "$out" | head -60; echo "FAIL: nothing before the first error matches: $before"; exit 1; }
 fi
 echo PASS
