@@ -38,6 +38,27 @@ class Aborted : public Error {
   using Error::Error;
 };
 
+/// A wait for an item that ran out of time: `Queue::get(timeout)`, `Connection::recv(timeout)`
+/// (Python's queue.Empty).
+class Empty : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A bounded queue that stayed full for the whole of `Queue::put(item, timeout)` (Python's
+/// queue.Full). The item was not put.
+class Full : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A queue that was closed, or a Pipe whose other end was closed: a put or send after it, a get
+/// or recv once nothing is left.
+class Closed : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A task that was to run after others (TaskOptions::after, ::follow) cannot: one of them
 /// failed or was aborted, or those it follows ran on different engines (IPython's
 /// ImpossibleDependency). Its own dependents fail the same way.

@@ -11,6 +11,7 @@
 #include "ranks/namespace.hpp"
 #include "ranks/pool.hpp"
 #include "ranks/process.hpp"
+#include "ranks/queue.hpp"
 #include "ranks/reference.hpp"
 #include "ranks/run.hpp"
 #include "ranks/views.hpp"

@@ -203,6 +203,7 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
     scheduler_.progress(h.id, decode_value<std::uint64_t>(payload));
     return;
   }
+  if (h.kind == Kind::kObjectCall) return objects_.serve(h.outcome.engine, h.id, payload);
   if (h.kind == Kind::kOutput) {  // what tasks printed on an engine of a started cluster
     const auto out = decode_value<std::string>(payload);
     const auto err = decode_value<std::string>(payload);
@@ -279,6 +280,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
   if (progress_.joinable()) progress_.join();
   if (watch_) watch_->quiet();
   auto lk = lock();
+  objects_.end();  // a task still waiting on an object is told, and can end
   scheduler_.stop();
   callbacks_.clear();
   for (int e = 0; e < roster_.size(); ++e) roster_.engine(e).stopped = false;

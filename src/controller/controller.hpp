@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "controller/scheduler.hpp"
 #include "controller/static_op.hpp"
 #include "door/attach.hpp"
+#include "objects/object_server.hpp"
 #include "ranks/detail/job.hpp"
 #include "transport/channel.hpp"
 #include "transport/lifeline.hpp"
@@ -31,7 +33,7 @@
 
 namespace ranks::detail {
 
-class Controller final : private EnginePort {
+class Controller final : private EnginePort, private objects::ObjectServer::Port {
  public:
   /// args: the program's arguments, for engines it spawns.
   explicit Controller(std::vector<std::string> args);
@@ -89,6 +91,13 @@ class Controller final : private EnginePort {
   /// the launch survives a lost engine; false if no part of it runs.
   bool signal_job(const std::shared_ptr<Job>& job, int sig);
 
+  // objects.cpp: the objects shared between the program's processes (queues, pipes, a
+  // manager's containers), served here.
+  ObjectId make_object(ObjectKind kind, std::uint64_t capacity);
+  /// The program's own call on an object: answered at once, or once it can be (driving
+  /// progress meanwhile).
+  ObjectAnswer call_object(ObjectRequest&& r);
+
   /// Stops every engine with `code`; after `grace` without an answer, aborts the job.
   void shutdown(int code, std::chrono::milliseconds grace);
 
@@ -104,6 +113,11 @@ class Controller final : private EnginePort {
   /// where their launch survives a loss (or its MPI ends the job on one), a shared-memory channel
   /// on this host; and the static queue of each new link.
   void equip_new_engines();
+  // objects::ObjectServer::Port
+  void send_answer(int engine, Message m) override;
+  /// Tells the objects of engines lost since the last call.
+  void tell_objects_of_losses();
+
   bool poll();
   void handle(Bytes& data, AttachmentSource* attachments);
   /// An engine is gone: its life line is forgotten, the scheduler runs what it held elsewhere.
@@ -138,6 +152,9 @@ class Controller final : private EnginePort {
   std::vector<bool> all_channelled_;  // per link: every engine's messages come by channel
   std::unique_ptr<cluster::AttachedCluster> cluster_;
   std::unique_ptr<lifeline::Watch> watch_;  // engines of launches that survive a lost one
+  objects::ObjectServer objects_{*this};
+  std::uint64_t losses_told_ = 0;  // roster_.losses() when the objects last heard of them
+  std::set<int> told_lost_;        // engines whose loss the objects have heard of
   std::chrono::steady_clock::time_point last_heard_{};
   transport::Outbox outbox_;
   transport::Incoming incoming_;

@@ -139,9 +139,14 @@ class Roster {
   /// Marks an engine dead, of signal sig (its life line, its host or its cluster said so).
   void lose(int e, int sig = 9) {
     Engine& m = engine(e);
-    if (m.alive) m.signal = sig;
+    if (m.alive) {
+      m.signal = sig;
+      ++losses_;
+    }
     m.alive = false;
   }
+  /// How many engines were lost so far (it changes when one is).
+  [[nodiscard]] std::uint64_t losses() const { return losses_; }
   [[nodiscard]] int alive_count() const;
 
   /// Admits engines known already, with their link (a hub's relayed engines; the controller's
@@ -163,6 +168,7 @@ class Roster {
   std::vector<Engine> engines_;
   std::chrono::steady_clock::time_point last_look_{};
   std::string cluster_;
+  std::uint64_t losses_ = 0;
 };
 
 /// Loads the program code at path with build id build; returns "" or why it cannot.

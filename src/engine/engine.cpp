@@ -15,6 +15,7 @@
 
 #include "base/log.hpp"
 #include "base/symbols.hpp"
+#include "engine/answer.hpp"
 #include "engine/output_capture.hpp"
 #include "engine/progress_notes.hpp"
 #include "ranks/detail/error_report.hpp"
@@ -30,9 +31,8 @@ namespace ranks::detail {
 namespace {
 int g_engine_id = -1;
 transport::Outbox* g_outbox = nullptr;  // the serving engine's sends
-struct Answer;
-Answer* g_answer = nullptr;   // while it serves: how it answers its controller
-void send_note(Message&& m);  // a message of a running task's to the controller, now
+// A message of a running task's to the controller, now.
+void send_note(Message&& m) { serving_answer()->send(std::move(m)); }
 }  // namespace
 
 int current_engine_id() noexcept { return g_engine_id; }
@@ -198,7 +198,7 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
         throw Error("the engine could not verify the function it was sent; refusing it");
     }
     InvokeContext ctx{h, in, items, out, f, -1, nullptr};
-    arm_progress_notes(ctx, g_answer ? &send_note : nullptr);
+    arm_progress_notes(ctx, serving_answer() ? &send_note : nullptr);
     g_task_type.store(task_name(h.invoker), std::memory_order_relaxed);
     g_task_symbol.store(function_symbol(f), std::memory_order_relaxed);
     try {
@@ -227,9 +227,8 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
 
 // Runs a task message; its attached arguments are received by the decoder straight into them,
 // and a large result is sent from where it lies (the reply keeps it alive).
-Message run_task(const TaskHeader& h, transport::Incoming& msg) {
-  Reader in(msg.data.data() + sizeof(TaskHeader), msg.data.size() - sizeof(TaskHeader),
-            msg.attachments());
+Message run_task(const TaskHeader& h, const Bytes& msg, AttachmentSource* attachments) {
+  Reader in(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader), attachments);
   Message reply;
   reply.bytes.reserve(256);
   Writer w(reply.bytes, &reply.attachments);
@@ -257,37 +256,6 @@ void run_static(MPI_Comm comm, const TaskHeader& h, const Bytes& msg) {
   transport::gather_send(comm, &o, sizeof o);
   transport::gatherv_send(comm, result.data(), static_cast<int>(result.size()));
 }
-
-// How an engine answers its controller: through the shared-memory channel once it has one, else
-// by MPI.
-struct Answer {
-  MPI_Comm comm;
-  transport::Outbox& outbox;
-  std::unique_ptr<transport::Channel> channel;
-
-  void send(Message msg) {
-    if (channel) {
-      channel->send(std::move(msg), outbox);
-    } else {
-      outbox.send(comm, 0, std::move(msg));
-    }
-  }
-  bool receive(transport::Incoming& in) {
-    return channel ? channel->try_recv(in) : transport::try_recv(comm, 0, in);
-  }
-  void progress() {
-    outbox.progress();
-    if (channel) channel->flush();
-  }
-  // Waits until everything sent has left (the last words before leaving the serve loop).
-  void drain() {
-    transport::Backoff backoff(std::chrono::microseconds(100));
-    while (channel && !channel->flush()) backoff.pause();
-    outbox.drain();
-  }
-};
-
-void send_note(Message&& m) { g_answer->send(std::move(m)); }
 
 // A message of this engine's own (kOutput, kStopped) begun in m: its header written, the writer
 // returned for what follows.
@@ -317,29 +285,32 @@ void pass_output(Answer& answer, OutputCapture* output) {
   answer.send(std::move(m));
 }
 
-// The text of a kChannel or kLifeline message.
-std::string text_of(const Bytes& msg) {
-  const auto* text = reinterpret_cast<const char*>(msg.data() + sizeof(TaskHeader));
-  return std::string(text, msg.size() - sizeof(TaskHeader));
-}
-
 int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCapture* output) {
   // Idle a second, an engine checks every 10 ms: 64 idle engines then cost little of a core,
   // and the first task after a pause waits at most that.
   transport::Backoff backoff(std::chrono::microseconds(2000), std::chrono::microseconds(10000));
   transport::Incoming in;
+  KeptMessage kept;
   while (true) {
-    if (!answer.receive(in)) {
+    // What came while a task waited on a shared object first, in the order it came.
+    const bool from_kept = !answer.set_aside.empty();
+    if (from_kept) {
+      kept = std::move(answer.set_aside.front());
+      answer.set_aside.pop_front();
+    } else if (!answer.receive(in)) {
       answer.progress();
       transport::poll_interrupt();
       backoff.pause(!answer.outbox.empty(), answer.channel.get());
       continue;
     }
     backoff.reset();
-    const auto h = read_header<TaskHeader>(in.data);
+    Bytes& data = from_kept ? kept.data : in.data;
+    AttachmentSource* attachments = from_kept ? static_cast<AttachmentSource*>(&kept)
+                                              : in.attachments();
+    const auto h = read_header<TaskHeader>(data);
     switch (h.kind) {
       case Kind::kTask: {
-        Message reply = run_task(h, in);
+        Message reply = run_task(h, data, attachments);
         pass_output(answer, output);
         answer.send(std::move(reply));
         if (tasks) ++*tasks;
@@ -347,15 +318,15 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
       }
       case Kind::kStaticMap:
       case Kind::kStaticBcast:
-        run_static(comm, h, in.data);
+        run_static(comm, h, data);
         pass_output(answer, output);
         if (tasks) ++*tasks;
         break;
       case Kind::kChannel:
-        answer.channel = transport::Channel::open(text_of(in.data), comm, 0);
+        answer.channel = transport::Channel::open(message_text(data), comm, 0);
         break;
       case Kind::kLifeline:
-        if (std::string why = lifeline::hold(text_of(in.data), g_engine_id); !why.empty())
+        if (std::string why = lifeline::hold(message_text(data), g_engine_id); !why.empty())
           log_line("engine " + std::to_string(g_engine_id) +
                    " cannot reach its controller for a life line (" + why +
                    "); its death will not be noticed");
@@ -398,13 +369,13 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
       g_link = MPI_COMM_NULL;
       g_engine_id = -1;
       g_outbox = nullptr;
-      g_answer = nullptr;
+      set_serving_answer(nullptr);
     }
   } serving(comm, id, outbox);
   install_crash_handlers();
   keep_large_blocks();
-  Answer answer{comm, outbox, nullptr};
-  g_answer = &answer;
+  Answer answer{comm, outbox, nullptr, {}};
+  set_serving_answer(&answer);
   try {
     return serve_loop(comm, answer, tasks, output);
   } catch (const transport::Interrupted&) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ranks/detail/objects.hpp"
+
 namespace ranks::detail {
 
 class OutputCapture;
@@ -27,6 +29,9 @@ MPI_Comm engines_comm(const std::vector<int>& ranks);
 /// Frees the communicators engines_comm made (the link is going).
 void forget_engine_comms();
 [[nodiscard]] int current_engine_id() noexcept;
+/// In a task: a call on a shared object, sent to the controller that serves it; waits for the
+/// answer (object_calls.cpp).
+ObjectAnswer engine_object_call(ObjectRequest&& r);
 /// On an engine started in place of a lost one: remembers since when, for the messages about
 /// its namespace (what was pushed before is not in it).
 void engine_started_in_place();

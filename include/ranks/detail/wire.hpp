@@ -28,11 +28,13 @@ enum class Kind : std::uint32_t {
   kStaticBcast = 4,  // as kStaticMap, but every engine receives the same payload by broadcast
   kChannel = 5,      // from now on, messages come through the shared memory named after it
   kLifeline = 6,     // connect a life line to the controller, as the text says
+  kObjectAnswer = 7,  // the answer to a kObjectCall (id: the call's number)
   // engine -> controller
   kReply = 16,
   kStopped = 17,
   kOutput = 18,    // what tasks printed on an engine of a started cluster: stdout, then stderr
   kProgress = 19,  // how many items of the running map part (its id) are done: a uint64
+  kObjectCall = 20,  // a task's call on a shared object (a queue's put): answered kObjectAnswer
 };
 
 /// Where a plain function lives: which module (by build, so that another process that loaded
@@ -144,6 +146,12 @@ inline Bytes text_message(Kind kind, const std::string& text) {
   write_header(w, h);
   w.raw(text.data(), text.size());
   return msg;
+}
+
+/// The text of a message text_message made.
+inline std::string message_text(const Bytes& msg) {
+  const auto* text = reinterpret_cast<const char*>(msg.data() + sizeof(TaskHeader));
+  return std::string(text, msg.size() - sizeof(TaskHeader));
 }
 
 /// The message that tells an engine on the controller's host to take its messages from now on

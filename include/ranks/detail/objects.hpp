@@ -1,0 +1,156 @@
+#pragma once
+
+// Objects shared between processes (queues, pipes, a manager's containers) as the header-only API
+// sees them: a handle that names the object, and one call that reaches it from the controller or
+// from any engine. The controller serves every object (src/objects); the call is implemented in
+// src/controller/objects.cpp and, on an engine, in src/engine/object_calls.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ranks/detail/bytes.hpp"
+#include "ranks/detail/codec.hpp"
+
+namespace ranks::detail {
+
+/// Names an object: the program that made it (a number drawn afresh by each ranks::run) and its
+/// number in that program. A handle made inside a task names none (id 0).
+struct ObjectId {
+  std::uint64_t program = 0;
+  std::uint64_t id = 0;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & program & id;
+  }
+};
+
+enum class ObjectKind : std::uint32_t { kQueue = 1, kJoinableQueue, kPipe, kDict, kList };
+
+enum class Op : std::uint32_t {
+  // queues (a: the item)
+  kPut = 1,
+  kGet,
+  kSize,
+  kFull,
+  kClose,
+  kTaskDone,
+  kJoin,
+  // a pipe's ends (index: which end, 0 or 1; a: the item)
+  kSend,
+  kRecv,
+  kPoll,
+  kCloseEnd,
+  // a dict (a: the key, b: the value) and a list (index: the position, a: the item); kSize too
+  kSet,
+  kLookup,
+  kContains,
+  kErase,
+  kItems,
+  kClear,
+  kAppend,
+  kExtend,
+  kAt,
+  kAssign,
+  kPop,
+  kReverse,
+};
+
+enum class Status : std::uint32_t {
+  kOk = 0,
+  kEmpty,    // nothing came in time: ranks::Empty
+  kFull,     // no room came in time: ranks::Full
+  kClosed,   // ranks::Closed
+  kLost,     // the engine that held the other end (or items) was lost: ranks::EngineLost
+  kMissing,  // a dict without the key
+  kError,    // a misuse: ranks::Error with the text
+};
+
+/// One call on an object.
+struct ObjectRequest {
+  ObjectId object;
+  Op op = Op::kSize;
+  std::int64_t index = 0;        // a list's position, a pipe's end
+  std::int64_t timeout_ns = -1;  // for calls that wait: -1 for ever, 0 not at all
+  Bytes a, b;                    // encoded: the item, or the key and the value
+};
+
+/// Its answer.
+struct ObjectAnswer {
+  Status status = Status::kOk;
+  std::int64_t value = 0;  // a size, a flag
+  Bytes data;              // an item, or several (kItems)
+  std::string text;        // what went wrong, for a message
+  // kLost: the engine, for ranks::EngineLost.
+  int engine = -1;
+  int pid = 0;
+  int signal = 0;
+  std::string host;
+};
+
+/// Makes an object on the controller. On an engine (inside a task) returns an id that names none,
+/// so that a handle decoded there can be default-constructed first; using such a handle throws.
+/// Throws ranks::Error outside ranks::run. capacity: a queue's maxsize, a pipe's duplex flag.
+ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who);
+
+/// Makes the call, from wherever this runs (the controller, or a task on an engine), and waits
+/// for its answer. Throws ranks::Error for a handle that names no object (made inside a task) or
+/// when called outside ranks::run.
+ObjectAnswer call_object(ObjectRequest&& r, const char* who);
+
+/// Throws what a failed answer says, as the error a user catches (ranks::Empty, ranks::Full,
+/// ranks::Closed, ranks::EngineLost, ranks::Error), its message beginning with `who`.
+[[noreturn]] void throw_answer(const ObjectAnswer& a, const char* who);
+
+/// A value as the bytes an object keeps. Throws where its serialization does (nothing is sent).
+template <class T>
+Bytes to_blob(const T& v) {
+  Bytes b;
+  Writer w(b);
+  encode(w, v);
+  return b;
+}
+
+template <class T>
+T from_blob(const Bytes& b) {
+  Reader r(b.data(), b.size());
+  return decode_value<T>(r);
+}
+
+/// Several encoded values as one (a container's items): their count, then each.
+inline Bytes pack_blobs(const std::vector<const Bytes*>& values) {
+  Bytes out;
+  Writer w(out);
+  encode_size(w, values.size());
+  for (const Bytes* v : values) encode(w, *v);
+  return out;
+}
+
+inline std::vector<Bytes> unpack_blobs(const Bytes& packed) {
+  Reader r(packed.data(), packed.size());
+  std::vector<Bytes> values(decode_size(r));
+  for (Bytes& v : values) decode(r, v);
+  return values;
+}
+
+/// A timeout as a request carries it.
+template <class Rep, class Period>
+std::int64_t timeout_ns(std::chrono::duration<Rep, Period> d) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  return ns < 0 ? 0 : static_cast<std::int64_t>(ns);
+}
+
+/// Calls op on object and throws unless it went well.
+inline ObjectAnswer call_checked(ObjectRequest&& r, const char* who) {
+  ObjectAnswer a = call_object(std::move(r), who);
+  if (a.status != Status::kOk) throw_answer(a, who);
+  return a;
+}
+
+/// Objects may hold only what can travel.
+template <class T>
+inline constexpr bool object_item_v = !std::is_reference_v<T> && !std::is_pointer_v<T>;
+
+}  // namespace ranks::detail

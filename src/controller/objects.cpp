@@ -1,0 +1,71 @@
+// The controller's one entry for the objects shared between a program's processes: it makes
+// them, serves the calls of its own program and of tasks (kObjectCall messages, through
+// Controller::handle), and tells the objects of lost engines. What the objects are and do is
+// src/objects' business; how a task's call travels, src/engine/object_calls.cpp's.
+
+#include <memory>
+#include <string>
+
+#include "controller/controller.hpp"
+#include "engine/engine.hpp"
+#include "ranks/detail/objects.hpp"
+#include "ranks/error.hpp"
+
+namespace ranks::detail {
+
+ObjectId Controller::make_object(ObjectKind kind, std::uint64_t capacity) {
+  auto lk = lock();
+  return objects_.make(kind, capacity);
+}
+
+ObjectAnswer Controller::call_object(ObjectRequest&& r) {
+  auto call = std::make_shared<objects::LocalCall>();
+  {
+    auto lk = lock();
+    objects_.serve(call, std::move(r));
+    if (call->done) return std::move(call->answer);
+    wake_progress();
+  }
+  // The object answers once it can, or at the call's timeout (ObjectServer::check, in poll).
+  wait_until(
+      [&] {
+        auto lk = lock();
+        return call->done;
+      },
+      std::nullopt);
+  auto lk = lock();
+  return std::move(call->answer);
+}
+
+void Controller::send_answer(int engine, Message m) {
+  if (!roster_.known(engine) || !roster_.engine(engine).alive) return;
+  transmit(engine, std::move(m));
+}
+
+void Controller::tell_objects_of_losses() {
+  losses_told_ = roster_.losses();
+  for (int e = 0; e < roster_.size(); ++e) {
+    const Engine& m = roster_.engine(e);
+    if (m.alive || m.absent || !told_lost_.insert(e).second) continue;
+    objects_.lose({e, m.host, m.pid, m.signal});
+  }
+}
+
+ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who) {
+  // Inside a task a handle is made only to be decoded into; one made there by the user says
+  // so when used (call_object).
+  if (on_engine()) return {};
+  return the_controller(who).make_object(kind, capacity);
+}
+
+ObjectAnswer call_object(ObjectRequest&& r, const char* who) {
+  if (r.object.id == 0)
+    throw Error(std::string(who) +
+                ": this handle names no object: it was made inside a task, where none can be "
+                "made, or default-constructed; make it in the program (before the call that "
+                "starts the task) and pass it to the task as an argument");
+  if (on_engine()) return engine_object_call(std::move(r));
+  return the_controller(who).call_object(std::move(r));
+}
+
+}  // namespace ranks::detail

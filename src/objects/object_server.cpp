@@ -1,0 +1,115 @@
+#include "objects/object_server.hpp"
+
+#include <chrono>
+#include <random>
+#include <utility>
+
+#include "objects/containers.hpp"
+#include "objects/pipe_object.hpp"
+#include "objects/queue_object.hpp"
+#include "ranks/detail/object_wire.hpp"
+
+namespace ranks::detail::objects {
+
+namespace {
+
+// Drawn afresh for each program, so that a handle kept past its program (in a started cluster's
+// namespace) is told from this program's own.
+std::uint64_t draw_program_number() {
+  std::random_device device;
+  std::uint64_t n = (std::uint64_t{device()} << 32) ^ device();
+  n ^= static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace
+
+ObjectServer::ObjectServer(Port& port) : port_(port), program_(draw_program_number()) {}
+
+ObjectServer::~ObjectServer() = default;
+
+ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity) {
+  std::unique_ptr<SharedObject> o;
+  Replies& replies = *this;
+  switch (kind) {
+    case ObjectKind::kQueue:
+    case ObjectKind::kJoinableQueue:
+      o = std::make_unique<QueueObject>(replies, capacity, kind == ObjectKind::kJoinableQueue);
+      break;
+    case ObjectKind::kPipe:
+      o = std::make_unique<PipeObject>(replies, capacity != 0);
+      break;
+    case ObjectKind::kDict:
+      o = std::make_unique<DictObject>(replies);
+      break;
+    case ObjectKind::kList:
+      o = std::make_unique<ListObject>(replies);
+      break;
+  }
+  const std::uint64_t id = next_id_++;
+  objects_.emplace(id, std::move(o));
+  return {program_, id};
+}
+
+void ObjectServer::serve(int engine, std::uint64_t number, Reader& in) {
+  dispatch(Caller{engine, number, nullptr}, read_object_request(in));
+}
+
+void ObjectServer::serve(const std::shared_ptr<LocalCall>& call, ObjectRequest&& r) {
+  dispatch(Caller{-1, 0, call}, std::move(r));
+}
+
+void ObjectServer::dispatch(Caller caller, ObjectRequest&& r) {
+  if (r.object.program != program_)
+    return reply(caller, failed(Status::kError,
+                                "this handle was made by another program (one that has ended, "
+                                "if it came from a started cluster's namespace); an object "
+                                "lives as long as the program that made it: make it in this "
+                                "program and pass it to the tasks that use it"));
+  const auto it = objects_.find(r.object.id);
+  if (it == objects_.end())
+    return reply(caller, failed(Status::kError, "this handle names no object of this program"));
+  it->second->serve(std::move(caller), std::move(r), Clock::now());
+  note_waiting(it->first, *it->second);
+}
+
+void ObjectServer::note_waiting(std::uint64_t id, const SharedObject& o) {
+  if (o.waiting()) {
+    waiting_.insert(id);
+  } else {
+    waiting_.erase(id);
+  }
+}
+
+void ObjectServer::check(Clock::time_point now) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    const std::uint64_t id = *it++;
+    SharedObject& o = *objects_.at(id);
+    o.expire(now);
+    note_waiting(id, o);
+  }
+}
+
+void ObjectServer::lose(const LostEngine& e) {
+  for (auto& [id, o] : objects_) {
+    if (!o->waiting() && !o->involves(e.id)) continue;
+    o->lose(e);
+    note_waiting(id, *o);
+  }
+}
+
+void ObjectServer::end() {
+  for (const std::uint64_t id : waiting_) objects_.at(id)->end();
+  waiting_.clear();
+}
+
+void ObjectServer::reply(const Caller& to, ObjectAnswer&& a) {
+  if (to.local) {
+    to.local->answer = std::move(a);
+    to.local->done = true;
+    return;
+  }
+  port_.send_answer(to.engine, object_answer_message(to.number, std::move(a)));
+}
+
+}  // namespace ranks::detail::objects

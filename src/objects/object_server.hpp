@@ -1,0 +1,65 @@
+#pragma once
+
+// The objects a program shares between its processes, as its controller serves them: made by
+// the program, called by the program itself and by tasks on any engine, freed when the program
+// ends. A call that cannot be answered yet (a get on an empty queue) waits here, never on the
+// engine's side, until it can be, its timeout passes, its engine is lost or the program ends.
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include "objects/shared_object.hpp"
+#include "ranks/detail/bytes.hpp"
+#include "ranks/detail/wire.hpp"
+
+namespace ranks::detail::objects {
+
+class ObjectServer final : private Replies {
+ public:
+  /// How the server reaches the engines: the controller's.
+  class Port {
+   public:
+    /// Sends an answer to engine e (nothing, if it is lost).
+    virtual void send_answer(int engine, Message m) = 0;
+
+   protected:
+    ~Port() = default;
+  };
+
+  explicit ObjectServer(Port& port);
+  ~ObjectServer();
+  ObjectServer(const ObjectServer&) = delete;
+  ObjectServer& operator=(const ObjectServer&) = delete;
+
+  /// The number that tells this program's handles from another's.
+  [[nodiscard]] std::uint64_t program() const { return program_; }
+  ObjectId make(ObjectKind kind, std::uint64_t capacity);
+  /// Engine `engine`'s call number `number`, read from its message (after the header).
+  void serve(int engine, std::uint64_t number, Reader& in);
+  /// A call of the controller's own, answered into `call` now or later.
+  void serve(const std::shared_ptr<LocalCall>& call, ObjectRequest&& r);
+  /// Whether calls wait (check() then has deadlines to look at).
+  [[nodiscard]] bool waiting() const { return !waiting_.empty(); }
+  /// Answers the calls whose timeout has passed.
+  void check(Clock::time_point now);
+  /// Engine e was lost: its waiting calls go, and the objects it held hear of it.
+  void lose(const LostEngine& e);
+  /// The program ends: every waiting call is answered (ranks::Closed).
+  void end();
+  [[nodiscard]] std::size_t count() const { return objects_.size(); }
+
+ private:
+  void reply(const Caller& to, ObjectAnswer&& a) override;
+  void dispatch(Caller caller, ObjectRequest&& r);
+  void note_waiting(std::uint64_t id, const SharedObject& o);
+
+  Port& port_;
+  std::uint64_t program_;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, std::unique_ptr<SharedObject>> objects_;
+  std::set<std::uint64_t> waiting_;  // objects on which calls wait
+};
+
+}  // namespace ranks::detail::objects

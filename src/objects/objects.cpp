@@ -1,0 +1,29 @@
+// What detail/objects.hpp declares of the objects themselves: the errors their answers carry.
+// (make_object and call_object reach the controller: src/controller/objects.cpp.)
+
+#include "ranks/detail/objects.hpp"
+
+#include "ranks/error.hpp"
+
+namespace ranks::detail {
+
+void throw_answer(const ObjectAnswer& a, const char* who) {
+  const std::string what = std::string(who) + ": " + a.text;
+  switch (a.status) {
+    case Status::kEmpty:
+      throw Empty(what);
+    case Status::kFull:
+      throw Full(what);
+    case Status::kClosed:
+      throw Closed(what);
+    case Status::kLost:
+      throw EngineLost(a.engine, a.host, a.pid, a.signal, std::string(who) + ": " + a.text);
+    case Status::kOk:
+    case Status::kMissing:
+    case Status::kError:
+      break;
+  }
+  throw Error(what);
+}
+
+}  // namespace ranks::detail
