@@ -1,0 +1,225 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ranks/detail/objects.hpp"
+
+namespace ranks {
+
+namespace detail {
+
+/// A key as a message shows it: what operator<< prints, where T has one.
+template <class T>
+std::string shown_key(const T& k) {
+  if constexpr (requires(std::ostream& os) { os << k; }) {
+    std::ostringstream os;
+    if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      os << '\'' << k << '\'';
+    } else {
+      os << k;
+    }
+    return os.str();
+  } else {
+    return "(a key that cannot be printed)";
+  }
+}
+
+/// A proxy's call on the object it names.
+inline ObjectAnswer proxy_call(ObjectId id, Op op, const char* who, Bytes a = {}, Bytes b = {},
+                               std::int64_t index = 0) {
+  ObjectRequest r;
+  r.object = id;
+  r.op = op;
+  r.index = index;
+  r.a = std::move(a);
+  r.b = std::move(b);
+  return call_checked(std::move(r), who);
+}
+
+}  // namespace detail
+
+/// A dict that every process of the program shares (Python's DictProxy, from Manager::dict):
+/// each call is one whole operation, atomic, served by the controller. Entries keep the order
+/// in which their keys were first set, as Python's dict does. A handle that travels as a task's
+/// argument.
+template <class K, class V>
+class DictProxy {
+ public:
+  /// A handle to no dict (made when one is received as an argument); use Manager::dict.
+  DictProxy() = default;
+
+  void set(const K& key, const V& value) {
+    detail::proxy_call(id_, detail::Op::kSet, "ranks::DictProxy::set", detail::to_blob(key),
+                       detail::to_blob(value));
+  }
+  /// The value of key; a key that is not there: ranks::Error naming it.
+  V get(const K& key) const {
+    std::optional<V> v = find(key);
+    if (!v)
+      throw Error("ranks::DictProxy::get: no key " + detail::shown_key(key) +
+                  " in the dict; set it first, or give a fallback: get(key, fallback)");
+    return std::move(*v);
+  }
+  /// The value of key, or fallback where it is not there.
+  V get(const K& key, V fallback) const {
+    std::optional<V> v = find(key);
+    return v ? std::move(*v) : std::move(fallback);
+  }
+  [[nodiscard]] bool contains(const K& key) const {
+    return detail::proxy_call(id_, detail::Op::kContains, "ranks::DictProxy::contains",
+                              detail::to_blob(key))
+               .value != 0;
+  }
+  /// Removes key; false if it was not there.
+  bool erase(const K& key) {
+    return detail::proxy_call(id_, detail::Op::kErase, "ranks::DictProxy::erase",
+                              detail::to_blob(key))
+               .value != 0;
+  }
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(
+        detail::proxy_call(id_, detail::Op::kSize, "ranks::DictProxy::size").value);
+  }
+  void clear() { detail::proxy_call(id_, detail::Op::kClear, "ranks::DictProxy::clear"); }
+  /// Every entry, in the order the keys were first set (one atomic read).
+  [[nodiscard]] std::vector<std::pair<K, V>> items() const {
+    const auto blobs = detail::unpack_blobs(
+        detail::proxy_call(id_, detail::Op::kItems, "ranks::DictProxy::items").data);
+    std::vector<std::pair<K, V>> out;
+    out.reserve(blobs.size() / 2);
+    for (std::size_t i = 0; i + 1 < blobs.size(); i += 2)
+      out.emplace_back(detail::from_blob<K>(blobs[i]), detail::from_blob<V>(blobs[i + 1]));
+    return out;
+  }
+  [[nodiscard]] std::vector<K> keys() const {
+    std::vector<K> out;
+    for (auto& [k, v] : items()) out.push_back(std::move(k));
+    return out;
+  }
+  [[nodiscard]] std::vector<V> values() const {
+    std::vector<V> out;
+    for (auto& [k, v] : items()) out.push_back(std::move(v));
+    return out;
+  }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & id_;
+  }
+
+ private:
+  friend class Manager;
+  explicit DictProxy(detail::ObjectId id) : id_(id) {}
+  std::optional<V> find(const K& key) const {
+    detail::ObjectRequest r;
+    r.object = id_;
+    r.op = detail::Op::kLookup;
+    r.a = detail::to_blob(key);
+    detail::ObjectAnswer a = detail::call_object(std::move(r), "ranks::DictProxy::get");
+    if (a.status == detail::Status::kMissing) return std::nullopt;
+    if (a.status != detail::Status::kOk) detail::throw_answer(a, "ranks::DictProxy::get");
+    return detail::from_blob<V>(a.data);
+  }
+
+  detail::ObjectId id_;
+};
+
+/// A list that every process of the program shares (Python's ListProxy, from Manager::list):
+/// each call is one whole operation, atomic. Positions may count from the end, as Python's do:
+/// -1 is the last item. A position outside the list: ranks::Error naming it and the size, the
+/// list unchanged.
+template <class T>
+class ListProxy {
+ public:
+  /// A handle to no list (made when one is received as an argument); use Manager::list.
+  ListProxy() = default;
+
+  void append(const T& item) {
+    detail::proxy_call(id_, detail::Op::kAppend, "ranks::ListProxy::append",
+                       detail::to_blob(item));
+  }
+  /// Appends every item, in one atomic call.
+  void extend(const std::vector<T>& items) {
+    std::vector<detail::Bytes> blobs;
+    blobs.reserve(items.size());
+    for (const T& x : items) blobs.push_back(detail::to_blob(x));
+    std::vector<const detail::Bytes*> all;
+    for (const auto& b : blobs) all.push_back(&b);
+    detail::proxy_call(id_, detail::Op::kExtend, "ranks::ListProxy::extend",
+                       detail::pack_blobs(all));
+  }
+  [[nodiscard]] T at(std::ptrdiff_t i) const {
+    return detail::from_blob<T>(detail::proxy_call(id_, detail::Op::kAt, "ranks::ListProxy::at",
+                                                   {}, {}, i)
+                                    .data);
+  }
+  void set(std::ptrdiff_t i, const T& item) {
+    detail::proxy_call(id_, detail::Op::kAssign, "ranks::ListProxy::set", detail::to_blob(item),
+                       {}, i);
+  }
+  /// Removes and returns the item at i (the last by default).
+  T pop(std::ptrdiff_t i = -1) {
+    return detail::from_blob<T>(
+        detail::proxy_call(id_, detail::Op::kPop, "ranks::ListProxy::pop", {}, {}, i).data);
+  }
+  void reverse() { detail::proxy_call(id_, detail::Op::kReverse, "ranks::ListProxy::reverse"); }
+  void clear() { detail::proxy_call(id_, detail::Op::kClear, "ranks::ListProxy::clear"); }
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(
+        detail::proxy_call(id_, detail::Op::kSize, "ranks::ListProxy::size").value);
+  }
+  /// Every item, in order (one atomic read).
+  [[nodiscard]] std::vector<T> items() const {
+    const auto blobs = detail::unpack_blobs(
+        detail::proxy_call(id_, detail::Op::kItems, "ranks::ListProxy::items").data);
+    std::vector<T> out;
+    out.reserve(blobs.size());
+    for (const auto& b : blobs) out.push_back(detail::from_blob<T>(b));
+    return out;
+  }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & id_;
+  }
+
+ private:
+  friend class Manager;
+  explicit ListProxy(detail::ObjectId id) : id_(id) {}
+  detail::ObjectId id_;
+};
+
+/// Python's multiprocessing.Manager: containers that every process of the program shares,
+/// served by the controller (no server process of its own). Made by the program, inside
+/// ranks::run; the containers live until the program ends.
+///
+/// @code
+/// ranks::Manager manager;
+/// auto d = manager.dict<std::string, int>();
+/// auto l = manager.list<int>({0, 1, 2});
+/// pool.apply(fill, d, l);            // void fill(ranks::DictProxy<std::string, int> d, ...)
+/// for (auto& [k, v] : d.items()) std::cout << k << ' ' << v << '\n';
+/// @endcode
+class Manager {
+ public:
+  template <class K, class V>
+  DictProxy<K, V> dict() {
+    return DictProxy<K, V>(detail::make_object(detail::ObjectKind::kDict, 0, "ranks::Manager"));
+  }
+  /// A list, holding `items` to begin with.
+  template <class T>
+  ListProxy<T> list(const std::vector<T>& items = {}) {
+    ListProxy<T> l(detail::make_object(detail::ObjectKind::kList, 0, "ranks::Manager"));
+    if (!items.empty()) l.extend(items);
+    return l;
+  }
+};
+
+}  // namespace ranks

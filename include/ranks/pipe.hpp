@@ -1,0 +1,95 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+#include "ranks/detail/objects.hpp"
+
+namespace ranks {
+
+/// One end of a Pipe (Python's multiprocessing.connection.Connection): what one end sends, the
+/// other receives, in order. A handle that travels as a task's argument; the pipe lives until
+/// the program ends.
+///
+/// @code
+/// void child(ranks::Connection<Msg> end) { end.send(Msg{42}); end.close(); }
+///
+/// auto [parent, child_end] = ranks::Pipe<Msg>();
+/// ranks::Process c(child, child_end);
+/// c.start();
+/// Msg m = parent.recv();
+/// c.join();
+/// @endcode
+template <class T>
+class Connection {
+  static_assert(detail::object_item_v<T>, "a Pipe carries values: not references, not pointers");
+
+ public:
+  /// A handle to no pipe (made when a Connection is received as an argument); use Pipe<T>().
+  Connection() = default;
+
+  /// Sends an item to the other end. Throws ranks::Closed once either end was closed, and what
+  /// the item's serialization throws (nothing is then sent).
+  void send(const T& item) {
+    call(detail::Op::kSend, "ranks::Connection::send", -1, detail::to_blob(item));
+  }
+  /// Receives the next item, waiting until one comes. When the other end was closed and
+  /// everything it sent has been received: ranks::Closed; when the process that used it was
+  /// lost: ranks::EngineLost, naming it.
+  T recv() { return recv_for(-1); }
+  /// As recv, waiting at most `timeout`: then ranks::Empty.
+  template <class Rep, class Period>
+  T recv(std::chrono::duration<Rep, Period> timeout) {
+    return recv_for(detail::timeout_ns(timeout));
+  }
+  /// Whether recv would return at once (an item waits, or the other end is closed or lost).
+  bool poll() { return call(detail::Op::kPoll, "ranks::Connection::poll", 0).value != 0; }
+  /// As poll, waiting at most `timeout` for an item.
+  template <class Rep, class Period>
+  bool poll(std::chrono::duration<Rep, Period> timeout) {
+    return call(detail::Op::kPoll, "ranks::Connection::poll", detail::timeout_ns(timeout))
+               .value != 0;
+  }
+  /// Closes this end: the other end receives what was sent, then ranks::Closed.
+  void close() { call(detail::Op::kCloseEnd, "ranks::Connection::close"); }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & id_ & end_;
+  }
+
+ private:
+  template <class U>
+  friend std::pair<Connection<U>, Connection<U>> Pipe(bool duplex);
+  Connection(detail::ObjectId id, std::int64_t end) : id_(id), end_(end) {}
+
+  T recv_for(std::int64_t timeout) {
+    return detail::from_blob<T>(call(detail::Op::kRecv, "ranks::Connection::recv", timeout).data);
+  }
+  detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
+                            detail::Bytes a = {}) {
+    detail::ObjectRequest r;
+    r.object = id_;
+    r.op = op;
+    r.index = end_;
+    r.timeout_ns = timeout;
+    r.a = std::move(a);
+    return detail::call_checked(std::move(r), who);
+  }
+
+  detail::ObjectId id_;
+  std::int64_t end_ = 0;
+};
+
+/// Python's multiprocessing.Pipe: two Connections. Duplex (the default): each end sends and
+/// receives. Pipe<T>(false): the first end only receives, the second only sends, as Python's
+/// Pipe(duplex=False) returns them. Made by the program (inside ranks::run, outside tasks).
+template <class T>
+std::pair<Connection<T>, Connection<T>> Pipe(bool duplex = true) {
+  const detail::ObjectId id =
+      detail::make_object(detail::ObjectKind::kPipe, duplex ? 1 : 0, "ranks::Pipe");
+  return {Connection<T>(id, 0), Connection<T>(id, 1)};
+}
+
+}  // namespace ranks
