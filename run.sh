@@ -49,7 +49,7 @@ if [ "$what" = lint ]; then
     -DRANKS_BUILD_APPS=ON >/dev/null
   # GCC's flags that clang does not know (ranks_add_executable's -fno-gnu-unique) are dropped.
   sed -i 's/ -fno-gnu-unique//g' build-lint/compile_commands.json
-  files=(src/*.cpp src/*/*.cpp apps/lab6*.cpp apps/ranks/*.cpp)
+  files=(src/*.cpp src/*/*.cpp apps/lab*.cpp apps/ranks/*.cpp)
   printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p build-lint --quiet
   echo "clang-tidy: ${#files[@]} files clean"
   exit 0
@@ -102,7 +102,7 @@ cmake --build build -j"$(nproc)"
 case "$what" in
   demo)
     labs=(lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view
-          lab66_load_balanced lab67_dependencies lab68_reduce)
+          lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue lab72_pipe lab73_manager)
     for lab in "${labs[@]}"; do
       echo "== mpirun -np 5 build/apps/$lab"
       mpirun -np 5 --oversubscribe "build/apps/$lab"
@@ -114,7 +114,8 @@ case "$what" in
     echo "== $ranks cluster start -n 4 --profile demo"
     "$ranks" cluster start -n 4 --profile demo
     trap '"$ranks" cluster stop --profile demo >/dev/null 2>&1 || true' EXIT
-    for lab in lab65_direct_view lab66_load_balanced lab67_dependencies lab68_reduce; do
+    for lab in lab65_direct_view lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue \
+               lab72_pipe lab73_manager; do
       echo "== RANKS_CLUSTER=demo build/apps/$lab   (attached to the started engines)"
       RANKS_CLUSTER=demo "build/apps/$lab"
     done

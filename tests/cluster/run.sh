@@ -143,7 +143,8 @@ case $case in
   labs_attached)
     "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
     for lab in lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view \
-               lab66_load_balanced lab67_dependencies lab68_reduce; do
+               lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue lab72_pipe \
+               lab73_manager; do
       want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab under mpirun"
       got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab attached: $got"
       [ "$want" = "$got" ] || fail "$lab attached printed
