@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # check.sh SOURCE WORK MPIEXEC [FLAVOR]: installs ranks from SOURCE into WORK/prefix, builds the
 # user project beside this script against it with find_package(ranks), and runs its examples
-# under mpirun -np 2, 3, 5 and without mpirun, and the task graph's attached to a started
-# cluster. FLAVOR mpich: ranks is built with MPICH (RANKS_MPI=mpich), the user project finds it
+# under mpirun -np 2, 3, 5 and without mpirun, and the task graph's and the between-processes
+# ones attached to a started cluster. FLAVOR mpich: ranks is built with MPICH (RANKS_MPI=mpich), the user project finds it
 # through the package, and the examples run under mpiexec -n 5 only (MPICH starts no engines
 # for a running program: a pool larger than the job, a program on its own, a cluster).
 set -euo pipefail
@@ -39,5 +39,7 @@ export RANKS_PROFILE_DIR
 trap '"$ranks" cluster stop --profile package >/dev/null 2>&1 || true; rm -rf "$RANKS_PROFILE_DIR"' EXIT
 "$ranks" cluster start -n 3 --profile package >/dev/null
 RANKS_CLUSTER=package "$work/user/design_examples" task-graph
+echo "== attached to a started cluster (between processes)"
+RANKS_CLUSTER=package "$work/user/design_examples" between
 "$ranks" cluster stop --profile package >/dev/null
 echo "package check passed"

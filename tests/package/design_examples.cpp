@@ -1,9 +1,10 @@
-// The examples of DESIGN.md (Pool, AsyncResult, Errors, Process, IPython parallel), checked as
-// their comments say.
+// The examples of DESIGN.md (Pool, AsyncResult, Errors, Process, IPython parallel, the task graph,
+// between processes), checked as their comments say.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <ranks/ranks.hpp>
 #include <stdexcept>
 #include <string>
@@ -285,13 +286,124 @@ void task_graph_examples() {
   CHECK(sizes == std::vector<int>(rc.ids().size(), static_cast<int>(rc.ids().size())));
 }
 
+// Between processes: queues, pipes, a manager.
+struct Job {
+  int n = 0;
+};
+struct Msg {
+  int v = 0;
+};
+void producer(ranks::Queue<std::string> q, int id) { q.put("hello from " + std::to_string(id)); }
+void init_worker(ranks::Queue<std::string> q) { q.put("ready"); }
+int task(ranks::Queue<std::string> q, int x) {
+  q.put("task " + std::to_string(x));
+  return x;
+}
+void child(ranks::Connection<Msg> end) {
+  end.send(Msg{42});
+  const Msg reply = end.recv();
+  end.send(Msg{reply.v + 1});
+}
+int consume(ranks::JoinableQueue<Job> work) {
+  int sum = 0;
+  for (Job j = work.get(); j.n >= 0; j = work.get()) {
+    sum += j.n;
+    work.task_done();
+  }
+  work.task_done();  // the end marker too
+  return sum;
+}
+void fill(ranks::DictProxy<std::string, int> d, ranks::ListProxy<int> l) {
+  d.set("from a task", 7);
+  l.append(ranks::engine_id());
+}
+
+template <class E, class F>
+void check_throws(F f) {
+  try {
+    f();
+  } catch (const E&) {
+    return;
+  }
+  throw std::logic_error("check failed: the call did not throw as documented");
+}
+
+void between_processes_examples(int engines) {
+  using namespace std::chrono_literals;
+  ranks::Queue<std::string> q;  // unbounded
+  ranks::Process p(producer, q, 7);
+  p.start();
+  std::string s = q.get();  // waits
+  CHECK(s == "hello from 7");
+  check_throws<ranks::Empty>([&] { q.get(100ms); });  // past the timeout: ranks::Empty
+  std::optional<std::string> o = q.try_get();           // nothing waiting: empty
+  CHECK(!o);
+  ranks::Queue<Job> jobs(100);  // put waits while 100 wait
+  for (int i = 0; i < 100; ++i) jobs.put(Job{i});
+  check_throws<ranks::Full>([&] { jobs.put(Job{}, 50ms); });  // still full: ranks::Full
+  CHECK(jobs.qsize() == 100 && jobs.full() && !jobs.empty());
+  q.put("left");
+  q.close();  // later puts throw; gets take what is left, then ranks::Closed
+  check_throws<ranks::Closed>([&] { q.put("more"); });
+  CHECK(q.get() == "left");
+  check_throws<ranks::Closed>([&] { q.get(); });
+  p.join();
+
+  ranks::JoinableQueue<Job> work;  // task_done() after each get; join() waits for all
+  ranks::Process c(consume, work);
+  c.start();
+  for (int i = 1; i <= 10; ++i) work.put(Job{i});
+  work.put(Job{-1});
+  work.join();
+  c.join();
+
+  ranks::Queue<std::string> ready;
+  ranks::Pool pool(engines, init_worker, ready);  // the initializer's arguments follow it
+  for (int i = 0; i < engines; ++i) CHECK(ready.get(30s) == "ready");
+  auto r = pool.apply_async(task, ready, 3);  // a queue as a task's argument
+  CHECK(r.get() == 3 && ready.get() == "task 3");
+
+  auto [left, right] = ranks::Pipe<Msg>();  // two ranks::Connection<Msg>, duplex
+  ranks::Process cp(child, right);
+  cp.start();
+  Msg m = left.recv();
+  CHECK(m.v == 42);
+  left.send(Msg{1});
+  bool ready_now = left.poll(30s);
+  CHECK(ready_now && left.recv().v == 2);
+  left.close();
+  cp.join();
+  check_throws<ranks::Closed>([&] { right.recv(); });  // the other end closed, nothing left
+
+  ranks::Manager manager;  // containers served to every process
+  auto d = manager.dict<std::string, int>();
+  auto l = manager.list<int>();
+  pool.apply(fill, d, l);
+  d.set("k", 1);
+  CHECK(d.get("k") == 1 && d.get("missing", -1) == -1 && d.contains("from a task"));
+  check_throws<ranks::Error>([&] { (void)d.get("missing"); });  // naming the key
+  CHECK(d.erase("k") && d.size() == 1 && d.items().front().second == 7);
+  l.append(5);
+  CHECK(l.size() == 2 && l.at(1) == 5 && l.items().back() == 5);
+  l.set(1, 6);
+  CHECK(l.at(-1) == 6);
+}
+
 int main(int argc, char** argv) {
   // "task-graph": that section alone (on a started cluster, whose engines a Pool cannot add to).
-  const bool task_graph_only = argc > 1 && std::string(argv[1]) == "task-graph";
-  if (task_graph_only)
+  const std::string only = argc > 1 ? argv[1] : "";
+  if (only == "task-graph")
     return ranks::run(argc, argv, [] {
       task_graph_examples();
       std::cout << "the task graph's DESIGN.md examples behaved as documented" << std::endl;
+    });
+  // "between": that section alone, with a Pool of the cluster's engines.
+  if (only == "between")
+    return ranks::run(argc, argv, [] {
+      between_processes_examples(ranks::Client().ids().size() > 0
+                                     ? static_cast<int>(ranks::Client().ids().size())
+                                     : 1);
+      std::cout << "the between-processes DESIGN.md examples behaved as documented" << std::endl;
     });
   return ranks::run(argc, argv, [] {
     // First, while every engine comes from one launch: engine_comm() spans the engines of one
@@ -302,6 +414,7 @@ int main(int argc, char** argv) {
     error_examples();
     process_examples();
     ipython_examples();
+    between_processes_examples(4);
     std::cout << "all DESIGN.md examples behaved as documented" << std::endl;
   });
 }
