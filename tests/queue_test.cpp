@@ -181,6 +181,28 @@ TEST(Queue, close_lets_gets_take_what_is_left_then_throws_closed) {
   EXPECT_TRUE(r.get());
 }
 
+int put_into(ranks::Queue<int> q) {
+  q.put(1);  // unbounded: the task goes on at once
+  return 0;
+}
+
+TEST(Queue, a_put_the_task_did_not_wait_for_fails_the_task) {
+  ranks::Queue<int> q;
+  q.close();
+  ranks::Pool pool;
+  try {
+    pool.apply(put_into, q);
+    FAIL() << "the task succeeded";
+  } catch (const ranks::RemoteError& e) {
+    EXPECT_EQ(e.type_name(), "ranks::Closed");
+    EXPECT_NE(e.message().find("a put or send made earlier in this task: the queue was closed"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(q.qsize(), 0u);
+  EXPECT_EQ(pool.apply(put_into, ranks::Queue<int>()), 0);  // the engine goes on serving
+}
+
 double sum_of(ranks::Queue<std::vector<double>> q) {
   const std::vector<double> v = q.get();
   q.put(v);  // and back, as large as it came

@@ -30,9 +30,11 @@ class Connection {
   Connection() = default;
 
   /// Sends an item to the other end. Throws ranks::Closed once either end was closed, and what
-  /// the item's serialization throws (nothing is then sent).
+  /// the item's serialization throws (nothing is then sent). In a task, send does not wait to
+  /// hear that the item went in: a send that failed fails the task at its next call on a shared
+  /// object, or when it ends.
   void send(const T& item) {
-    call(detail::Op::kSend, "ranks::Connection::send", -1, detail::to_blob(item));
+    call(detail::Op::kSend, "ranks::Connection::send", -1, detail::to_blob(item), true);
   }
   /// Receives the next item, waiting until one comes. When the other end was closed and
   /// everything it sent has been received: ranks::Closed; when the process that used it was
@@ -68,12 +70,13 @@ class Connection {
     return detail::from_blob<T>(call(detail::Op::kRecv, "ranks::Connection::recv", timeout).data);
   }
   detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
-                            detail::Bytes a = {}) {
+                            detail::Bytes a = {}, bool unanswered = false) {
     detail::ObjectRequest r;
     r.object = id_;
     r.op = op;
     r.index = end_;
     r.timeout_ns = timeout;
+    r.unanswered = unanswered;
     r.a = std::move(a);
     return detail::call_checked(std::move(r), who);
   }

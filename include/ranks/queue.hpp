@@ -32,7 +32,8 @@ class Queue {
   Queue() : Queue(0) {}
   /// A queue that holds at most maxsize items: put waits while it is full (0: unbounded).
   explicit Queue(std::size_t maxsize)
-      : id_(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")) {}
+      : id_(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")),
+        maxsize_(maxsize) {}
 
   /// Puts an item, waiting while the queue is full. Throws ranks::Closed after close(), and
   /// what the item's serialization throws (the queue is then unchanged).
@@ -83,31 +84,35 @@ class Queue {
   /// The handle's own data, for Boost.Serialization (a queue inside a struct that travels).
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_;
+    ar & id_ & maxsize_;
   }
 
  protected:
-  explicit Queue(detail::ObjectId id) : id_(id) {}
+  Queue(detail::ObjectId id, std::size_t maxsize) : id_(id), maxsize_(maxsize) {}
 
   detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
-                            detail::Bytes a = {}) const {
+                            detail::Bytes a = {}, bool unanswered = false) const {
     detail::ObjectRequest r;
     r.object = id_;
     r.op = op;
     r.timeout_ns = timeout;
+    r.unanswered = unanswered;
     r.a = std::move(a);
     return detail::call_checked(std::move(r), who);
   }
 
  private:
   void put_for(const T& item, std::int64_t timeout) {
-    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item));
+    // Into an unbounded queue a task's put does not wait to hear that it went in (as Python's
+    // feeder thread does not): it fails the task at its next call or when it ends, if it fails.
+    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item), maxsize_ == 0);
   }
   T get_for(std::int64_t timeout) {
     return detail::from_blob<T>(call(detail::Op::kGet, "ranks::Queue::get", timeout).data);
   }
 
   detail::ObjectId id_;
+  std::uint64_t maxsize_ = 0;
 };
 
 /// Python's multiprocessing.JoinableQueue: a Queue whose consumers mark each item they got as
@@ -127,7 +132,8 @@ class JoinableQueue : public Queue<T> {
   JoinableQueue() : JoinableQueue(0) {}
   explicit JoinableQueue(std::size_t maxsize)
       : Queue<T>(detail::make_object(detail::ObjectKind::kJoinableQueue, maxsize,
-                                     "ranks::JoinableQueue")) {}
+                                     "ranks::JoinableQueue"),
+                 maxsize) {}
 
   /// Marks an item got earlier as done. More calls than items put: ranks::Error.
   void task_done() { this->call(detail::Op::kTaskDone, "ranks::JoinableQueue::task_done"); }

@@ -203,11 +203,16 @@ Outcome execute(const TaskHeader& h, Reader& in, Reader& items, Writer& out,
     g_task_symbol.store(function_symbol(f), std::memory_order_relaxed);
     try {
       fn(ctx);
+      finish_object_calls();  // a put the task did not wait for fails the task
       keep = std::move(ctx.keep);
       g_task_type.store(nullptr, std::memory_order_relaxed);
     } catch (...) {
       g_task_type.store(nullptr, std::memory_order_relaxed);
       item = ctx.item;
+      try {
+        finish_object_calls();  // the task's error is the one reported
+      } catch (...) {
+      }
       throw;
     }
   } catch (...) {

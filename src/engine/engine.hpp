@@ -32,6 +32,9 @@ void forget_engine_comms();
 /// In a task: a call on a shared object, sent to the controller that serves it; waits for the
 /// answer (object_calls.cpp).
 ObjectAnswer engine_object_call(ObjectRequest&& r);
+/// At the end of a task: waits until the calls it made without waiting for their answers (puts
+/// on unbounded queues, sends) have been served, and throws the first that failed.
+void finish_object_calls();
 /// On an engine started in place of a lost one: remembers since when, for the messages about
 /// its namespace (what was pushed before is not in it).
 void engine_started_in_place();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "engine/answer.hpp"
@@ -14,39 +15,86 @@
 namespace ranks::detail {
 
 namespace {
-std::uint64_t g_calls = 0;  // this engine's calls so far: each answer names its call
-}  // namespace
 
-ObjectAnswer engine_object_call(ObjectRequest&& r) {
-  Answer* answer = serving_answer();
-  if (answer == nullptr)
-    throw Error("a shared object was used on an engine outside a task; use it inside a task");
-  const std::uint64_t number = ++g_calls;
-  answer->send(object_request_message(current_engine_id(), number, std::move(r)));
+std::uint64_t g_calls = 0;       // this engine's calls so far: each answer names its call
+std::uint64_t g_unanswered = 0;  // calls sent since the last that was answered, not answered
+std::optional<ObjectAnswer> g_failed;  // the first of those that failed
+
+// Waits for the answer to call `number`, setting aside what else comes; the failure of a call
+// that was not to be answered is kept for later.
+ObjectAnswer await_answer(Answer& answer, std::uint64_t number) {
   // The answer usually comes within microseconds: spin briefly, then back off (a get that waits
   // for an item may wait long, and must not take a core from the engine that will put it).
   transport::Backoff backoff(std::chrono::microseconds(1000));
   transport::Incoming in;
   while (true) {
-    if (!answer->receive(in)) {
-      answer->progress();
+    if (!answer.receive(in)) {
+      answer.progress();
       transport::poll_interrupt();
-      backoff.pause(!answer->outbox.empty(), answer->channel.get());
+      backoff.pause(!answer.outbox.empty(), answer.channel.get());
       continue;
     }
     backoff.reset();
     const auto h = read_header<TaskHeader>(in.data);
-    if (h.kind == Kind::kObjectAnswer && h.id == number) {
+    if (h.kind == Kind::kObjectAnswer) {
       Reader payload(in.data.data() + sizeof(TaskHeader), in.data.size() - sizeof(TaskHeader),
                      in.attachments());
-      return read_object_answer(payload);
-    }
-    if (h.kind == Kind::kChannel) {  // the controller's later messages, the answer too, come by it
-      answer->channel = transport::Channel::open(message_text(in.data), answer->comm, 0);
+      ObjectAnswer a = read_object_answer(payload);
+      if (h.id == number) {
+        g_unanswered = 0;  // served in order: every earlier call was served before it
+        return a;
+      }
+      if (!g_failed) g_failed = std::move(a);
       continue;
     }
-    answer->set_aside.emplace_back(in);
+    if (h.kind == Kind::kChannel) {  // the controller's later messages, the answer too, come by it
+      answer.channel = transport::Channel::open(message_text(in.data), answer.comm, 0);
+      continue;
+    }
+    answer.set_aside.emplace_back(in);
   }
+}
+
+Answer& serving(const char* what) {
+  Answer* answer = serving_answer();
+  if (answer == nullptr)
+    throw Error(std::string(what) + " on an engine outside a task; use it inside a task");
+  return *answer;
+}
+
+// A call made earlier in the task, not answered, failed: the task hears of it now.
+void throw_failed() {
+  if (!g_failed) return;
+  const ObjectAnswer a = std::move(*g_failed);
+  g_failed.reset();
+  throw_answer(a, "a put or send made earlier in this task");
+}
+
+}  // namespace
+
+ObjectAnswer engine_object_call(ObjectRequest&& r) {
+  Answer& answer = serving("a shared object was used");
+  throw_failed();
+  const std::uint64_t number = ++g_calls;
+  const bool unanswered = r.unanswered;
+  answer.send(object_request_message(current_engine_id(), number, std::move(r)));
+  if (unanswered) {
+    ++g_unanswered;
+    return {};
+  }
+  return await_answer(answer, number);
+}
+
+void finish_object_calls() {
+  if (g_unanswered > 0) {
+    ObjectRequest sync;
+    sync.op = Op::kSync;
+    const std::uint64_t number = ++g_calls;
+    Answer& answer = serving("a shared object was used");
+    answer.send(object_request_message(current_engine_id(), number, std::move(sync)));
+    (void)await_answer(answer, number);
+  }
+  throw_failed();
 }
 
 }  // namespace ranks::detail

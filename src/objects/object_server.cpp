@@ -52,7 +52,9 @@ ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity) {
 }
 
 void ObjectServer::serve(int engine, std::uint64_t number, Reader& in) {
-  dispatch(Caller{engine, number, nullptr}, read_object_request(in));
+  ObjectRequest r = read_object_request(in);
+  const bool unanswered = r.unanswered;
+  dispatch(Caller{engine, number, nullptr, unanswered}, std::move(r));
 }
 
 void ObjectServer::serve(const std::shared_ptr<LocalCall>& call, ObjectRequest&& r) {
@@ -60,6 +62,8 @@ void ObjectServer::serve(const std::shared_ptr<LocalCall>& call, ObjectRequest&&
 }
 
 void ObjectServer::dispatch(Caller caller, ObjectRequest&& r) {
+  // Calls are served in the order each caller made them: once this one is, so were the earlier.
+  if (r.op == Op::kSync) return reply(caller, ObjectAnswer{});
   if (r.object.program != program_)
     return reply(caller, failed(Status::kError,
                                 "this handle was made by another program (one that has ended, "
@@ -109,6 +113,7 @@ void ObjectServer::reply(const Caller& to, ObjectAnswer&& a) {
     to.local->done = true;
     return;
   }
+  if (to.unanswered && a.status == Status::kOk) return;
   port_.send_answer(to.engine, object_answer_message(to.number, std::move(a)));
 }
 

@@ -29,6 +29,7 @@ struct Caller {
   int engine = -1;
   std::uint64_t number = 0;
   std::shared_ptr<LocalCall> local;
+  bool unanswered = false;  // its success is not answered (ObjectRequest::unanswered)
 };
 
 /// An engine that was lost, as ranks::EngineLost names it.

@@ -16,7 +16,7 @@ namespace ranks::detail {
 struct ObjectRequestHead {
   ObjectId object;
   Op op = Op::kSize;
-  std::uint32_t unused = 0;
+  std::uint32_t unanswered = 0;
   std::int64_t index = 0;
   std::int64_t timeout_ns = -1;
 };
@@ -40,7 +40,8 @@ inline Message object_request_message(int engine, std::uint64_t number, ObjectRe
   h.id = number;
   h.outcome.engine = engine;
   write_header(w, h);
-  write_header(w, ObjectRequestHead{kept->object, kept->op, 0, kept->index, kept->timeout_ns});
+  write_header(w, ObjectRequestHead{kept->object, kept->op, kept->unanswered ? 1u : 0u,
+                                    kept->index, kept->timeout_ns});
   encode(w, kept->a);
   encode(w, kept->b);
   m.keep = std::move(kept);
@@ -56,6 +57,7 @@ inline ObjectRequest read_object_request(Reader& in) {
   r.op = h.op;
   r.index = h.index;
   r.timeout_ns = h.timeout_ns;
+  r.unanswered = h.unanswered != 0;
   decode(in, r.a);
   decode(in, r.b);
   return r;

@@ -56,6 +56,8 @@ enum class Op : std::uint32_t {
   kAssign,
   kPop,
   kReverse,
+  // no object: answered once every earlier call of the caller has been served
+  kSync,
 };
 
 enum class Status : std::uint32_t {
@@ -74,6 +76,9 @@ struct ObjectRequest {
   Op op = Op::kSize;
   std::int64_t index = 0;        // a list's position, a pipe's end
   std::int64_t timeout_ns = -1;  // for calls that wait: -1 for ever, 0 not at all
+  /// A call that cannot wait and whose success says nothing (a put on an unbounded queue, a
+  /// send): a task goes on at once, and hears of a failure at its next call or when it ends.
+  bool unanswered = false;
   Bytes a, b;                    // encoded: the item, or the key and the value
 };
 
