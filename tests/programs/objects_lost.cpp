@@ -1,0 +1,123 @@
+// Shared objects when a process that uses them is lost, under a launch that survives a lost
+// engine (mpirun --enable-recovery, spawned engines, a started cluster). Each mode prints what it
+// checked and exits 0 only if every check held; a failed check says which on stderr, exits 1.
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <ranks/ranks.hpp>
+#include <string>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+int failures = 0;
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::cerr << "CHECK FAILED: " << what << std::endl;
+    ++failures;
+  }
+}
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// Sends its engine's id, then dies.
+void send_and_die(ranks::Connection<int> end) {
+  end.send(ranks::engine_id());
+  std::this_thread::sleep_for(50ms);  // the send is on its way (it does not wait to be answered)
+  std::raise(SIGKILL);
+}
+
+// The other end of a pipe dies: what it sent is received, then recv throws EngineLost naming it.
+int mode_pipe() {
+  auto [mine, theirs] = ranks::Pipe<int>();
+  ranks::Process p(send_and_die, theirs);
+  p.start();
+  const int id = mine.recv(30s);
+  try {
+    (void)mine.recv(60s);
+    check(false, "recv after the other end's process died returned");
+  } catch (const ranks::EngineLost& e) {
+    check(e.engine_id() == id, "EngineLost names engine " + std::to_string(e.engine_id()) +
+                                   ", the end was used by engine " + std::to_string(id));
+    check(contains(e.what(), "ranks::Connection::recv"), std::string("the call: ") + e.what());
+    check(e.signal() == SIGKILL, "the signal: " + std::to_string(e.signal()));
+  } catch (const ranks::Empty&) {
+    check(false, "recv timed out: the loss was not told to the pipe");
+  }
+  check(mine.poll(), "poll after the loss says recv would not wait");
+  p.join();
+  std::cout << "pipe: the other end's loss is EngineLost, naming engine " << id << std::endl;
+  return 0;
+}
+
+// Takes two items and dies before marking them done.
+void take_two_and_die(ranks::JoinableQueue<int> q) {
+  (void)q.get();
+  (void)q.get();
+  std::raise(SIGKILL);
+}
+
+// A taker of a JoinableQueue dies holding items: join says so, the other items stay.
+int mode_joinable() {
+  ranks::JoinableQueue<int> q;
+  for (int i = 0; i < 5; ++i) q.put(i);
+  ranks::Process p(take_two_and_die, q);
+  p.start();
+  p.join();
+  try {
+    q.join(60s);
+    check(false, "join returned though two items will never be done");
+  } catch (const ranks::EngineLost& e) {
+    check(contains(e.what(), "took 2 item(s) of this JoinableQueue"), e.what());
+  }
+  check(q.qsize() == 3, "the three items not taken stay: " + std::to_string(q.qsize()));
+  for (int i = 2; i < 5; ++i) {
+    check(q.get() == i, "item " + std::to_string(i));
+    q.task_done();
+  }
+  std::cout << "joinable: a taker lost with two items makes join throw EngineLost; 3 items stayed"
+            << std::endl;
+  return 0;
+}
+
+int wait_for_one(ranks::Queue<int> q) { return q.get(); }
+
+// A task waiting in get is ended: its waiting get goes with it, so the next item is not sent to
+// the dead engine but waits for the next taker.
+int mode_waiting() {
+  ranks::Queue<int> q;
+  ranks::Process p(wait_for_one, q);
+  p.start();
+  std::this_thread::sleep_for(300ms);  // its get waits
+  p.terminate();
+  p.join();
+  q.put(42);
+  const auto got = q.get(30s);
+  check(got == 42, "the item put after the loss: " + std::to_string(got));
+  std::cout << "waiting: a lost engine's waiting get took nothing" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  return ranks::run(argc, argv, [&] {
+    int code = 64;
+    if (mode == "pipe") code = mode_pipe();
+    if (mode == "joinable") code = mode_joinable();
+    if (mode == "waiting") code = mode_waiting();
+    if (code == 64) {
+      std::cerr << "objects_lost pipe|joinable|waiting" << std::endl;
+      return code;
+    }
+    if (failures > 0) return 1;
+    std::cout << mode << ": every check held" << std::endl;
+    return code;
+  });
+}
