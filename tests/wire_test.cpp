@@ -213,6 +213,16 @@ TEST(Wire, a_short_message_is_an_error_not_a_crash) {
   EXPECT_THROW(ranks::detail::decode(r, out), ranks::Error);
 }
 
+TEST(Wire, a_shared_object_outside_run_says_what_to_do) {
+  EXPECT_THROW_MSG(ranks::Queue<int> q, ranks::Error,
+                   "ranks::Queue was called outside ranks::run; wrap your program's body");
+  EXPECT_THROW_MSG((void)ranks::Pipe<int>(), ranks::Error, "ranks::Pipe was called outside");
+  ranks::Manager manager;
+  EXPECT_THROW_MSG((void)manager.list<int>(), ranks::Error, "ranks::Manager was called outside");
+  ranks::Connection<int> end;  // names no pipe
+  EXPECT_THROW_MSG(end.send(1), ranks::Error, "this handle names no object");
+}
+
 TEST(Wire, calling_the_api_outside_run_says_what_to_do) {
   EXPECT_THROW_MSG(ranks::Pool pool, ranks::Error, "outside ranks::run");
   ranks::Process p(square, 1);

@@ -103,6 +103,21 @@ int mode_waiting() {
   return 0;
 }
 
+void wait_for_ever(ranks::Queue<int> q) { (void)q.get(); }
+
+// The program ends while a task waits on a queue: the wait ends (ranks::Closed), so that the
+// engine stops and the program exits at once, its objects freed.
+int mode_ending() {
+  ranks::Queue<int> q;
+  for (int i = 0; i < 1000; ++i) q.put(i);  // left in it
+  ranks::Queue<int> empty;
+  ranks::Process p(wait_for_ever, empty);
+  p.start();
+  std::this_thread::sleep_for(300ms);
+  std::cout << "ending: the program ends while a task waits in get" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,8 +127,9 @@ int main(int argc, char** argv) {
     if (mode == "pipe") code = mode_pipe();
     if (mode == "joinable") code = mode_joinable();
     if (mode == "waiting") code = mode_waiting();
+    if (mode == "ending") code = mode_ending();
     if (code == 64) {
-      std::cerr << "objects_lost pipe|joinable|waiting" << std::endl;
+      std::cerr << "objects_lost pipe|joinable|waiting|ending" << std::endl;
       return code;
     }
     if (failures > 0) return 1;
