@@ -128,6 +128,16 @@ run_peer mpi4py 900 mpirun -np $((workers + 1)) --oversubscribe $py -m mpi4py.fu
 run_peer ipyparallel 900 $py ipyparallel_peer.py
 run_peer dask 900 $py dask_peer.py
 
+# Between processes: ranks's Queue, Pipe and Manager with four engines, multiprocessing's with
+# four processes, and raw MPI between the same two engines; the goals as ratios.
+step "between processes: objects_bench (mpirun -np 5) and multiprocessing's Queue, Pipe, Manager"
+timeout 900 mpirun -np 5 --oversubscribe build/apps/objects_bench --repeat "$repeat" \
+  --json "$out/objects.jsonl" "${quick[@]}" >&2
+cat "$out/objects.jsonl" >>"$results"
+peer_options=(--repeat "$repeat" "${quick[@]}")
+run_peer multiprocessing-objects 900 $py multiprocessing_objects.py
+peer_options=(--workers "$workers" --repeat "$repeat" "${quick[@]}")
+
 # Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then
 # the peers with as many workers; and what an engine costs, and a reduce among all of them.
 # Three runs each (the medians of runs of 0.5 s barely move), so that the whole benchmark stays
@@ -151,4 +161,6 @@ for n in "${counts[@]}"; do
 done
 
 $py apps/bench/compare.py "$results" --plot "$out/plots"
+echo
+$py apps/bench/objects_goals.py "$results"
 step "done"
