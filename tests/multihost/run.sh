@@ -28,4 +28,6 @@ done
 grep -q "^controller host=$id-h1 .* ip=$subnet.1\$" <<<"$out" || fail "controller not on host 1"
 grep -q '^hosts=3 netns=3 addresses=3$' <<<"$out" || fail "engines not on 3 distinct hosts"
 grep -q '^sum=332833500$' <<<"$out" || fail "wrong map result"
+grep -q '^shared: queue_hosts=3 dict_hosts=3 pipe_bytes=1048576$' <<<"$out" ||
+  fail "a queue, a dict and a pipe across the hosts"
 echo "PASS"

@@ -1,8 +1,11 @@
 // Where the engines run: one task per engine reports its host name, network namespace and IPv4
-// addresses; then a map checks that results come back right from every host.
+// addresses; then a map checks that results come back right from every host; then objects shared
+// between processes reach every host.
 //
 // Prints one "engine <id> host=<name> netns=<net:[inode]> ip=<a,b>" line per engine, then
-// "hosts=<n> netns=<n> addresses=<n>" (distinct values among the engines) and "sum=<n>".
+// "hosts=<n> netns=<n> addresses=<n>" (distinct values among the engines), "sum=<n>", and
+// "shared: queue_hosts=<n> dict_hosts=<n> pipe_bytes=<n>" (distinct hosts that put into one
+// queue and set one dict; the bytes a pipe carried from the first engine to the last, checked).
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -57,6 +60,22 @@ Where where(int) { return {ranks::engine_id(), host_name(), net_namespace(), add
 
 long long square(long long x) { return x * x; }
 
+// Between processes, from every host.
+void report(ranks::Queue<std::string> q, ranks::DictProxy<std::string, int> d) {
+  q.put(host_name());
+  d.set(host_name() + " " + std::to_string(ranks::engine_id()), ranks::engine_id());
+}
+std::vector<int> block() {
+  std::vector<int> v(1 << 18);  // 1 MiB: its own MPI message
+  std::iota(v.begin(), v.end(), 7);
+  return v;
+}
+void send_block(ranks::Connection<std::vector<int>> end) { end.send(block()); }
+std::size_t receive_block(ranks::Connection<std::vector<int>> end) {
+  const std::vector<int> v = end.recv();
+  return v == block() ? v.size() * sizeof(int) : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,6 +110,21 @@ int main(int argc, char** argv) {
       }
     }
     std::cout << "sum=" << std::accumulate(out.begin(), out.end(), 0LL) << std::endl;
+
+    ranks::Client rc;
+    const std::vector<int> ids = rc.ids();
+    ranks::Queue<std::string> q;
+    ranks::Manager manager;
+    auto d = manager.dict<std::string, int>();
+    for (int id : ids) rc[id].apply(report, q, d).get();
+    std::set<std::string> queue_hosts, dict_hosts;
+    for (std::size_t i = 0; i < ids.size(); ++i) queue_hosts.insert(q.get());
+    for (const auto& [key, id] : d.items()) dict_hosts.insert(key.substr(0, key.find(' ')));
+    auto [from, to] = ranks::Pipe<std::vector<int>>();
+    auto got = rc[ids.back()].apply(receive_block, to);
+    rc[ids.front()].apply(send_block, from).get();
+    std::cout << "shared: queue_hosts=" << queue_hosts.size() << " dict_hosts=" << dict_hosts.size()
+              << " pipe_bytes=" << got.get() << std::endl;
     return 0;
   });
 }
