@@ -269,6 +269,23 @@ TEST(Queue, a_handle_of_another_program_is_refused) {
   }
 }
 
+ranks::Queue<int> put_and_return(ranks::Queue<int> q) {
+  q.put(9);
+  return q;
+}
+
+TEST(Queue, a_handle_comes_back_as_a_result_and_from_a_namespace) {
+  ranks::Queue<int> q;
+  ranks::Pool pool;
+  ranks::Queue<int> back = pool.apply(put_and_return, q);  // decoded where the results land
+  EXPECT_EQ(back.get(), 9);
+  ranks::Client rc;
+  rc[rc.ids().front()].push("q", q).get();
+  ranks::Queue<int> pulled = rc[rc.ids().front()].pull<ranks::Queue<int>>("q").get();
+  pulled.put(10);
+  EXPECT_EQ(q.get(), 10);
+}
+
 void init_worker(ranks::Queue<int> q, int base) { q.put(base + ranks::engine_id()); }
 
 TEST(Queue, a_pools_initializer_takes_one) {

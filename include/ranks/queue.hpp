@@ -32,8 +32,7 @@ class Queue {
   Queue() : Queue(0) {}
   /// A queue that holds at most maxsize items: put waits while it is full (0: unbounded).
   explicit Queue(std::size_t maxsize)
-      : id_(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")),
-        maxsize_(maxsize) {}
+      : id_(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")) {}
 
   /// Puts an item, waiting while the queue is full. Throws ranks::Closed after close(), and
   /// what the item's serialization throws (the queue is then unchanged).
@@ -84,11 +83,11 @@ class Queue {
   /// The handle's own data, for Boost.Serialization (a queue inside a struct that travels).
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_ & maxsize_;
+    ar & id_;
   }
 
  protected:
-  Queue(detail::ObjectId id, std::size_t maxsize) : id_(id), maxsize_(maxsize) {}
+  explicit Queue(detail::ObjectId id) : id_(id) {}
 
   detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
                             detail::Bytes a = {}, bool unanswered = false) const {
@@ -105,14 +104,14 @@ class Queue {
   void put_for(const T& item, std::int64_t timeout) {
     // Into an unbounded queue a task's put does not wait to hear that it went in (as Python's
     // feeder thread does not): it fails the task at its next call or when it ends, if it fails.
-    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item), maxsize_ == 0);
+    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item),
+         id_.capacity == 0);
   }
   T get_for(std::int64_t timeout) {
     return detail::from_blob<T>(call(detail::Op::kGet, "ranks::Queue::get", timeout).data);
   }
 
   detail::ObjectId id_;
-  std::uint64_t maxsize_ = 0;
 };
 
 /// Python's multiprocessing.JoinableQueue: a Queue whose consumers mark each item they got as
@@ -132,8 +131,7 @@ class JoinableQueue : public Queue<T> {
   JoinableQueue() : JoinableQueue(0) {}
   explicit JoinableQueue(std::size_t maxsize)
       : Queue<T>(detail::make_object(detail::ObjectKind::kJoinableQueue, maxsize,
-                                     "ranks::JoinableQueue"),
-                 maxsize) {}
+                                     "ranks::JoinableQueue")) {}
 
   /// Marks an item got earlier as done. More calls than items put: ranks::Error.
   void task_done() { this->call(detail::Op::kTaskDone, "ranks::JoinableQueue::task_done"); }

@@ -14,8 +14,8 @@
 namespace ranks::detail {
 
 ObjectId Controller::make_object(ObjectKind kind, std::uint64_t capacity) {
-  auto lk = lock();
-  return objects_.make(kind, capacity);
+  return objects_.make(kind, capacity);  // no lock: it draws a number (a handle decoded under the
+                                         // lock, as a task's result, is made this way too)
 }
 
 ObjectAnswer Controller::call_object(ObjectRequest&& r) {

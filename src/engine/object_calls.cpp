@@ -82,7 +82,11 @@ ObjectAnswer engine_object_call(ObjectRequest&& r) {
     ++g_unanswered;
     return {};
   }
-  return await_answer(answer, number);
+  ObjectAnswer a = await_answer(answer, number);
+  // An earlier call's failure comes first where this one failed too (it changed nothing); where
+  // this one went through (a get took an item), at the next call.
+  if (a.status != Status::kOk && a.status != Status::kMissing) throw_failed();
+  return a;
 }
 
 void finish_object_calls() {

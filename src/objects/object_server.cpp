@@ -29,15 +29,22 @@ ObjectServer::ObjectServer(Port& port) : port_(port), program_(draw_program_numb
 ObjectServer::~ObjectServer() = default;
 
 ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity) {
+  return {program_, next_id_.fetch_add(1, std::memory_order_relaxed), kind, 0, capacity};
+}
+
+SharedObject* ObjectServer::find(const ObjectId& id) {
+  if (const auto it = objects_.find(id.id); it != objects_.end()) return it->second.get();
+  if (id.id == 0 || id.id >= next_id_.load(std::memory_order_relaxed)) return nullptr;
   std::unique_ptr<SharedObject> o;
   Replies& replies = *this;
-  switch (kind) {
+  switch (id.kind) {
     case ObjectKind::kQueue:
     case ObjectKind::kJoinableQueue:
-      o = std::make_unique<QueueObject>(replies, capacity, kind == ObjectKind::kJoinableQueue);
+      o = std::make_unique<QueueObject>(replies, id.capacity,
+                                        id.kind == ObjectKind::kJoinableQueue);
       break;
     case ObjectKind::kPipe:
-      o = std::make_unique<PipeObject>(replies, capacity != 0);
+      o = std::make_unique<PipeObject>(replies, id.capacity != 0);
       break;
     case ObjectKind::kDict:
       o = std::make_unique<DictObject>(replies);
@@ -45,10 +52,10 @@ ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity) {
     case ObjectKind::kList:
       o = std::make_unique<ListObject>(replies);
       break;
+    case ObjectKind::kNone:
+      return nullptr;
   }
-  const std::uint64_t id = next_id_++;
-  objects_.emplace(id, std::move(o));
-  return {program_, id};
+  return objects_.emplace(id.id, std::move(o)).first->second.get();
 }
 
 void ObjectServer::serve(int engine, std::uint64_t number, Reader& in) {
@@ -70,11 +77,12 @@ void ObjectServer::dispatch(Caller caller, ObjectRequest&& r) {
                                 "if it came from a started cluster's namespace); an object "
                                 "lives as long as the program that made it: make it in this "
                                 "program and pass it to the tasks that use it"));
-  const auto it = objects_.find(r.object.id);
-  if (it == objects_.end())
+  SharedObject* o = find(r.object);
+  if (o == nullptr)
     return reply(caller, failed(Status::kError, "this handle names no object of this program"));
-  it->second->serve(std::move(caller), std::move(r), Clock::now());
-  note_waiting(it->first, *it->second);
+  const std::uint64_t id = r.object.id;
+  o->serve(std::move(caller), std::move(r), Clock::now());
+  note_waiting(id, *o);
 }
 
 void ObjectServer::note_waiting(std::uint64_t id, const SharedObject& o) {

@@ -5,6 +5,7 @@
 // ends. A call that cannot be answered yet (a get on an empty queue) waits here, never on the
 // engine's side, until it can be, its timeout passes, its engine is lost or the program ends.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -35,6 +36,8 @@ class ObjectServer final : private Replies {
 
   /// The number that tells this program's handles from another's.
   [[nodiscard]] std::uint64_t program() const { return program_; }
+  /// A new object's handle: a number drawn, nothing else (the object comes to be at its first
+  /// call). Safe from any thread, with or without the controller's lock.
   ObjectId make(ObjectKind kind, std::uint64_t capacity);
   /// Engine `engine`'s call number `number`, read from its message (after the header).
   void serve(int engine, std::uint64_t number, Reader& in);
@@ -54,10 +57,12 @@ class ObjectServer final : private Replies {
   void reply(const Caller& to, ObjectAnswer&& a) override;
   void dispatch(Caller caller, ObjectRequest&& r);
   void note_waiting(std::uint64_t id, const SharedObject& o);
+  /// The object a call names, made at its first call; nullptr if the handle names none.
+  SharedObject* find(const ObjectId& id);
 
   Port& port_;
   std::uint64_t program_;
-  std::uint64_t next_id_ = 1;
+  std::atomic<std::uint64_t> next_id_{1};
   std::unordered_map<std::uint64_t, std::unique_ptr<SharedObject>> objects_;
   std::set<std::uint64_t> waiting_;  // objects on which calls wait
 };

@@ -166,6 +166,14 @@ $want"
     out=$("$client" pull answer 2>&1) || fail "pull again: $out"
     [ "$(grep -c '^answer=41$' <<<"$out")" -eq 2 ] || fail "the value did not stay: $out"
     ;;
+  objects_of_an_ended_program)
+    "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
+    out=$("$client" queue-push kept 2>&1) || fail "queue-push: $out"
+    expect "pushed" "$out"
+    out=$("$client2" queue-use kept 2>&1) || fail "queue-use: $out"
+    expect "here: ranks: ranks::Queue::put: this handle was made by another program" "$out"
+    expect "task: .*this handle was made by another program" "$out"
+    ;;
   killed_client)
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"
     "$client" hold 2000 >"$RANKS_PROFILE_DIR/hold.out" 2>&1 &

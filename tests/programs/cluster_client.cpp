@@ -15,6 +15,16 @@ namespace {
 int square(int x) { return x * x; }
 int pid_of(int) { return static_cast<int>(::getpid()); }
 int id_inside(int) { return ranks::engine_id(); }
+// A queue handle read from the engine's namespace (where a program before this one left it).
+std::string put_through(ranks::Queue<int> q) {
+  try {
+    q.put(1);
+    (void)q.get();
+    return "put went through";
+  } catch (const ranks::Error& e) {
+    return e.what();
+  }
+}
 int nap(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;
@@ -59,6 +69,19 @@ int main(int argc, char** argv) {
       } catch (const ranks::Error& e) {
         std::cout << "error: " << e.what() << std::endl;
       }
+      return 0;
+    }
+    if (mode == "queue-push") {  // a queue of this program's, its handle pushed as NAME
+      ranks::Queue<int> q;
+      rc.direct_view().push(arg, q).get();
+      std::cout << "pushed" << std::endl;
+      return 0;
+    }
+    if (mode == "queue-use") {  // the handle under NAME, used here and in a task
+      const auto kept = rc[rc.ids().front()].pull<ranks::Queue<int>>(arg).get();
+      std::cout << "here: " << put_through(kept) << std::endl;
+      std::cout << "task: " << rc[rc.ids().front()].apply(put_through, ranks::Reference(arg)).get()
+                << std::endl;
       return 0;
     }
     if (mode == "map") {

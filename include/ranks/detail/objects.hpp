@@ -16,18 +16,24 @@
 
 namespace ranks::detail {
 
-/// Names an object: the program that made it (a number drawn afresh by each ranks::run) and its
-/// number in that program. A handle made inside a task names none (id 0).
+enum class ObjectKind : std::uint32_t { kNone = 0, kQueue, kJoinableQueue, kPipe, kDict, kList };
+
+/// Names an object: the program that made it (a number drawn afresh by each ranks::run), its
+/// number in that program, and what it is. Making a handle only draws the number: the object
+/// comes to be where it is served, at the first call on it, as the handle says (so a handle is
+/// made without a word to anyone, and one made only to be decoded into costs nothing). A handle
+/// made inside a task names none (id 0).
 struct ObjectId {
   std::uint64_t program = 0;
   std::uint64_t id = 0;
+  ObjectKind kind = ObjectKind::kNone;
+  std::uint32_t unused = 0;
+  std::uint64_t capacity = 0;  // a queue's maxsize (0: unbounded); a pipe: 1 if duplex
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & program & id;
+    ar & program & id & kind & capacity;
   }
 };
-
-enum class ObjectKind : std::uint32_t { kQueue = 1, kJoinableQueue, kPipe, kDict, kList };
 
 enum class Op : std::uint32_t {
   // queues (a: the item)
@@ -95,9 +101,10 @@ struct ObjectAnswer {
   std::string host;
 };
 
-/// Makes an object on the controller. On an engine (inside a task) returns an id that names none,
-/// so that a handle decoded there can be default-constructed first; using such a handle throws.
-/// Throws ranks::Error outside ranks::run. capacity: a queue's maxsize, a pipe's duplex flag.
+/// Names a new object of the program (ObjectId). On an engine (inside a task) returns an id that
+/// names none, so that a handle decoded there can be default-constructed first; using such a
+/// handle throws. Throws ranks::Error outside ranks::run. Takes no lock: a handle decoded on the
+/// controller (a task's result) is made while the controller's lock is held.
 ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who);
 
 /// Makes the call, from wherever this runs (the controller, or a task on an engine), and waits
