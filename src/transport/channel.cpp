@@ -152,7 +152,10 @@ void Channel::send(Message msg, Outbox& outbox) {
     frame.insert(frame.end(), msg.bytes.begin(), msg.bytes.end());
     outbox.send_attachments(comm_, peer_, std::move(msg));
   }
-  // In order: behind whatever waits already.
+  // In order: behind whatever waits already, which goes first as far as there is room (a side
+  // that sends many messages in a row, as a task putting into a queue does, calls nothing else
+  // that would move them).
+  flush();
   if (!waiting_.empty() || !write_frame(frame.data(), frame.size()))
     waiting_.push_back(std::move(frame));
 }
