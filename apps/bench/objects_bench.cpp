@@ -136,6 +136,7 @@ struct Options {
   int repeat = 5;
   bool quick = false;
   std::string json;
+  std::string only;  // run only the measurements whose name contains this
 };
 
 class Bench {
@@ -144,13 +145,16 @@ class Bench {
 
   void run() {
     report_.header();
-    queue_one();
-    queue_four();
-    queue_engine_to_engine();
-    pipe_round_trip();
-    pipe_blocks();
-    manager_dict();
-    queue_memory();
+    const auto run = [&](const char* name, void (Bench::*fn)()) {
+      if (o_.only.empty() || std::string(name).find(o_.only) != std::string::npos) (this->*fn)();
+    };
+    run("queue-one", &Bench::queue_one);
+    run("queue-four", &Bench::queue_four);
+    run("queue-engine-to-engine", &Bench::queue_engine_to_engine);
+    run("pipe-round-trip", &Bench::pipe_round_trip);
+    run("pipe-blocks", &Bench::pipe_blocks);
+    run("manager-dict", &Bench::manager_dict);
+    run("queue-memory", &Bench::queue_memory);
     if (!o_.json.empty()) report_.write_json(o_.json);
   }
 
@@ -303,6 +307,10 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", o.repeat, "repeats per measurement (median reported)");
   app.add_option("--json", o.json, "write one JSON object per measurement to this file");
   app.add_flag("--quick", o.quick, "a tenth of the items: a smoke run");
+  app.add_option("--only", o.only,
+                 "only the measurements whose name contains this: queue-one, queue-four, "
+                 "queue-engine-to-engine, pipe-round-trip, pipe-blocks, manager-dict, "
+                 "queue-memory");
   CLI11_PARSE(app, argc, argv);
   return ranks::run(argc, argv, [&] {
     if (ranks::Client().ids().size() < 2) {
