@@ -151,6 +151,7 @@ class ListProxy {
     blobs.reserve(items.size());
     for (const T& x : items) blobs.push_back(detail::to_blob(x));
     std::vector<const detail::Bytes*> all;
+    all.reserve(blobs.size());
     for (const auto& b : blobs) all.push_back(&b);
     detail::proxy_call(id_, detail::Op::kExtend, "ranks::ListProxy::extend",
                        detail::pack_blobs(all));
