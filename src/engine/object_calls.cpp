@@ -80,6 +80,16 @@ ObjectAnswer engine_object_call(ObjectRequest&& r) {
   answer.send(object_request_message(current_engine_id(), number, std::move(r)));
   if (unanswered) {
     ++g_unanswered;
+    // At most a ring ahead of the controller: a task that puts faster than the controller takes
+    // waits here for room (yielding its core to the controller, which two cores share with four
+    // producers) rather than piling its items up in its own memory.
+    if (answer.channel && !answer.channel->idle()) {
+      transport::Backoff backoff(std::chrono::microseconds(100));
+      while (!answer.channel->flush()) {
+        answer.outbox.progress();
+        backoff.pause(true, nullptr);
+      }
+    }
     return {};
   }
   ObjectAnswer a = await_answer(answer, number);
