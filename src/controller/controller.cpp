@@ -203,7 +203,10 @@ void Controller::handle(Bytes& data, AttachmentSource* attachments) {
     scheduler_.progress(h.id, decode_value<std::uint64_t>(payload));
     return;
   }
-  if (h.kind == Kind::kObjectCall) return objects_.serve(h.outcome.engine, h.id, payload);
+  if (h.kind == Kind::kObjectCall) {
+    tell_objects_of_losses();  // a lost engine's waiting get must not take what comes now
+    return objects_.serve(h.outcome.engine, h.id, payload);
+  }
   if (h.kind == Kind::kOutput) {  // what tasks printed on an engine of a started cluster
     const auto out = decode_value<std::string>(payload);
     const auto err = decode_value<std::string>(payload);

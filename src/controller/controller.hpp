@@ -115,7 +115,9 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   void equip_new_engines();
   // objects::ObjectServer::Port
   void send_answer(int engine, Message m) override;
-  /// Tells the objects of engines lost since the last call.
+  /// Tells the objects of engines lost since the last call (cheap when none was): before every
+  /// call on an object is served, so that what comes for a waiting get of a lost engine waits
+  /// for the next taker.
   void tell_objects_of_losses();
 
   bool poll();

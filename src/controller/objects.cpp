@@ -22,6 +22,7 @@ ObjectAnswer Controller::call_object(ObjectRequest&& r) {
   auto call = std::make_shared<objects::LocalCall>();
   {
     auto lk = lock();
+    tell_objects_of_losses();  // a lost engine's waiting get must not take what comes now
     objects_.serve(call, std::move(r));
     if (call->done) return std::move(call->answer);
     wake_progress();
@@ -43,6 +44,7 @@ void Controller::send_answer(int engine, Message m) {
 }
 
 void Controller::tell_objects_of_losses() {
+  if (roster_.losses() == losses_told_) return;
   losses_told_ = roster_.losses();
   for (int e = 0; e < roster_.size(); ++e) {
     const Engine& m = roster_.engine(e);

@@ -34,7 +34,7 @@ struct CallbackScope {
 
 bool Controller::poll() {
   if (scheduler_.needs_check() || (watch_ && watch_->pending())) check_engines();
-  if (roster_.losses() != losses_told_) tell_objects_of_losses();
+  tell_objects_of_losses();
   if (objects_.waiting()) objects_.check(Clock::now());
   outbox_.progress();
   bool any = false;
