@@ -39,14 +39,17 @@ class StateBase {
   }
   [[nodiscard]] std::size_t units_total() const { return units_total_; }
   /// What a progress bar shows: the units done, and those that engines say are done in parts
-  /// still running.
+  /// still running. It never goes back: one value, published by the writers (under the lock)
+  /// as the largest they have counted, since a part that completes leaves the running count
+  /// before it joins the done one, and a reader of both could see it in neither.
   [[nodiscard]] std::size_t units_shown() const {
-    return std::min(units_total_, units_done() + units_running_.load(std::memory_order_acquire));
+    return units_shown_.load(std::memory_order_acquire);
   }
   /// Counts n more (negative: fewer) units of parts still running that their engines said
   /// are done (under the lock).
   void add_units_running(std::ptrdiff_t n) {
-    units_running_.fetch_add(static_cast<std::size_t>(n), std::memory_order_acq_rel);
+    units_running_.fetch_add(static_cast<std::size_t>(n), std::memory_order_relaxed);
+    publish_units_shown();
   }
   /// What the units are, for the bar: "items" of a map, else "tasks".
   [[nodiscard]] virtual const char* unit_name() const { return "tasks"; }
@@ -70,7 +73,10 @@ class StateBase {
     }
   }
   /// Records that n units of the work are complete (under the lock).
-  void set_units_done(std::size_t n) { units_done_.store(n, std::memory_order_release); }
+  void set_units_done(std::size_t n) {
+    units_done_.store(n, std::memory_order_release);
+    publish_units_shown();
+  }
 
  protected:
   explicit StateBase(std::size_t units_total) : units_total_(units_total) {}
@@ -88,8 +94,18 @@ class StateBase {
   std::exception_ptr error_;
   std::vector<std::function<void()>> continuations_;
   std::vector<TaskMetadata> metadata_;
+  void publish_units_shown() {
+    const std::size_t now = std::min(
+        units_total_, units_done() + units_running_.load(std::memory_order_relaxed));
+    std::size_t shown = units_shown_.load(std::memory_order_relaxed);
+    while (now > shown &&
+           !units_shown_.compare_exchange_weak(shown, now, std::memory_order_release,
+                                               std::memory_order_relaxed)) {
+    }
+  }
   std::atomic<std::size_t> units_done_{0};
   std::atomic<std::size_t> units_running_{0};
+  std::atomic<std::size_t> units_shown_{0};
   std::size_t units_total_;
 };
 
