@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     ranks::Process p(f, d, l);
     p.start();
     p.join();
-    std::cout << repr(d.items()) << std::endl;  // prints "{1: '1', '2': 2, 0.25: None}"
+    std::cout << repr(d.items()) << std::endl;     // prints "{1: '1', '2': 2, 0.25: None}"
     std::cout << as_list(l.items()) << std::endl;  // prints "[9, 8, 7, 6, 5, 4, 3, 2, 1, 0]"
   });
 }

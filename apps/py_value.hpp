@@ -17,9 +17,9 @@ class PyValue {
  public:
   PyValue() = default;
   PyValue(PyNone) {}  // NOLINT(google-explicit-constructor): as Python writes it
-  PyValue(int i) : kind_(Kind::kInt), i_(i) {}                 // NOLINT
-  PyValue(double d) : kind_(Kind::kFloat), d_(d) {}            // NOLINT
-  PyValue(const char* s) : kind_(Kind::kStr), s_(s) {}         // NOLINT
+  PyValue(int i) : kind_(Kind::kInt), i_(i) {}                     // NOLINT
+  PyValue(double d) : kind_(Kind::kFloat), d_(d) {}                // NOLINT
+  PyValue(const char* s) : kind_(Kind::kStr), s_(s) {}             // NOLINT
   PyValue(std::string s) : kind_(Kind::kStr), s_(std::move(s)) {}  // NOLINT
 
   /// What Python's repr() gives: 42, 0.25, 'hello', None.
@@ -44,7 +44,7 @@ class PyValue {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & kind_ & i_ & d_ & s_;
+    ar& kind_& i_& d_& s_;
   }
 
  private:

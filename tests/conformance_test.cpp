@@ -69,14 +69,14 @@ TEST(TestQueue, test_put) {
   EXPECT_TRUE(queue.empty());
   EXPECT_FALSE(queue.full());
   queue.put(1);
-  queue.put(2);                      // put(2, True)
-  queue.put(3);                      // put(3, True, None)
-  EXPECT_TRUE(queue.try_put(4));     // put(4, False)
-  EXPECT_TRUE(queue.try_put(5));     // put(5, False, None)
-  EXPECT_TRUE(queue.try_put(6));     // put_nowait(6)
+  queue.put(2);                   // put(2, True)
+  queue.put(3);                   // put(3, True, None)
+  EXPECT_TRUE(queue.try_put(4));  // put(4, False)
+  EXPECT_TRUE(queue.try_put(5));  // put(5, False, None)
+  EXPECT_TRUE(queue.try_put(6));  // put_nowait(6)
   EXPECT_FALSE(queue.empty());
   EXPECT_TRUE(queue.full());
-  EXPECT_FALSE(queue.try_put(7));   // put(7, False): Full
+  EXPECT_FALSE(queue.try_put(7));                // put(7, False): Full
   EXPECT_THROW(queue.put(7, 0ms), ranks::Full);  // put_nowait(7)
   EXPECT_GE(elapsed([&] { EXPECT_THROW(queue.put(7, kTimeout1), ranks::Full); }), kTimeout1);
   EXPECT_GE(elapsed([&] { EXPECT_THROW(queue.put(7, kTimeout3), ranks::Full); }), kTimeout3);
@@ -109,8 +109,8 @@ TEST(TestQueue, test_get) {
   EXPECT_EQ(queue.get(1s), 4);                   // get(timeout=1)
   EXPECT_EQ(queue.try_get(), std::optional(5));  // get_nowait()
   EXPECT_TRUE(queue.empty());
-  EXPECT_FALSE(queue.try_get());                  // get(False): Empty
-  EXPECT_THROW(queue.get(0ms), ranks::Empty);     // get_nowait()
+  EXPECT_FALSE(queue.try_get());               // get(False): Empty
+  EXPECT_THROW(queue.get(0ms), ranks::Empty);  // get_nowait()
   EXPECT_GE(elapsed([&] { EXPECT_THROW(queue.get(kTimeout1), ranks::Empty); }), kTimeout1);
   EXPECT_GE(elapsed([&] { EXPECT_THROW(queue.get(kTimeout3), ranks::Empty); }), kTimeout3);
 }
@@ -234,7 +234,7 @@ TEST(TestConnection, test_connection) {
   conn.send(really_big_msg);
   EXPECT_EQ(conn.recv(), really_big_msg);
 
-  conn.send(kSentinel);                     // tell the child to quit
+  conn.send(kSentinel);                      // tell the child to quit
   EXPECT_THROW(conn.recv(), ranks::Closed);  // EOFError: it closed its end
   p.join();
 }

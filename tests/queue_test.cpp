@@ -264,8 +264,7 @@ TEST(Queue, a_handle_of_another_program_is_refused) {
     q.put(1);
     FAIL() << "put went through";
   } catch (const ranks::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("made by another program"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("made by another program"), std::string::npos) << e.what();
   }
 }
 

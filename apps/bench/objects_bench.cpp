@@ -247,8 +247,7 @@ class Bench {
       auto e = rc[engines_[1]].apply(bounce_block, b, times);
       ranks_gbs.push_back(rc[engines_[0]].apply(send_block, a, bytes, times).get());
       e.get();
-      raw_gbs.push_back(
-          pair.apply(raw_blocks, bytes, times).get()[0]);
+      raw_gbs.push_back(pair.apply(raw_blocks, bytes, times).get()[0]);
     }
     add("pipe", "64MiB-each-way", "ranks", 2, "GB/s", ranks_gbs);
     add("pipe", "64MiB-each-way", "mpi-raw", 2, "GB/s", raw_gbs);

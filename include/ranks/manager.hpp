@@ -18,7 +18,7 @@ namespace detail {
 /// A key as a message shows it: what operator<< prints, where T has one.
 template <class T>
 std::string shown_key(const T& k) {
-  if constexpr (requires(std::ostream& os) { os << k; }) {
+  if constexpr (requires(std::ostream & os) { os << k; }) {
     std::ostringstream os;
     if constexpr (std::is_convertible_v<const T&, std::string_view>) {
       os << '\'' << k << '\'';
@@ -111,7 +111,7 @@ class DictProxy {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_;
+    ar& id_;
   }
 
  private:
@@ -142,8 +142,7 @@ class ListProxy {
   ListProxy() = default;
 
   void append(const T& item) {
-    detail::proxy_call(id_, detail::Op::kAppend, "ranks::ListProxy::append",
-                       detail::to_blob(item));
+    detail::proxy_call(id_, detail::Op::kAppend, "ranks::ListProxy::append", detail::to_blob(item));
   }
   /// Appends every item, in one atomic call.
   void extend(const std::vector<T>& items) {
@@ -157,13 +156,12 @@ class ListProxy {
                        detail::pack_blobs(all));
   }
   [[nodiscard]] T at(std::ptrdiff_t i) const {
-    return detail::from_blob<T>(detail::proxy_call(id_, detail::Op::kAt, "ranks::ListProxy::at",
-                                                   {}, {}, i)
-                                    .data);
+    return detail::from_blob<T>(
+        detail::proxy_call(id_, detail::Op::kAt, "ranks::ListProxy::at", {}, {}, i).data);
   }
   void set(std::ptrdiff_t i, const T& item) {
-    detail::proxy_call(id_, detail::Op::kAssign, "ranks::ListProxy::set", detail::to_blob(item),
-                       {}, i);
+    detail::proxy_call(id_, detail::Op::kAssign, "ranks::ListProxy::set", detail::to_blob(item), {},
+                       i);
   }
   /// Removes and returns the item at i (the last by default).
   T pop(std::ptrdiff_t i = -1) {
@@ -188,7 +186,7 @@ class ListProxy {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_;
+    ar& id_;
   }
 
  private:

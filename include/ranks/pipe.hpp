@@ -50,15 +50,15 @@ class Connection {
   /// As poll, waiting at most `timeout` for an item.
   template <class Rep, class Period>
   bool poll(std::chrono::duration<Rep, Period> timeout) {
-    return call(detail::Op::kPoll, "ranks::Connection::poll", detail::timeout_ns(timeout))
-               .value != 0;
+    return call(detail::Op::kPoll, "ranks::Connection::poll", detail::timeout_ns(timeout)).value !=
+           0;
   }
   /// Closes this end: the other end receives what was sent, then ranks::Closed.
   void close() { call(detail::Op::kCloseEnd, "ranks::Connection::close"); }
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_ & end_;
+    ar& id_& end_;
   }
 
  private:

@@ -15,7 +15,8 @@ namespace ranks {
 /// and a Pool's initializer. The queue lives until the program ends.
 ///
 /// @code
-/// void producer(ranks::Queue<std::string> q, int id) { q.put("hello from " + std::to_string(id)); }
+/// void producer(ranks::Queue<std::string> q, int id) { q.put("hello from " + std::to_string(id));
+/// }
 ///
 /// ranks::Queue<std::string> q;
 /// ranks::Process p(producer, q, 7);
@@ -83,7 +84,7 @@ class Queue {
   /// The handle's own data, for Boost.Serialization (a queue inside a struct that travels).
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & id_;
+    ar& id_;
   }
 
  protected:
@@ -104,8 +105,7 @@ class Queue {
   void put_for(const T& item, std::int64_t timeout) {
     // Into an unbounded queue a task's put does not wait to hear that it went in (as Python's
     // feeder thread does not): it fails the task at its next call or when it ends, if it fails.
-    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item),
-         id_.capacity == 0);
+    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item), id_.capacity == 0);
   }
   T get_for(std::int64_t timeout) {
     return detail::from_blob<T>(call(detail::Op::kGet, "ranks::Queue::get", timeout).data);
@@ -141,8 +141,7 @@ class JoinableQueue : public Queue<T> {
   /// As join, waiting at most `timeout`: false if items were still not done by then.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) {
-    return this->call(detail::Op::kJoin, "ranks::JoinableQueue::join",
-                      detail::timeout_ns(timeout))
+    return this->call(detail::Op::kJoin, "ranks::JoinableQueue::join", detail::timeout_ns(timeout))
                .value != 0;
   }
 };

@@ -3,12 +3,13 @@
 // Controller::handle), and tells the objects of lost engines. What the objects are and do is
 // src/objects' business; how a task's call travels, src/engine/object_calls.cpp's.
 
+#include "ranks/detail/objects.hpp"
+
 #include <memory>
 #include <string>
 
 #include "controller/controller.hpp"
 #include "engine/engine.hpp"
-#include "ranks/detail/objects.hpp"
 #include "ranks/error.hpp"
 
 namespace ranks::detail {

@@ -20,8 +20,9 @@ KeptMessage::KeptMessage(transport::Incoming& in)
 
 void KeptMessage::receive(void* dst, std::size_t n) {
   if (next_ >= attachments_.size() || attachments_[next_].size() != n)
-    throw Error("a kept message's attachment does not match what its reader expects (corrupt "
-                "message)");
+    throw Error(
+        "a kept message's attachment does not match what its reader expects (corrupt "
+        "message)");
   std::memcpy(dst, attachments_[next_].data(), n);
   ++next_;
 }

@@ -310,8 +310,8 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
     }
     backoff.reset();
     Bytes& data = from_kept ? kept.data : in.data;
-    AttachmentSource* attachments = from_kept ? static_cast<AttachmentSource*>(&kept)
-                                              : in.attachments();
+    AttachmentSource* attachments =
+        from_kept ? static_cast<AttachmentSource*>(&kept) : in.attachments();
     const auto h = read_header<TaskHeader>(data);
     switch (h.kind) {
       case Kind::kTask: {

@@ -16,8 +16,8 @@ namespace ranks::detail {
 
 namespace {
 
-std::uint64_t g_calls = 0;       // this engine's calls so far: each answer names its call
-std::uint64_t g_unanswered = 0;  // calls sent since the last that was answered, not answered
+std::uint64_t g_calls = 0;             // this engine's calls so far: each answer names its call
+std::uint64_t g_unanswered = 0;        // calls sent since the last that was answered, not answered
 std::optional<ObjectAnswer> g_failed;  // the first of those that failed
 
 // Waits for the answer to call `number`, setting aside what else comes; the failure of a call

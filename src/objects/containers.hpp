@@ -31,7 +31,7 @@ class DictObject final : public ImmediateObject {
 
  private:
   using Entries = std::list<std::pair<Bytes, Bytes>>;
-  Entries entries_;                                // in the order first set
+  Entries entries_;  // in the order first set
   // Keys by their encoding: shorter first, then bytewise (any order will do; this is cheap).
   struct KeyLess {
     bool operator()(const Bytes& a, const Bytes& b) const;

@@ -75,8 +75,8 @@ void PipeObject::settle(int e) {
                                  "received"));
     } else {
       answer(next.caller, lost_answer(*other.lost,
-                                       "it used the other end of the pipe, and everything it "
-                                       "sent has been received"));
+                                      "it used the other end of the pipe, and everything it "
+                                      "sent has been received"));
     }
   }
 }

@@ -17,9 +17,9 @@ void QueueObject::serve(Caller caller, ObjectRequest&& r, Clock::time_point now)
       if (closed_) return answer(caller, failed(Status::kClosed, kClosedPut));
       if (!putters_.empty() || !room()) {
         if (r.timeout_ns == 0)
-          return answer(caller, failed(Status::kFull,
-                                       "the queue is full (" + std::to_string(maxsize_) +
-                                           " items wait); the item was not put"));
+          return answer(caller,
+                        failed(Status::kFull, "the queue is full (" + std::to_string(maxsize_) +
+                                                  " items wait); the item was not put"));
         return putters_.park(std::move(caller), std::move(r), now);
       }
       put(caller, std::move(r.a));
@@ -115,9 +115,9 @@ void QueueObject::expire(Clock::time_point now) {
     answer(w.caller, failed(Status::kEmpty, "nothing came within the timeout"));
   });
   putters_.expire(now, [&](Waiting& w) {
-    answer(w.caller, failed(Status::kFull,
-                            "the queue stayed full (" + std::to_string(maxsize_) +
-                                " items) for the whole timeout; the item was not put"));
+    answer(w.caller,
+           failed(Status::kFull, "the queue stayed full (" + std::to_string(maxsize_) +
+                                     " items) for the whole timeout; the item was not put"));
   });
   joiners_.expire(now, [&](Waiting& w) { ok(w.caller, 0); });
 }

@@ -48,7 +48,8 @@ void WaitList::expire(Clock::time_point now, const std::function<void(Waiting&)>
 }
 
 void WaitList::drop(int engine) {
-  std::erase_if(list_, [engine](const Waiting& w) { return !w.caller.local && w.caller.engine == engine; });
+  std::erase_if(
+      list_, [engine](const Waiting& w) { return !w.caller.local && w.caller.engine == engine; });
 }
 
 void WaitList::take_all(const std::function<void(Waiting&)>& fn) {

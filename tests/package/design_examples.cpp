@@ -336,7 +336,7 @@ void between_processes_examples(int engines) {
   std::string s = q.get();  // waits
   CHECK(s == "hello from 7");
   check_throws<ranks::Empty>([&] { q.get(100ms); });  // past the timeout: ranks::Empty
-  std::optional<std::string> o = q.try_get();           // nothing waiting: empty
+  std::optional<std::string> o = q.try_get();         // nothing waiting: empty
   CHECK(!o);
   ranks::Queue<Job> jobs(100);  // put waits while 100 wait
   for (int i = 0; i < 100; ++i) jobs.put(Job{i});
@@ -400,9 +400,8 @@ int main(int argc, char** argv) {
   // "between": that section alone, with a Pool of the cluster's engines.
   if (only == "between")
     return ranks::run(argc, argv, [] {
-      between_processes_examples(ranks::Client().ids().size() > 0
-                                     ? static_cast<int>(ranks::Client().ids().size())
-                                     : 1);
+      between_processes_examples(
+          ranks::Client().ids().size() > 0 ? static_cast<int>(ranks::Client().ids().size()) : 1);
       std::cout << "the between-processes DESIGN.md examples behaved as documented" << std::endl;
     });
   return ranks::run(argc, argv, [] {

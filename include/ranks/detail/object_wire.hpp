@@ -40,8 +40,8 @@ inline Message object_request_message(int engine, std::uint64_t number, ObjectRe
   h.id = number;
   h.outcome.engine = engine;
   write_header(w, h);
-  write_header(w, ObjectRequestHead{kept->object, kept->op, kept->unanswered ? 1u : 0u,
-                                    kept->index, kept->timeout_ns});
+  write_header(w, ObjectRequestHead{kept->object, kept->op, kept->unanswered ? 1u : 0u, kept->index,
+                                    kept->timeout_ns});
   encode(w, kept->a);
   encode(w, kept->b);
   m.keep = std::move(kept);
@@ -72,8 +72,8 @@ inline Message object_answer_message(std::uint64_t number, ObjectAnswer&& a) {
   h.kind = Kind::kObjectAnswer;
   h.id = number;
   write_header(w, h);
-  write_header(w, ObjectAnswerHead{kept->status, kept->engine, kept->value, kept->pid,
-                                   kept->signal});
+  write_header(w,
+               ObjectAnswerHead{kept->status, kept->engine, kept->value, kept->pid, kept->signal});
   encode(w, kept->data);
   encode(w, kept->text);
   encode(w, kept->host);

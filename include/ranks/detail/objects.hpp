@@ -31,7 +31,7 @@ struct ObjectId {
   std::uint64_t capacity = 0;  // a queue's maxsize (0: unbounded); a pipe: 1 if duplex
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & program & id & kind & capacity;
+    ar& program& id& kind& capacity;
   }
 };
 
@@ -85,7 +85,7 @@ struct ObjectRequest {
   /// A call that cannot wait and whose success says nothing (a put on an unbounded queue, a
   /// send): a task goes on at once, and hears of a failure at its next call or when it ends.
   bool unanswered = false;
-  Bytes a, b;                    // encoded: the item, or the key and the value
+  Bytes a, b;  // encoded: the item, or the key and the value
 };
 
 /// Its answer.

@@ -95,12 +95,11 @@ class StateBase {
   std::vector<std::function<void()>> continuations_;
   std::vector<TaskMetadata> metadata_;
   void publish_units_shown() {
-    const std::size_t now = std::min(
-        units_total_, units_done() + units_running_.load(std::memory_order_relaxed));
+    const std::size_t now =
+        std::min(units_total_, units_done() + units_running_.load(std::memory_order_relaxed));
     std::size_t shown = units_shown_.load(std::memory_order_relaxed);
-    while (now > shown &&
-           !units_shown_.compare_exchange_weak(shown, now, std::memory_order_release,
-                                               std::memory_order_relaxed)) {
+    while (now > shown && !units_shown_.compare_exchange_weak(shown, now, std::memory_order_release,
+                                                              std::memory_order_relaxed)) {
     }
   }
   std::atomic<std::size_t> units_done_{0};

@@ -22,18 +22,18 @@ namespace ranks::detail {
 
 enum class Kind : std::uint32_t {
   // controller -> engine
-  kTask = 1,         // run an invoker; reply kReply
-  kStaticMap = 2,    // run an invoker over a chunk received by scatterv; reply by gather(v)
-  kStop = 3,         // leave the serve loop; reply kStopped
-  kStaticBcast = 4,  // as kStaticMap, but every engine receives the same payload by broadcast
-  kChannel = 5,      // from now on, messages come through the shared memory named after it
-  kLifeline = 6,     // connect a life line to the controller, as the text says
+  kTask = 1,          // run an invoker; reply kReply
+  kStaticMap = 2,     // run an invoker over a chunk received by scatterv; reply by gather(v)
+  kStop = 3,          // leave the serve loop; reply kStopped
+  kStaticBcast = 4,   // as kStaticMap, but every engine receives the same payload by broadcast
+  kChannel = 5,       // from now on, messages come through the shared memory named after it
+  kLifeline = 6,      // connect a life line to the controller, as the text says
   kObjectAnswer = 7,  // the answer to a kObjectCall (id: the call's number)
   // engine -> controller
   kReply = 16,
   kStopped = 17,
-  kOutput = 18,    // what tasks printed on an engine of a started cluster: stdout, then stderr
-  kProgress = 19,  // how many items of the running map part (its id) are done: a uint64
+  kOutput = 18,      // what tasks printed on an engine of a started cluster: stdout, then stderr
+  kProgress = 19,    // how many items of the running map part (its id) are done: a uint64
   kObjectCall = 20,  // a task's call on a shared object (a queue's put): answered kObjectAnswer
 };
 
