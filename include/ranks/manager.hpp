@@ -31,18 +31,6 @@ std::string shown_key(const T& k) {
   }
 }
 
-/// A proxy's call on the object it names.
-inline ObjectAnswer proxy_call(ObjectId id, Op op, const char* who, Bytes a = {}, Bytes b = {},
-                               std::int64_t index = 0) {
-  ObjectRequest r;
-  r.object = id;
-  r.op = op;
-  r.index = index;
-  r.a = std::move(a);
-  r.b = std::move(b);
-  return call_checked(std::move(r), who);
-}
-
 }  // namespace detail
 
 /// A dict that every process of the program shares (Python's DictProxy, from Manager::dict):
@@ -50,14 +38,14 @@ inline ObjectAnswer proxy_call(ObjectId id, Op op, const char* who, Bytes a = {}
 /// in which their keys were first set, as Python's dict does. A handle that travels as a task's
 /// argument.
 template <class K, class V>
-class DictProxy {
+class DictProxy : public detail::ObjectHandle {
  public:
   /// A handle to no dict (made when one is received as an argument); use Manager::dict.
   DictProxy() = default;
 
   void set(const K& key, const V& value) {
-    detail::proxy_call(id_, detail::Op::kSet, "ranks::DictProxy::set", detail::to_blob(key),
-                       detail::to_blob(value));
+    call(detail::request(detail::Op::kSet).carrying(detail::to_blob(key), detail::to_blob(value)),
+         "ranks::DictProxy::set");
   }
   /// The value of key; a key that is not there: ranks::Error naming it.
   V get(const K& key) const {
@@ -73,25 +61,25 @@ class DictProxy {
     return v ? std::move(*v) : std::move(fallback);
   }
   [[nodiscard]] bool contains(const K& key) const {
-    return detail::proxy_call(id_, detail::Op::kContains, "ranks::DictProxy::contains",
-                              detail::to_blob(key))
+    return call(detail::request(detail::Op::kContains).carrying(detail::to_blob(key)),
+                "ranks::DictProxy::contains")
                .value != 0;
   }
   /// Removes key; false if it was not there.
   bool erase(const K& key) {
-    return detail::proxy_call(id_, detail::Op::kErase, "ranks::DictProxy::erase",
-                              detail::to_blob(key))
+    return call(detail::request(detail::Op::kErase).carrying(detail::to_blob(key)),
+                "ranks::DictProxy::erase")
                .value != 0;
   }
   [[nodiscard]] std::size_t size() const {
     return static_cast<std::size_t>(
-        detail::proxy_call(id_, detail::Op::kSize, "ranks::DictProxy::size").value);
+        call(detail::request(detail::Op::kSize), "ranks::DictProxy::size").value);
   }
-  void clear() { detail::proxy_call(id_, detail::Op::kClear, "ranks::DictProxy::clear"); }
+  void clear() { call(detail::request(detail::Op::kClear), "ranks::DictProxy::clear"); }
   /// Every entry, in the order the keys were first set (one atomic read).
   [[nodiscard]] std::vector<std::pair<K, V>> items() const {
     const auto blobs = detail::unpack_blobs(
-        detail::proxy_call(id_, detail::Op::kItems, "ranks::DictProxy::items").data);
+        call(detail::request(detail::Op::kItems), "ranks::DictProxy::items").data);
     std::vector<std::pair<K, V>> out;
     out.reserve(blobs.size() / 2);
     for (std::size_t i = 0; i + 1 < blobs.size(); i += 2)
@@ -109,26 +97,17 @@ class DictProxy {
     return out;
   }
 
-  template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id_;
-  }
-
  private:
   friend class Manager;
-  explicit DictProxy(detail::ObjectId id) : id_(id) {}
+  explicit DictProxy(detail::ObjectId id) : ObjectHandle(id) {}
   std::optional<V> find(const K& key) const {
-    detail::ObjectRequest r;
-    r.object = id_;
-    r.op = detail::Op::kLookup;
-    r.a = detail::to_blob(key);
-    detail::ObjectAnswer a = detail::call_object(std::move(r), "ranks::DictProxy::get");
+    const char* who = "ranks::DictProxy::get";
+    const detail::ObjectAnswer a =
+        ask(detail::request(detail::Op::kLookup).carrying(detail::to_blob(key)), who);
     if (a.status == detail::Status::kMissing) return std::nullopt;
-    if (a.status != detail::Status::kOk) detail::throw_answer(a, "ranks::DictProxy::get");
+    if (a.status != detail::Status::kOk) detail::throw_answer(a, who);
     return detail::from_blob<V>(a.data);
   }
-
-  detail::ObjectId id_;
 };
 
 /// A list that every process of the program shares (Python's ListProxy, from Manager::list):
@@ -136,13 +115,14 @@ class DictProxy {
 /// -1 is the last item. A position outside the list: ranks::Error naming it and the size, the
 /// list unchanged.
 template <class T>
-class ListProxy {
+class ListProxy : public detail::ObjectHandle {
  public:
   /// A handle to no list (made when one is received as an argument); use Manager::list.
   ListProxy() = default;
 
   void append(const T& item) {
-    detail::proxy_call(id_, detail::Op::kAppend, "ranks::ListProxy::append", detail::to_blob(item));
+    call(detail::request(detail::Op::kAppend).carrying(detail::to_blob(item)),
+         "ranks::ListProxy::append");
   }
   /// Appends every item, in one atomic call.
   void extend(const std::vector<T>& items) {
@@ -152,47 +132,41 @@ class ListProxy {
     std::vector<const detail::Bytes*> all;
     all.reserve(blobs.size());
     for (const auto& b : blobs) all.push_back(&b);
-    detail::proxy_call(id_, detail::Op::kExtend, "ranks::ListProxy::extend",
-                       detail::pack_blobs(all));
+    call(detail::request(detail::Op::kExtend).carrying(detail::pack_blobs(all)),
+         "ranks::ListProxy::extend");
   }
   [[nodiscard]] T at(std::ptrdiff_t i) const {
     return detail::from_blob<T>(
-        detail::proxy_call(id_, detail::Op::kAt, "ranks::ListProxy::at", {}, {}, i).data);
+        call(detail::request(detail::Op::kAt).at(i), "ranks::ListProxy::at").data);
   }
   void set(std::ptrdiff_t i, const T& item) {
-    detail::proxy_call(id_, detail::Op::kAssign, "ranks::ListProxy::set", detail::to_blob(item), {},
-                       i);
+    call(detail::request(detail::Op::kAssign).at(i).carrying(detail::to_blob(item)),
+         "ranks::ListProxy::set");
   }
   /// Removes and returns the item at i (the last by default).
   T pop(std::ptrdiff_t i = -1) {
     return detail::from_blob<T>(
-        detail::proxy_call(id_, detail::Op::kPop, "ranks::ListProxy::pop", {}, {}, i).data);
+        call(detail::request(detail::Op::kPop).at(i), "ranks::ListProxy::pop").data);
   }
-  void reverse() { detail::proxy_call(id_, detail::Op::kReverse, "ranks::ListProxy::reverse"); }
-  void clear() { detail::proxy_call(id_, detail::Op::kClear, "ranks::ListProxy::clear"); }
+  void reverse() { call(detail::request(detail::Op::kReverse), "ranks::ListProxy::reverse"); }
+  void clear() { call(detail::request(detail::Op::kClear), "ranks::ListProxy::clear"); }
   [[nodiscard]] std::size_t size() const {
     return static_cast<std::size_t>(
-        detail::proxy_call(id_, detail::Op::kSize, "ranks::ListProxy::size").value);
+        call(detail::request(detail::Op::kSize), "ranks::ListProxy::size").value);
   }
   /// Every item, in order (one atomic read).
   [[nodiscard]] std::vector<T> items() const {
     const auto blobs = detail::unpack_blobs(
-        detail::proxy_call(id_, detail::Op::kItems, "ranks::ListProxy::items").data);
+        call(detail::request(detail::Op::kItems), "ranks::ListProxy::items").data);
     std::vector<T> out;
     out.reserve(blobs.size());
     for (const auto& b : blobs) out.push_back(detail::from_blob<T>(b));
     return out;
   }
 
-  template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id_;
-  }
-
  private:
   friend class Manager;
-  explicit ListProxy(detail::ObjectId id) : id_(id) {}
-  detail::ObjectId id_;
+  explicit ListProxy(detail::ObjectId id) : ObjectHandle(id) {}
 };
 
 /// Python's multiprocessing.Manager: containers that every process of the program shares,

@@ -22,7 +22,7 @@ namespace ranks {
 /// c.join();
 /// @endcode
 template <class T>
-class Connection {
+class Connection : public detail::ObjectHandle {
   static_assert(detail::object_item_v<T>, "a Pipe carries values: not references, not pointers");
 
  public:
@@ -34,7 +34,8 @@ class Connection {
   /// hear that the item went in: a send that failed fails the task at its next call on a shared
   /// object, or when it ends.
   void send(const T& item) {
-    call(detail::Op::kSend, "ranks::Connection::send", -1, detail::to_blob(item), true);
+    at_end(detail::request(detail::Op::kSend).unanswered_if(true).carrying(detail::to_blob(item)),
+           "ranks::Connection::send");
   }
   /// Receives the next item, waiting until one comes. When the other end was closed and
   /// everything it sent has been received: ranks::Closed; when the process that used it was
@@ -46,42 +47,41 @@ class Connection {
     return recv_for(detail::timeout_ns(timeout));
   }
   /// Whether recv would return at once (an item waits, or the other end is closed or lost).
-  bool poll() { return call(detail::Op::kPoll, "ranks::Connection::poll", 0).value != 0; }
+  bool poll() { return poll_for(0); }
   /// As poll, waiting at most `timeout` for an item.
   template <class Rep, class Period>
   bool poll(std::chrono::duration<Rep, Period> timeout) {
-    return call(detail::Op::kPoll, "ranks::Connection::poll", detail::timeout_ns(timeout)).value !=
-           0;
+    return poll_for(detail::timeout_ns(timeout));
   }
   /// Closes this end: the other end receives what was sent, then ranks::Closed.
-  void close() { call(detail::Op::kCloseEnd, "ranks::Connection::close"); }
+  void close() { at_end(detail::request(detail::Op::kCloseEnd), "ranks::Connection::close"); }
 
   template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id_& end_;
+  void serialize(Archive& ar, unsigned version) {
+    ObjectHandle::serialize(ar, version);
+    ar& end_;
   }
 
  private:
   template <class U>
   friend std::pair<Connection<U>, Connection<U>> Pipe(bool duplex);
-  Connection(detail::ObjectId id, std::int64_t end) : id_(id), end_(end) {}
+  Connection(detail::ObjectId id, std::int64_t end) : ObjectHandle(id), end_(end) {}
 
   T recv_for(std::int64_t timeout) {
-    return detail::from_blob<T>(call(detail::Op::kRecv, "ranks::Connection::recv", timeout).data);
+    return detail::from_blob<T>(
+        at_end(detail::request(detail::Op::kRecv).waiting(timeout), "ranks::Connection::recv")
+            .data);
   }
-  detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
-                            detail::Bytes a = {}, bool unanswered = false) {
-    detail::ObjectRequest r;
-    r.object = id_;
-    r.op = op;
+  bool poll_for(std::int64_t timeout) {
+    return at_end(detail::request(detail::Op::kPoll).waiting(timeout), "ranks::Connection::poll")
+               .value != 0;
+  }
+  /// A call at this end of the pipe.
+  detail::ObjectAnswer at_end(detail::ObjectRequest r, const char* who) {
     r.index = end_;
-    r.timeout_ns = timeout;
-    r.unanswered = unanswered;
-    r.a = std::move(a);
-    return detail::call_checked(std::move(r), who);
+    return call(std::move(r), who);
   }
 
-  detail::ObjectId id_;
   std::int64_t end_ = 0;
 };
 

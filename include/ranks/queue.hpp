@@ -25,7 +25,7 @@ namespace ranks {
 /// p.join();
 /// @endcode
 template <class T>
-class Queue {
+class Queue : public detail::ObjectHandle {
   static_assert(detail::object_item_v<T>, "a Queue holds values: not references, not pointers");
 
  public:
@@ -33,7 +33,7 @@ class Queue {
   Queue() : Queue(0) {}
   /// A queue that holds at most maxsize items: put waits while it is full (0: unbounded).
   explicit Queue(std::size_t maxsize)
-      : id_(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")) {}
+      : ObjectHandle(detail::make_object(detail::ObjectKind::kQueue, maxsize, "ranks::Queue")) {}
 
   /// Puts an item, waiting while the queue is full. Throws ranks::Closed after close(), and
   /// what the item's serialization throws (the queue is then unchanged).
@@ -72,46 +72,35 @@ class Queue {
 
   /// Items waiting now (others may put or get meanwhile: a hint, as Python's qsize is).
   [[nodiscard]] std::size_t qsize() const {
-    return static_cast<std::size_t>(call(detail::Op::kSize, "ranks::Queue::qsize").value);
+    return static_cast<std::size_t>(
+        call(detail::request(detail::Op::kSize), "ranks::Queue::qsize").value);
   }
   [[nodiscard]] bool empty() const { return qsize() == 0; }
   /// Whether a bounded queue is full now (an unbounded one never is).
-  [[nodiscard]] bool full() const { return call(detail::Op::kFull, "ranks::Queue::full").value; }
+  [[nodiscard]] bool full() const {
+    return call(detail::request(detail::Op::kFull), "ranks::Queue::full").value != 0;
+  }
   /// Closes the queue for every process: later puts throw ranks::Closed; gets take what is left,
   /// then throw ranks::Closed; those waiting to put or (on an empty queue) to get are told so.
-  void close() { call(detail::Op::kClose, "ranks::Queue::close"); }
-
-  /// The handle's own data, for Boost.Serialization (a queue inside a struct that travels).
-  template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar& id_;
-  }
+  void close() { call(detail::request(detail::Op::kClose), "ranks::Queue::close"); }
 
  protected:
-  explicit Queue(detail::ObjectId id) : id_(id) {}
-
-  detail::ObjectAnswer call(detail::Op op, const char* who, std::int64_t timeout = -1,
-                            detail::Bytes a = {}, bool unanswered = false) const {
-    detail::ObjectRequest r;
-    r.object = id_;
-    r.op = op;
-    r.timeout_ns = timeout;
-    r.unanswered = unanswered;
-    r.a = std::move(a);
-    return detail::call_checked(std::move(r), who);
-  }
+  explicit Queue(detail::ObjectId id) : ObjectHandle(id) {}
 
  private:
   void put_for(const T& item, std::int64_t timeout) {
     // Into an unbounded queue a task's put does not wait to hear that it went in (as Python's
     // feeder thread does not): it fails the task at its next call or when it ends, if it fails.
-    call(detail::Op::kPut, "ranks::Queue::put", timeout, detail::to_blob(item), id_.capacity == 0);
+    call(detail::request(detail::Op::kPut)
+             .waiting(timeout)
+             .unanswered_if(id_.capacity == 0)
+             .carrying(detail::to_blob(item)),
+         "ranks::Queue::put");
   }
   T get_for(std::int64_t timeout) {
-    return detail::from_blob<T>(call(detail::Op::kGet, "ranks::Queue::get", timeout).data);
+    return detail::from_blob<T>(
+        call(detail::request(detail::Op::kGet).waiting(timeout), "ranks::Queue::get").data);
   }
-
-  detail::ObjectId id_;
 };
 
 /// Python's multiprocessing.JoinableQueue: a Queue whose consumers mark each item they got as
@@ -134,14 +123,17 @@ class JoinableQueue : public Queue<T> {
                                      "ranks::JoinableQueue")) {}
 
   /// Marks an item got earlier as done. More calls than items put: ranks::Error.
-  void task_done() { this->call(detail::Op::kTaskDone, "ranks::JoinableQueue::task_done"); }
+  void task_done() {
+    this->call(detail::request(detail::Op::kTaskDone), "ranks::JoinableQueue::task_done");
+  }
   /// Waits until every item put has been marked done. If a process that took items was lost
   /// before it marked them, those never will be: ranks::EngineLost, naming it.
-  void join() { this->call(detail::Op::kJoin, "ranks::JoinableQueue::join"); }
+  void join() { this->call(detail::request(detail::Op::kJoin), "ranks::JoinableQueue::join"); }
   /// As join, waiting at most `timeout`: false if items were still not done by then.
   template <class Rep, class Period>
   bool join(std::chrono::duration<Rep, Period> timeout) {
-    return this->call(detail::Op::kJoin, "ranks::JoinableQueue::join", detail::timeout_ns(timeout))
+    return this->call(detail::request(detail::Op::kJoin).waiting(detail::timeout_ns(timeout)),
+                      "ranks::JoinableQueue::join")
                .value != 0;
   }
 };

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "ranks/detail/bytes.hpp"
@@ -86,7 +87,33 @@ struct ObjectRequest {
   /// send): a task goes on at once, and hears of a failure at its next call or when it ends.
   bool unanswered = false;
   Bytes a, b;  // encoded: the item, or the key and the value
+
+  ObjectRequest&& at(std::int64_t i) && {
+    index = i;
+    return std::move(*this);
+  }
+  ObjectRequest&& waiting(std::int64_t ns) && {
+    timeout_ns = ns;
+    return std::move(*this);
+  }
+  ObjectRequest&& unanswered_if(bool yes) && {
+    unanswered = yes;
+    return std::move(*this);
+  }
+  ObjectRequest&& carrying(Bytes item, Bytes value = {}) && {
+    a = std::move(item);
+    b = std::move(value);
+    return std::move(*this);
+  }
 };
+
+/// A call of op, its other fields as the setters above give them (on the temporary, so that an
+/// item is moved along, never copied).
+inline ObjectRequest request(Op op) {
+  ObjectRequest r;
+  r.op = op;
+  return r;
+}
 
 /// Its answer.
 struct ObjectAnswer {
@@ -160,6 +187,33 @@ inline ObjectAnswer call_checked(ObjectRequest&& r, const char* who) {
   if (a.status != Status::kOk) throw_answer(a, who);
   return a;
 }
+
+/// What every handle is (Queue, Connection, DictProxy, ListProxy): the object it names, and the
+/// one way its calls go out.
+class ObjectHandle {
+ public:
+  /// The handle's own data, for Boost.Serialization (a handle inside a struct that travels).
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar& id_;
+  }
+
+ protected:
+  ObjectHandle() = default;
+  explicit ObjectHandle(ObjectId id) : id_(id) {}
+  /// Makes the call r on this object and returns its answer, failed or not.
+  ObjectAnswer ask(ObjectRequest r, const char* who) const {
+    r.object = id_;
+    return call_object(std::move(r), who);
+  }
+  /// Makes the call r on this object; throws unless it went well.
+  ObjectAnswer call(ObjectRequest r, const char* who) const {
+    r.object = id_;
+    return call_checked(std::move(r), who);
+  }
+
+  ObjectId id_;
+};
 
 /// Objects may hold only what can travel.
 template <class T>
