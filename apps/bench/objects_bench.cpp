@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "report.hpp"
+#include "resident_memory.hpp"
 
 namespace {
 
@@ -25,21 +26,6 @@ using bench::Measurement;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// This process's resident memory, in MB.
-double resident_mb() {
-  std::ifstream f("/proc/self/status");
-  std::string key;
-  while (f >> key) {
-    if (key == "VmRSS:") {
-      double kb = 0;
-      f >> kb;
-      return kb / 1024;
-    }
-    f.ignore(1 << 10, '\n');
-  }
-  return 0;
 }
 
 int put_ints(ranks::Queue<int> q, int first, int n) {
@@ -167,40 +153,31 @@ class Bench {
                             std::move(unit), std::move(samples)});
   }
 
-  // One engine puts n ints, the program gets them.
-  void queue_one() {
-    const int count = n(1'000'000);
-    ranks::Pool pool(1);
-    std::vector<double> s;
-    for (int r = 0; r < o_.repeat; ++r) {
-      ranks::Queue<int> q;
-      const auto t0 = Clock::now();
-      auto put = pool.apply_async(put_ints, q, 0, count);
-      long sum = 0;
-      for (int i = 0; i < count; ++i) sum += q.get();
-      put.get();
-      s.push_back(count / seconds_since(t0));
-      if (sum != static_cast<long>(count) * (count - 1) / 2) std::fprintf(stderr, "wrong sum\n");
-    }
-    add("queue", "1-engine-put", "ranks", 1, "items/s", s);
-  }
-
-  // Four engines put, the program gets.
-  void queue_four() {
-    const int per = n(250'000);
-    const int w = std::min<int>(4, static_cast<int>(engines_.size()));
-    ranks::Pool pool(w);
+  // `producers` engines put `total` ints between them, the program gets them all (and checks
+  // their sum).
+  void queue_into_program(int producers, int total) {
+    const int per = total / producers;
+    ranks::Pool pool(producers);
     std::vector<double> s;
     for (int r = 0; r < o_.repeat; ++r) {
       ranks::Queue<int> q;
       const auto t0 = Clock::now();
       std::vector<ranks::AsyncResult<int>> puts;
-      for (int e = 0; e < w; ++e) puts.push_back(pool.apply_async(put_ints, q, e * per, per));
-      for (int i = 0; i < w * per; ++i) (void)q.get();
+      for (int e = 0; e < producers; ++e)
+        puts.push_back(pool.apply_async(put_ints, q, e * per, per));
+      long sum = 0;
+      for (int i = 0; i < producers * per; ++i) sum += q.get();
       for (auto& p : puts) p.get();
-      s.push_back(w * per / seconds_since(t0));
+      s.push_back(producers * per / seconds_since(t0));
+      const long n = static_cast<long>(producers) * per;
+      if (sum != n * (n - 1) / 2) std::fprintf(stderr, "wrong sum\n");
     }
-    add("queue", std::to_string(w) + "-engines-put", "ranks", w, "items/s", s);
+    add("queue", std::to_string(producers) + (producers == 1 ? "-engine-put" : "-engines-put"),
+        "ranks", producers, "items/s", s);
+  }
+  void queue_one() { queue_into_program(1, n(1'000'000)); }
+  void queue_four() {
+    queue_into_program(std::min<int>(4, static_cast<int>(engines_.size())), n(1'000'000));
   }
 
   // One engine puts, another gets.

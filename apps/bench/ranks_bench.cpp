@@ -24,6 +24,7 @@
 #include "mpi_raw.hpp"
 #include "process_age.hpp"
 #include "report.hpp"
+#include "resident_memory.hpp"
 #include "shared_memory.hpp"
 #include "workloads.hpp"
 
@@ -57,14 +58,6 @@ double engine_cpu_seconds(int) { return cpu_seconds(); }
 
 double spin_task(double ms) { return spin(ms); }
 double nap_task(double us) { return nap(us); }
-// This process's resident memory, in MB (VmRSS of /proc/self/status).
-double resident_mb(int = 0) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
 // By value: the engine hands the argument back without a copy.
 std::vector<double> identity(std::vector<double> v) { return v; }
 int raw_serve(int mode, int n) { return raw::serve(mode, n); }

@@ -10,17 +10,12 @@
 #include <string>
 #include <thread>
 
+#include "checks.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-int failures = 0;
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::cerr << "CHECK FAILED: " << what << std::endl;
-    ++failures;
-  }
-}
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }

@@ -17,17 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "checks.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
-
-int failures = 0;
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::cerr << "CHECK FAILED: " << what << std::endl;
-    ++failures;
-  }
-}
 
 std::string host();
 

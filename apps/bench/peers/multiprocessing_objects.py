@@ -47,33 +47,23 @@ def main():
     scale = 10 if a.quick else 1
     r = a.repeat
 
-    def queue_one():
-        n = 1_000_000 // scale
+    def queue_into_parent(producers, total):
+        per = total // scale // producers
         q = mp.Queue()
-        p = mp.Process(target=put_ints, args=(q, 0, n))
-        t0 = time.perf_counter()
-        p.start()
-        for _ in range(n):
-            q.get()
-        s = n / (time.perf_counter() - t0)
-        p.join()
-        return s
-    emit("queue", "1-engine-put", B, 1, "items/s", repeat(r, queue_one))
-
-    def queue_four():
-        per = 250_000 // scale
-        q = mp.Queue()
-        ps = [mp.Process(target=put_ints, args=(q, e * per, per)) for e in range(4)]
+        ps = [mp.Process(target=put_ints, args=(q, e * per, per)) for e in range(producers)]
         t0 = time.perf_counter()
         for p in ps:
             p.start()
-        for _ in range(4 * per):
+        for _ in range(producers * per):
             q.get()
-        s = 4 * per / (time.perf_counter() - t0)
+        s = producers * per / (time.perf_counter() - t0)
         for p in ps:
             p.join()
         return s
-    emit("queue", "4-engines-put", B, 4, "items/s", repeat(r, queue_four))
+    emit("queue", "1-engine-put", B, 1, "items/s",
+         repeat(r, lambda: queue_into_parent(1, 1_000_000)))
+    emit("queue", "4-engines-put", B, 4, "items/s",
+         repeat(r, lambda: queue_into_parent(4, 1_000_000)))
 
     def queue_between():
         n = 200_000 // scale
