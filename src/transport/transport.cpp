@@ -92,9 +92,9 @@ std::vector<std::uint64_t> strip_trailer(Bytes& data) {
   return sizes;
 }
 
-void Outbox::send(MPI_Comm comm, int dest, Message msg) {
+void Outbox::send(MPI_Comm comm, int dest, Message msg, int tag) {
   finish(msg);
-  send_finished(comm, dest, std::move(msg));
+  send_finished(comm, dest, std::move(msg), tag);
 }
 
 void Outbox::send_finished(MPI_Comm comm, int dest, Message msg, int tag) {
@@ -107,7 +107,7 @@ void Outbox::send_attachments(MPI_Comm comm, int dest, Message msg) {
 }
 
 void Outbox::post(MPI_Comm comm, int dest, Message msg, int tag) {
-  progress();
+  if (!lazy_) progress();
   std::size_t slot = slots_.size();
   if (!free_.empty()) {
     slot = free_.back();
@@ -249,7 +249,7 @@ void Backoff::pause(bool sending, Channel* doorbell) {
   // ranks than cores (engines oversubscribed on a laptop, the controller beside them) a
   // spinning rank takes the core a busy one needs, and with a core to spare sched_yield
   // returns at once (ranks_bench task-length, chunksize 1, in docs/PERFORMANCE.md).
-  if (idle < microseconds(2)) {
+  if (idle < spin_) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif

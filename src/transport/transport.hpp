@@ -30,6 +30,8 @@ inline constexpr int kSubsetTag = 4244;
 /// The tag of a message that a shared-memory channel (channel.hpp) sent by MPI instead (too
 /// large for its ring): a probe for kTag never finds it, only the channel's own receive does.
 inline constexpr int kViaTag = 4245;
+/// Items a task sends straight to the engine whose task receives at the other end of a Pipe.
+inline constexpr int kPipeTag = 4246;
 /// MPI_Comm_create_group's, for the communicators among engines (engine_comm(), reductions).
 inline constexpr int kEnginesTag = 4251;
 /// Largest single MPI message; bigger ones travel as several (count is an int).
@@ -54,7 +56,14 @@ std::vector<std::uint64_t> strip_trailer(Bytes& data);
 /// after its bytes lists their sizes.
 class Outbox {
  public:
-  void send(MPI_Comm comm, int dest, Message msg);
+  Outbox() = default;
+  /// An outbox that frees finished sends only when progress() is called, not at every send
+  /// too: for sends that follow each other within microseconds (a pipe's items straight to
+  /// another engine), where a test that finds nothing done would yield the core (Open MPI does
+  /// when it runs more ranks than cores).
+  struct Lazy {};
+  explicit Outbox(Lazy /*unused*/) : lazy_(true) {}
+  void send(MPI_Comm comm, int dest, Message msg, int tag = kTag);
   /// Sends a message finished already (a hub passing on one it was given), on `tag`.
   void send_finished(MPI_Comm comm, int dest, Message msg, int tag = kTag);
   /// Sends only the attachments of a finished message whose bytes travel another way (a
@@ -67,6 +76,8 @@ class Outbox {
   /// Gives up on the sends not finished (their receiver is gone): MPI frees them when it can.
   void abandon();
   [[nodiscard]] bool empty() const { return requests_.empty(); }
+  /// Sends (and attachments) not finished yet, as of the last progress().
+  [[nodiscard]] std::size_t in_flight() const { return requests_.size(); }
 
  private:
   struct Pending {
@@ -80,6 +91,7 @@ class Outbox {
   std::vector<MPI_Request> requests_;
   std::vector<std::size_t> owner_;  // the slot of each request
   std::vector<int> done_;
+  bool lazy_ = false;
 };
 
 /// A message received whole, and its attachments, which stay in MPI until a decoder asks for
@@ -113,8 +125,8 @@ bool try_recv(MPI_Comm comm, int source, Incoming& out, int tag = kTag);
 
 class Channel;
 
-/// Spin for 2 us after activity, then yield until 500 us (microsecond latency while work
-/// flows, without taking a core from a busy rank), then sleep with growing intervals up to
+/// Spin for 2 us (or as set) after activity, then yield until 500 us (microsecond latency while
+/// work flows, without taking a core from a busy rank), then sleep with growing intervals up to
 /// max_sleep (an idle rank stays cool), and after a second of nothing up to cold_sleep (many
 /// idle ranks stay cool together).
 class Backoff {
@@ -123,6 +135,12 @@ class Backoff {
                    std::chrono::microseconds cold_sleep = std::chrono::microseconds(0))
       : max_sleep_(max_sleep), cold_sleep_(std::max(max_sleep, cold_sleep)) {
     reset();
+  }
+  /// Spins for `spin` after activity instead of 2 us: for a wait whose answer comes by MPI
+  /// from another engine, within microseconds, while work flows (a pipe's items straight).
+  Backoff& spinning(std::chrono::microseconds spin) {
+    spin_ = spin;
+    return *this;
   }
   void reset();
   /// Waits a little, longer the longer nothing happened; `sending`: this rank has sends in
@@ -135,6 +153,7 @@ class Backoff {
  private:
   std::chrono::steady_clock::time_point last_;
   std::chrono::microseconds sleep_{0};
+  std::chrono::microseconds spin_{2};
   std::chrono::microseconds max_sleep_;
   std::chrono::microseconds cold_sleep_;
 };
