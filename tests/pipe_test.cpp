@@ -130,6 +130,69 @@ TEST(Pipe, large_items_travel_whole) {
   EXPECT_EQ(r.get(), big.size());
 }
 
+// Receives `count` items, each the next number from `first` on; how many were in order.
+int take_in_order(ranks::Connection<int> end, int first, int count) {
+  for (int i = 0; i < count; ++i)
+    if (end.recv() != first + i) return i;
+  return count;
+}
+
+int send_numbers(ranks::Connection<int> end, int first, int count) {
+  for (int i = 0; i < count; ++i) end.send(first + i);
+  return count;
+}
+
+// A task that receives at an end keeps what comes there, and a task on another engine sends
+// its items straight to it; when the receiver stops early and the sender goes on, and then the
+// program and another task take over, nothing is lost and nothing overtakes.
+TEST(Pipe, items_keep_their_order_when_the_tasks_at_the_ends_change) {
+  if (!ranks_test::can_have(2)) GTEST_SKIP() << "needs two engines at once";
+  auto [to_receiver, to_sender] = ranks::Pipe<int>();
+  ranks::Pool pool(2);
+  constexpr int kFirst = 100, kSent = 20'000, kMore = 50;
+  // The receiver listens first, so the sender is offered to send straight to it.
+  auto receiver = pool.apply_async(take_in_order, to_sender, 0, kFirst);
+  auto sender = pool.apply_async(send_numbers, to_receiver, 0, kSent);
+  EXPECT_EQ(receiver.get(), kFirst);  // it ends while the sender still sends
+  EXPECT_EQ(sender.get(), kSent);
+  for (int i = 0; i < kMore; ++i) to_receiver.send(kSent + i);  // through the program now
+  // The program takes some, a task the next ones, the program the rest: all in order.
+  for (int i = kFirst; i < 2 * kFirst; ++i) ASSERT_EQ(to_sender.recv(), i);
+  EXPECT_EQ(pool.apply(take_in_order, to_sender, 2 * kFirst, kSent - 3 * kFirst),
+            kSent - 3 * kFirst);
+  for (int i = kSent - kFirst; i < kSent + kMore; ++i) ASSERT_EQ(to_sender.recv(), i);
+  EXPECT_FALSE(to_sender.poll());
+}
+
+// Both ends are used by tasks, in turn: each round, one sends a burst of ten, the other
+// receives it and answers with ten of its own. How many items came as expected.
+int volley(ranks::Connection<int> end, int mine, int theirs, bool opens) {
+  int right = 0;
+  for (int r = 0; r < 20; ++r) {
+    if (opens)
+      for (int i = 0; i < 10; ++i) end.send(mine + r * 10 + i);
+    for (int i = 0; i < 10; ++i) right += end.recv() == theirs + r * 10 + i ? 1 : 0;
+    if (!opens)
+      for (int i = 0; i < 10; ++i) end.send(mine + r * 10 + i);
+  }
+  return right;
+}
+
+TEST(Pipe, two_tasks_volley_in_bursts_and_new_tasks_go_on_where_they_stopped) {
+  if (!ranks_test::can_have(2)) GTEST_SKIP() << "needs two engines at once";
+  auto [a, b] = ranks::Pipe<int>();
+  ranks::Pool pool(2);
+  for (int turn = 0; turn < 3; ++turn) {
+    // a's task sends 0.., b's receives them and answers 1000.. back.
+    auto server = pool.apply_async(volley, b, 1000, 0, false);
+    auto client = pool.apply_async(volley, a, 0, 1000, true);
+    EXPECT_EQ(client.get(), 200) << "turn " << turn;
+    EXPECT_EQ(server.get(), 200) << "turn " << turn;
+  }
+  EXPECT_FALSE(a.poll());
+  EXPECT_FALSE(b.poll());
+}
+
 TEST(Pipe, a_default_made_connection_names_no_pipe) {
   ranks::Connection<int> c;
   try {

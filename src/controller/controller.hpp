@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -114,7 +115,8 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   /// on this host; and the static queue of each new link.
   void equip_new_engines();
   // objects::ObjectServer::Port
-  void send_answer(int engine, Message m) override;
+  void send_to_engine(int engine, Message m) override;
+  [[nodiscard]] int straight_rank(int from, int to) const override;
   /// Tells the objects of engines lost since the last call (cheap when none was): before every
   /// call on an object is served, so that what comes for a waiting get of a lost engine waits
   /// for the next taker.
@@ -157,6 +159,11 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   objects::ObjectServer objects_{*this};
   std::uint64_t losses_told_ = 0;  // roster_.losses() when the objects last heard of them
   std::set<int> told_lost_;        // engines whose loss the objects have heard of
+  // RANKS_STRAIGHT_PIPES=0: a pipe's items between engines go through the controller too.
+  const bool straight_pipes_off_ = [] {
+    const char* v = std::getenv("RANKS_STRAIGHT_PIPES");
+    return v != nullptr && std::string(v) == "0";
+  }();
   std::chrono::steady_clock::time_point last_heard_{};
   transport::Outbox outbox_;
   transport::Incoming incoming_;

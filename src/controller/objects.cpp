@@ -39,9 +39,20 @@ ObjectAnswer Controller::call_object(ObjectRequest&& r) {
   return std::move(call->answer);
 }
 
-void Controller::send_answer(int engine, Message m) {
+void Controller::send_to_engine(int engine, Message m) {
   if (!roster_.known(engine) || !roster_.engine(engine).alive) return;
   transmit(engine, std::move(m));
+}
+
+int Controller::straight_rank(int from, int to) const {
+  if (straight_pipes_off_ || from == to || !roster_.known(from) || !roster_.known(to)) return -1;
+  const Engine& a = roster_.engine(from);
+  const Engine& b = roster_.engine(to);
+  // Engines of one link share its communicator (a started cluster's engines behind a hub share
+  // none with this program's).
+  if (!a.alive || !b.alive || a.link != b.link || a.link < 0) return -1;
+  if (roster_.link_of(to).origin == Origin::kRelayed) return -1;
+  return b.rank;
 }
 
 void Controller::tell_objects_of_losses() {

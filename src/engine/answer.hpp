@@ -37,6 +37,7 @@ struct Answer {
   transport::Outbox& outbox;
   std::unique_ptr<transport::Channel> channel;
   std::deque<KeptMessage> set_aside;  // came while a task waited; served first
+  transport::Incoming incoming{};     // what a task's wait receives (object_calls.cpp)
 
   void send(Message msg);
   /// A message that has just come, if one has.

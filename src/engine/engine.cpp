@@ -17,6 +17,7 @@
 #include "base/symbols.hpp"
 #include "engine/answer.hpp"
 #include "engine/output_capture.hpp"
+#include "engine/pipe_ends.hpp"
 #include "engine/progress_notes.hpp"
 #include "ranks/detail/error_report.hpp"
 #include "ranks/detail/registry.hpp"
@@ -303,6 +304,10 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
       kept = std::move(answer.set_aside.front());
       answer.set_aside.pop_front();
     } else if (!answer.receive(in)) {
+      if (take_in_straight(answer)) {  // a pipe's item for a task that has ended: passed on
+        backoff.reset();
+        continue;
+      }
       answer.progress();
       transport::poll_interrupt();
       backoff.pause(!answer.outbox.empty(), answer.channel.get());
@@ -335,6 +340,12 @@ int serve_loop(MPI_Comm comm, Answer& answer, std::uint64_t* tasks, OutputCaptur
           log_line("engine " + std::to_string(g_engine_id) +
                    " cannot reach its controller for a life line (" + why +
                    "); its death will not be noticed");
+        break;
+      case Kind::kPipeWord:
+      case Kind::kPipeOffer:
+      case Kind::kPipeBroken:
+      case Kind::kPipeRevoked:
+        pipe_message_came(answer, h.kind, data, attachments);
         break;
       case Kind::kStop: {
         lifeline::leaving();
@@ -379,7 +390,7 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
   } serving(comm, id, outbox);
   install_crash_handlers();
   keep_large_blocks();
-  Answer answer{comm, outbox, nullptr, {}};
+  Answer answer{comm, outbox, nullptr, {}, {}};
   set_serving_answer(&answer);
   try {
     return serve_loop(comm, answer, tasks, output);

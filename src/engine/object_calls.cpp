@@ -2,6 +2,8 @@
 // engine's answer path; the task waits for the answer while what else comes (the next tasks,
 // which the controller keeps in flight) is set aside for the serve loop.
 
+#include "engine/object_calls.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -9,6 +11,7 @@
 
 #include "engine/answer.hpp"
 #include "engine/engine.hpp"
+#include "engine/pipe_ends.hpp"
 #include "ranks/detail/object_wire.hpp"
 #include "ranks/error.hpp"
 
@@ -20,38 +23,57 @@ std::uint64_t g_calls = 0;             // this engine's calls so far: each answe
 std::uint64_t g_unanswered = 0;        // calls sent since the last that was answered, not answered
 std::optional<ObjectAnswer> g_failed;  // the first of those that failed
 
-// Waits for the answer to call `number`, setting aside what else comes; the failure of a call
-// that was not to be answered is kept for later.
+}  // namespace
+
+bool take_in(Answer& answer, std::uint64_t awaited, std::optional<ObjectAnswer>& got) {
+  transport::Incoming& in = answer.incoming;
+  if (!answer.receive(in)) return take_in_straight(answer);
+  const auto h = read_header<TaskHeader>(in.data);
+  switch (h.kind) {
+    case Kind::kObjectAnswer: {
+      Reader payload(in.data.data() + sizeof(TaskHeader), in.data.size() - sizeof(TaskHeader),
+                     in.attachments());
+      ObjectAnswer a = read_object_answer(payload);
+      if (h.id == awaited) {
+        g_unanswered = 0;  // served in order: every earlier call was served before it
+        got = std::move(a);
+      } else if (!g_failed) {
+        g_failed = std::move(a);
+      }
+      break;
+    }
+    case Kind::kChannel:  // the controller's later messages, the answer too, come by it
+      answer.channel = transport::Channel::open(message_text(in.data), answer.comm, 0);
+      break;
+    case Kind::kPipeWord:
+    case Kind::kPipeOffer:
+    case Kind::kPipeBroken:
+    case Kind::kPipeRevoked:
+      pipe_message_came(answer, h.kind, in.data, in.attachments());
+      break;
+    default:
+      answer.set_aside.emplace_back(in);
+  }
+  return true;
+}
+
+namespace {
+
+// Waits for the answer to call `number`, handling what else comes.
 ObjectAnswer await_answer(Answer& answer, std::uint64_t number) {
   // The answer usually comes within microseconds: spin briefly, then back off (a get that waits
   // for an item may wait long, and must not take a core from the engine that will put it).
   transport::Backoff backoff(std::chrono::microseconds(1000));
-  transport::Incoming in;
+  std::optional<ObjectAnswer> got;
   while (true) {
-    if (!answer.receive(in)) {
-      answer.progress();
-      transport::poll_interrupt();
-      backoff.pause(!answer.outbox.empty(), answer.channel.get());
+    if (take_in(answer, number, got)) {
+      if (got) return std::move(*got);
+      backoff.reset();
       continue;
     }
-    backoff.reset();
-    const auto h = read_header<TaskHeader>(in.data);
-    if (h.kind == Kind::kObjectAnswer) {
-      Reader payload(in.data.data() + sizeof(TaskHeader), in.data.size() - sizeof(TaskHeader),
-                     in.attachments());
-      ObjectAnswer a = read_object_answer(payload);
-      if (h.id == number) {
-        g_unanswered = 0;  // served in order: every earlier call was served before it
-        return a;
-      }
-      if (!g_failed) g_failed = std::move(a);
-      continue;
-    }
-    if (h.kind == Kind::kChannel) {  // the controller's later messages, the answer too, come by it
-      answer.channel = transport::Channel::open(message_text(in.data), answer.comm, 0);
-      continue;
-    }
-    answer.set_aside.emplace_back(in);
+    answer.progress();
+    transport::poll_interrupt();
+    backoff.pause(!answer.outbox.empty(), answer.channel.get());
   }
 }
 
@@ -72,9 +94,7 @@ void throw_failed() {
 
 }  // namespace
 
-ObjectAnswer engine_object_call(ObjectRequest&& r) {
-  Answer& answer = serving("a shared object was used");
-  throw_failed();
+ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
   const std::uint64_t number = ++g_calls;
   const bool unanswered = r.unanswered;
   answer.send(object_request_message(current_engine_id(), number, std::move(r)));
@@ -99,7 +119,16 @@ ObjectAnswer engine_object_call(ObjectRequest&& r) {
   return a;
 }
 
+ObjectAnswer engine_object_call(ObjectRequest&& r) {
+  Answer& answer = serving("a shared object was used");
+  throw_failed();
+  if (r.object.kind == ObjectKind::kPipe) return pipe_end_call(answer, std::move(r));
+  return object_call(answer, std::move(r));
+}
+
 void finish_object_calls() {
+  Answer* serving_now = serving_answer();
+  if (serving_now != nullptr) let_go_of_pipe_ends(*serving_now);
   if (g_unanswered > 0) {
     ObjectRequest sync;
     sync.op = Op::kSync;
@@ -108,6 +137,7 @@ void finish_object_calls() {
     answer.send(object_request_message(current_engine_id(), number, std::move(sync)));
     (void)await_answer(answer, number);
   }
+  if (serving_now != nullptr) wait_for_straight_sends(*serving_now);
   throw_failed();
 }
 

@@ -44,7 +44,7 @@ SharedObject* ObjectServer::find(const ObjectId& id) {
                                         id.kind == ObjectKind::kJoinableQueue);
       break;
     case ObjectKind::kPipe:
-      o = std::make_unique<PipeObject>(replies, id.capacity != 0);
+      o = std::make_unique<PipeObject>(replies, id);
       break;
     case ObjectKind::kDict:
       o = std::make_unique<DictObject>(replies);
@@ -61,7 +61,9 @@ SharedObject* ObjectServer::find(const ObjectId& id) {
 void ObjectServer::serve(int engine, std::uint64_t number, Reader& in) {
   ObjectRequest r = read_object_request(in);
   const bool unanswered = r.unanswered;
-  dispatch(Caller{engine, number, nullptr, unanswered}, std::move(r));
+  // Words of an engine's about a pipe's straight path, which nobody waits to hear answered.
+  const bool silent = r.op == Op::kStray || r.op == Op::kAccept || r.op == Op::kDecline;
+  dispatch(Caller{engine, number, nullptr, unanswered, silent}, std::move(r));
 }
 
 void ObjectServer::serve(const std::shared_ptr<LocalCall>& call, ObjectRequest&& r) {
@@ -121,8 +123,8 @@ void ObjectServer::reply(const Caller& to, ObjectAnswer&& a) {
     to.local->done = true;
     return;
   }
-  if (to.unanswered && a.status == Status::kOk) return;
-  port_.send_answer(to.engine, object_answer_message(to.number, std::move(a)));
+  if (to.silent || (to.unanswered && a.status == Status::kOk)) return;
+  port_.send_to_engine(to.engine, object_answer_message(to.number, std::move(a)));
 }
 
 }  // namespace ranks::detail::objects

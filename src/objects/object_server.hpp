@@ -22,8 +22,11 @@ class ObjectServer final : private Replies {
   /// How the server reaches the engines: the controller's.
   class Port {
    public:
-    /// Sends an answer to engine e (nothing, if it is lost).
-    virtual void send_answer(int engine, Message m) = 0;
+    /// Sends a message (an answer, a word for a pipe's end) to engine e (nothing, if it is
+    /// lost).
+    virtual void send_to_engine(int engine, Message m) = 0;
+    /// The rank at which engine `from` reaches engine `to` on a communicator both hold, or -1.
+    [[nodiscard]] virtual int straight_rank(int from, int to) const = 0;
 
    protected:
     ~Port() = default;
@@ -55,6 +58,10 @@ class ObjectServer final : private Replies {
 
  private:
   void reply(const Caller& to, ObjectAnswer&& a) override;
+  void tell(int engine, Message m) override { port_.send_to_engine(engine, std::move(m)); }
+  [[nodiscard]] int straight_rank(int from, int to) const override {
+    return port_.straight_rank(from, to);
+  }
   void dispatch(Caller caller, ObjectRequest&& r);
   void note_waiting(std::uint64_t id, const SharedObject& o);
   /// The object a call names, made at its first call; nullptr if the handle names none.

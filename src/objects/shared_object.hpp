@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ranks/detail/objects.hpp"
+#include "ranks/detail/wire.hpp"
 
 namespace ranks::detail::objects {
 
@@ -30,6 +31,7 @@ struct Caller {
   std::uint64_t number = 0;
   std::shared_ptr<LocalCall> local;
   bool unanswered = false;  // its success is not answered (ObjectRequest::unanswered)
+  bool silent = false;      // nothing is answered (a stray pipe item passed on by an engine)
 };
 
 /// An engine that was lost, as ranks::EngineLost names it.
@@ -45,10 +47,16 @@ ObjectAnswer lost_answer(const LostEngine& engine, const std::string& what);
 /// An answer of status s (not kOk) that says what.
 ObjectAnswer failed(Status s, std::string what);
 
-/// Where answers go: the engine that asked (by its link) or the local caller.
+/// Where answers go: the engine that asked (by its link) or the local caller; and how an object
+/// reaches an engine unasked (a pipe's end that a task listens at).
 class Replies {
  public:
   virtual void reply(const Caller& to, ObjectAnswer&& a) = 0;
+  /// Sends engine `engine` a message of its own (nothing, if it is lost).
+  virtual void tell(int engine, Message m) = 0;
+  /// The rank at which engine `from` reaches engine `to` straight (a communicator they share),
+  /// or -1 when it cannot.
+  [[nodiscard]] virtual int straight_rank(int from, int to) const = 0;
 
  protected:
   ~Replies() = default;
@@ -109,6 +117,7 @@ class SharedObject {
     a.value = value;
     answer(to, std::move(a));
   }
+  [[nodiscard]] Replies& replies() const { return replies_; }
   void ok_data(const Caller& to, Bytes data) {
     ObjectAnswer a;
     a.data = std::move(data);

@@ -113,6 +113,43 @@ int mode_ending() {
   return 0;
 }
 
+// Receives the first item, then dies while more come straight from the sender's engine.
+void take_one_and_die(ranks::Connection<int> end) {
+  (void)end.recv();
+  std::this_thread::sleep_for(20ms);
+  std::raise(SIGKILL);
+}
+
+int send_numbers(ranks::Connection<int> end, int count) {
+  for (int i = 0; i < count; ++i) end.send(i);
+  return count;
+}
+
+// The engine that a task sends a pipe's items straight to dies: the sender hears so, its items
+// go through the controller from then on, and it ends as usual (nothing waits for the dead).
+int mode_straight() {
+  auto [to_receiver, at_receiver] = ranks::Pipe<int>();
+  ranks::Process receiver(take_one_and_die, at_receiver);
+  receiver.start();
+  ranks::Process sender(send_numbers, to_receiver, 300'000);
+  sender.start();
+  check(sender.join(60s), "the sender did not end within 60 s of its receiver's death");
+  check(sender.exitcode() == 0,
+        "the sender's exit code: " + std::to_string(sender.exitcode().value_or(999)));
+  check(receiver.join(30s) && receiver.exitcode() == -SIGKILL, "the receiver died of SIGKILL");
+  // What reached the controller after the loss waits at the receiver's end, in order.
+  int last = -1;
+  bool ordered = true;
+  while (at_receiver.poll()) {
+    const int item = at_receiver.recv();
+    ordered = ordered && item > last;
+    last = item;
+  }
+  check(ordered, "the items left at the receiver's end are in order");
+  std::cout << "straight: the sender ended after its receiver's death" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,8 +160,9 @@ int main(int argc, char** argv) {
     if (mode == "joinable") code = mode_joinable();
     if (mode == "waiting") code = mode_waiting();
     if (mode == "ending") code = mode_ending();
+    if (mode == "straight") code = mode_straight();
     if (code == 64) {
-      std::cerr << "objects_lost pipe|joinable|waiting|ending" << std::endl;
+      std::cerr << "objects_lost pipe|joinable|waiting|ending|straight" << std::endl;
       return code;
     }
     if (failures > 0) return 1;

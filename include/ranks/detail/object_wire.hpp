@@ -63,25 +63,15 @@ inline ObjectRequest read_object_request(Reader& in) {
   return r;
 }
 
-/// The answer to request `number`, as a message to the engine that made it.
-inline Message object_answer_message(std::uint64_t number, ObjectAnswer&& a) {
-  auto kept = std::make_shared<ObjectAnswer>(std::move(a));
-  Message m;
-  Writer w(m.bytes, &m.attachments);
-  TaskHeader h;
-  h.kind = Kind::kObjectAnswer;
-  h.id = number;
-  write_header(w, h);
-  write_header(w,
-               ObjectAnswerHead{kept->status, kept->engine, kept->value, kept->pid, kept->signal});
-  encode(w, kept->data);
-  encode(w, kept->text);
-  encode(w, kept->host);
-  m.keep = std::move(kept);
-  return m;
+/// An answer's fields, as they travel.
+inline void write_object_answer(Writer& w, const ObjectAnswer& a) {
+  write_header(w, ObjectAnswerHead{a.status, a.engine, a.value, a.pid, a.signal});
+  encode(w, a.data);
+  encode(w, a.text);
+  encode(w, a.host);
 }
 
-/// The answer that follows a kObjectAnswer's header.
+/// What write_object_answer wrote (after a kObjectAnswer's header, for one).
 inline ObjectAnswer read_object_answer(Reader& in) {
   ObjectAnswerHead h;
   in.raw(&h, sizeof h);
@@ -95,6 +85,20 @@ inline ObjectAnswer read_object_answer(Reader& in) {
   decode(in, a.text);
   decode(in, a.host);
   return a;
+}
+
+/// The answer to request `number`, as a message to the engine that made it.
+inline Message object_answer_message(std::uint64_t number, ObjectAnswer&& a) {
+  auto kept = std::make_shared<ObjectAnswer>(std::move(a));
+  Message m;
+  Writer w(m.bytes, &m.attachments);
+  TaskHeader h;
+  h.kind = Kind::kObjectAnswer;
+  h.id = number;
+  write_header(w, h);
+  write_object_answer(w, *kept);
+  m.keep = std::move(kept);
+  return m;
 }
 
 }  // namespace ranks::detail

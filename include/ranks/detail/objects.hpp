@@ -50,6 +50,15 @@ enum class Op : std::uint32_t {
   kRecv,
   kPoll,
   kCloseEnd,
+  // a task's end of a pipe on an engine (src/engine/pipe_ends.cpp; index: the end)
+  kListen,    // keep what comes to this end here, and have it sent on (answer: the inbox)
+  kRelease,   // keep it again (answered once everything sent on has been sent)
+  kGiveBack,  // a: the inbox as it was left
+  kAccept,    // a: the session offered (kPipeOffer) that this task's items now go straight in
+  kDecline,   // a: a session offered when no task could take it
+  kUnbind,    // a: the session and how many items it sent straight
+  kStray,     // a: an item sent straight to an end no task here listens at any more; b: its
+              // session and number there
   // a dict (a: the key, b: the value) and a list (index: the position, a: the item); kSize too
   kSet,
   kLookup,

@@ -29,6 +29,12 @@ enum class Kind : std::uint32_t {
   kChannel = 5,       // from now on, messages come through the shared memory named after it
   kLifeline = 6,      // connect a life line to the controller, as the text says
   kObjectAnswer = 7,  // the answer to a kObjectCall (id: the call's number)
+  kPipeWord = 8,      // what came to a pipe's end this engine listens at (pipe_inbox.hpp)
+  kPipeOffer = 9,     // a pipe's items from here may go straight to the engine at the other end
+  kPipeBroken = 10,   // the engine that a task sent a pipe's items to straight was lost
+  kPipeRevoked = 12,  // ... let go of the end: send through the controller again
+  // engine -> engine, on transport::kPipeTag
+  kPipeItem = 11,  // an item sent straight to the engine that listens at the pipe's end
   // engine -> controller
   kReply = 16,
   kStopped = 17,
