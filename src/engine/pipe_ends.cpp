@@ -47,7 +47,8 @@ std::map<EndKey, Listening> g_listening;
 std::map<EndKey, Sending> g_sending;
 std::map<int, transport::Outbox> g_straight;  // sends to each rank of the link
 transport::Incoming g_straight_in;
-bool g_in_task = false;  // a task uses pipe ends now (between its first call and its end)
+bool g_in_task = false;    // a task uses pipe ends now (between its first call and its end)
+bool g_ever_kept = false;  // a task here kept an end's inbox
 
 // Straight sends in flight to one rank, at most: a task that sends faster than the other end
 // receives waits for it then, as a writer to a full OS pipe does.
@@ -176,6 +177,7 @@ ObjectAnswer receive(Answer& answer, const EndKey& key, ObjectRequest&& r) {
       Reader in(a.data.data(), a.data.size());
       l.inbox = PipeInbox::read(in);
     }
+    g_ever_kept = g_ever_kept || l.kept;
     it = g_listening.emplace(key, std::move(l)).first;
     g_in_task = true;
   }
@@ -285,6 +287,10 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
 }
 
 bool take_in_straight(Answer& answer) {
+  // Only an engine whose task kept an end is sent items straight (and one whose task has let go
+  // of its end may still get some): the others need not look (a probe costs a yield when Open
+  // MPI runs more ranks than cores).
+  if (!g_ever_kept) return false;
   if (!transport::try_recv(answer.comm, MPI_ANY_SOURCE, g_straight_in, transport::kPipeTag))
     return false;
   PipeMessage m = read_pipe_message(g_straight_in.data, g_straight_in.attachments());
