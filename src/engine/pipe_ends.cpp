@@ -309,7 +309,10 @@ bool take_in_straight(Answer& answer) {
 
 void let_go_of_pipe_ends(Answer& answer) {
   g_in_task = false;  // offers that come now are declined
-  for (auto& [key, s] : g_sending) unbind(answer, s, key);
+  for (auto& [key, s] : g_sending) {
+    unbind(answer, s, key);
+    s.session = 0;  // said once (a revoke that comes while the ends are given back is moot)
+  }
   for (auto& [key, l] : g_listening)
     if (l.kept) give_back(answer, key, l);
   g_sending.clear();
