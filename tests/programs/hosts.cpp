@@ -5,7 +5,8 @@
 // Prints one "engine <id> host=<name> netns=<net:[inode]> ip=<a,b>" line per engine, then
 // "hosts=<n> netns=<n> addresses=<n>" (distinct values among the engines), "sum=<n>", and
 // "shared: queue_hosts=<n> dict_hosts=<n> pipe_bytes=<n>" (distinct hosts that put into one
-// queue and set one dict; the bytes a pipe carried from the first engine to the last, checked).
+// queue and set one dict; the bytes of each block a pipe carried from the first engine to the
+// last, checked).
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -70,10 +71,24 @@ std::vector<int> block() {
   std::iota(v.begin(), v.end(), 7);
   return v;
 }
-void send_block(ranks::Connection<std::vector<int>> end) { end.send(block()); }
+// Four blocks, each answered before the next: the first goes through the controller, the later
+// ones straight from engine to engine (across hosts: TCP) once the sender has heard the offer.
+constexpr int kBlocks = 4;
+void send_block(ranks::Connection<std::vector<int>> end) {
+  for (int i = 0; i < kBlocks; ++i) {
+    end.send(block());
+    (void)end.recv();  // the answer: a block's first value
+  }
+}
 std::size_t receive_block(ranks::Connection<std::vector<int>> end) {
-  const std::vector<int> v = end.recv();
-  return v == block() ? v.size() * sizeof(int) : 0;
+  std::size_t bytes = 0;
+  for (int i = 0; i < kBlocks; ++i) {
+    const std::vector<int> v = end.recv();
+    if (v != block()) return 0;
+    bytes = v.size() * sizeof(int);
+    end.send(std::vector<int>{v.front()});
+  }
+  return bytes;
 }
 
 }  // namespace
