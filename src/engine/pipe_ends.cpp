@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <utility>
@@ -61,13 +60,6 @@ ObjectRequest pipe_request(Op op, const ObjectId& object, std::int64_t end, Byte
   ObjectRequest r = request(op).at(end).carrying(std::move(a), std::move(b));
   r.object = object;
   return r;
-}
-
-Bytes numbers(std::uint64_t first, std::optional<std::uint64_t> second = std::nullopt) {
-  Bytes b(second ? 2 * sizeof first : sizeof first);
-  std::memcpy(b.data(), &first, sizeof first);
-  if (second) std::memcpy(b.data() + sizeof first, &*second, sizeof first);
-  return b;
 }
 
 ObjectAnswer failure(Status s, const char* what) {
@@ -162,7 +154,8 @@ void give_back(Answer& answer, const EndKey& key, Listening& l) {
 // Ends the straight session of a sending end: the controller hears how many items it sent.
 void unbind(Answer& answer, const Sending& s, const EndKey& key) {
   if (s.session == 0 || s.broken) return;
-  ObjectRequest r = pipe_request(Op::kUnbind, s.object, key.end, numbers(s.session, s.sent));
+  ObjectRequest r =
+      pipe_request(Op::kUnbind, s.object, key.end, session_numbers(s.session, s.sent));
   r.unanswered = true;
   (void)object_call(answer, std::move(r));
 }
@@ -252,13 +245,14 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
     auto s = g_sending.find(key);
     if (!g_in_task || s == g_sending.end() || s->second.session != 0) {
       // No task here sends at that end now (or it has a session already).
-      ObjectRequest r = pipe_request(Op::kDecline, m.object, m.end, numbers(m.word.session));
+      ObjectRequest r =
+          pipe_request(Op::kDecline, m.object, m.end, session_numbers(m.word.session));
       r.unanswered = true;
       (void)object_call(answer, std::move(r));
       return;
     }
     // The controller places the session after what this task sent through it so far.
-    ObjectRequest r = pipe_request(Op::kAccept, m.object, m.end, numbers(m.word.session));
+    ObjectRequest r = pipe_request(Op::kAccept, m.object, m.end, session_numbers(m.word.session));
     r.unanswered = true;
     (void)object_call(answer, std::move(r));
     s->second.session = m.word.session;
@@ -301,7 +295,7 @@ bool take_in_straight(Answer& answer) {
   }
   // The task that listened here has let go of the end: the controller keeps the item.
   ObjectRequest r = pipe_request(Op::kStray, m.object, m.end, std::move(m.word.item),
-                                 numbers(m.word.session, m.word.count));
+                                 session_numbers(m.word.session, m.word.count));
   r.unanswered = true;
   (void)object_call(answer, std::move(r));
   return true;

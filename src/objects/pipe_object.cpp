@@ -1,6 +1,5 @@
 #include "objects/pipe_object.hpp"
 
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -22,14 +21,6 @@ PipeWord end_word(ObjectAnswer a) {
   PipeWord w = word(PipeWord::Mark::kEnd);
   w.answer = std::move(a);
   return w;
-}
-
-// Two numbers that a request carries in its bytes (kUnbind: the session and its count; kStray:
-// the session and the item's number in it).
-std::uint64_t number_at(const Bytes& b, std::size_t i) {
-  std::uint64_t n = 0;
-  if (b.size() >= (i + 1) * sizeof n) std::memcpy(&n, b.data() + i * sizeof n, sizeof n);
-  return n;
 }
 
 }  // namespace
@@ -55,7 +46,8 @@ void PipeObject::serve(Caller caller, ObjectRequest&& r, Clock::time_point now) 
   End& mine = ends_[static_cast<std::size_t>(e)];
   End& other = ends_[static_cast<std::size_t>(1 - e)];
   if (r.op == Op::kStray) {  // passed on by an engine, not used by it
-    deliver(e, word(PipeWord::Mark::kDirect, number_at(r.b, 0), number_at(r.b, 1), std::move(r.a)));
+    deliver(e, word(PipeWord::Mark::kDirect, session_number_at(r.b, 0), session_number_at(r.b, 1),
+                    std::move(r.a)));
     return ok(caller);
   }
   mine.user = caller.local ? -1 : caller.engine;
@@ -115,23 +107,23 @@ void PipeObject::serve(Caller caller, ObjectRequest&& r, Clock::time_point now) 
       return settle(e);
     }
     case Op::kAccept: {
-      const auto it = other.sessions.find(number_at(r.a, 0));
+      const auto it = other.sessions.find(session_number_at(r.a, 0));
       if (it == other.sessions.end()) {  // its receiver was lost meanwhile
-        PipeWord w = word(PipeWord::Mark::kLeave, number_at(r.a, 0));
+        PipeWord w = word(PipeWord::Mark::kLeave, session_number_at(r.a, 0));
         return replies().tell(caller.engine, pipe_message(Kind::kPipeBroken, id_, e, std::move(w)));
       }
       it->second.accepted = true;
       return deliver(1 - e, word(PipeWord::Mark::kJoin, it->first));
     }
     case Op::kDecline:
-      other.sessions.erase(number_at(r.a, 0));
+      other.sessions.erase(session_number_at(r.a, 0));
       return;
     case Op::kUnbind: {
-      const std::uint64_t session = number_at(r.a, 0);
+      const std::uint64_t session = session_number_at(r.a, 0);
       ok(caller);
       // A session whose receiver was lost left nothing to wait for.
       if (other.sessions.erase(session) == 0) return;
-      return deliver(1 - e, word(PipeWord::Mark::kLeave, session, number_at(r.a, 1)));
+      return deliver(1 - e, word(PipeWord::Mark::kLeave, session, session_number_at(r.a, 1)));
     }
     default:
       return answer(caller, failed(Status::kError, "a call that is not a pipe's"));

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -181,6 +182,21 @@ class PipeInbox {
   std::deque<PipeWord> stream_;
   std::map<std::uint64_t, Session> sessions_;
 };
+
+/// A session and a count (kUnbind: how many items it sent; kStray: the item's number in it), as a
+/// request about a pipe's straight path carries them in its bytes.
+inline Bytes session_numbers(std::uint64_t session, std::uint64_t count = 0) {
+  Bytes b(2 * sizeof session);
+  std::memcpy(b.data(), &session, sizeof session);
+  std::memcpy(b.data() + sizeof session, &count, sizeof count);
+  return b;
+}
+/// The session (i 0) or the count (i 1) that session_numbers wrote; 0 where b is too short.
+inline std::uint64_t session_number_at(const Bytes& b, std::size_t i) {
+  std::uint64_t n = 0;
+  if (b.size() >= (i + 1) * sizeof n) std::memcpy(&n, b.data() + i * sizeof n, sizeof n);
+  return n;
+}
 
 /// A word for one end of a pipe, as a message of kind kind (kPipeWord, kPipeBroken, kPipeItem).
 inline Message pipe_message(Kind kind, const ObjectId& object, std::int64_t end, PipeWord&& word) {
