@@ -86,8 +86,7 @@ void Controller::equip_new_engines() {
   while (statics_.size() < roster_.links().size())
     statics_.emplace_back(roster_.links()[statics_.size()]);
   // Engines on this host get a shared-memory channel (RANKS_CHANNEL=0: MPI alone).
-  const char* use = std::getenv("RANKS_CHANNEL");
-  const bool channels = !(use && std::string(use) == "0");
+  const bool channels = !channels_off_;
   for (int e = 0; e < roster_.size(); ++e) {
     Engine& m = roster_.engine(e);
     if (m.equipped) continue;

@@ -116,7 +116,7 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   void equip_new_engines();
   // objects::ObjectServer::Port
   void send_to_engine(int engine, Message m) override;
-  [[nodiscard]] int straight_rank(int from, int to) const override;
+  [[nodiscard]] StraightPath straight_path(int from, int to) const override;
   /// Tells the objects of engines lost since the last call (cheap when none was): before every
   /// call on an object is served, so that what comes for a waiting get of a lost engine waits
   /// for the next taker.
@@ -159,6 +159,11 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   objects::ObjectServer objects_{*this};
   std::uint64_t losses_told_ = 0;  // roster_.losses() when the objects last heard of them
   std::set<int> told_lost_;        // engines whose loss the objects have heard of
+  // RANKS_CHANNEL=0: no shared memory between processes on one host, MPI alone.
+  const bool channels_off_ = [] {
+    const char* v = std::getenv("RANKS_CHANNEL");
+    return v != nullptr && std::string(v) == "0";
+  }();
   // RANKS_STRAIGHT_PIPES=0: a pipe's items between engines go through the controller too.
   const bool straight_pipes_off_ = [] {
     const char* v = std::getenv("RANKS_STRAIGHT_PIPES");

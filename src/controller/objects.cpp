@@ -44,15 +44,16 @@ void Controller::send_to_engine(int engine, Message m) {
   transmit(engine, std::move(m));
 }
 
-int Controller::straight_rank(int from, int to) const {
-  if (straight_pipes_off_ || from == to || !roster_.known(from) || !roster_.known(to)) return -1;
+StraightPath Controller::straight_path(int from, int to) const {
+  if (straight_pipes_off_ || from == to || !roster_.known(from) || !roster_.known(to)) return {};
   const Engine& a = roster_.engine(from);
   const Engine& b = roster_.engine(to);
   // Engines of one link share its communicator (a started cluster's engines behind a hub share
   // none with this program's).
-  if (!a.alive || !b.alive || a.link != b.link || a.link < 0) return -1;
-  if (roster_.link_of(to).origin == Origin::kRelayed) return -1;
-  return b.rank;
+  if (!a.alive || !b.alive || a.link != b.link || a.link < 0) return {};
+  if (roster_.link_of(to).origin == Origin::kRelayed) return {};
+  // On one host, as the controller and its engines there, by shared memory.
+  return {b.rank, !channels_off_ && a.host == b.host};
 }
 
 void Controller::tell_objects_of_losses() {

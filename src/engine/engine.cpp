@@ -381,6 +381,7 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
       g_outbox = &o;
     }
     ~Serving() {
+      forget_pipe_paths();
       forget_engine_comms();
       g_link = MPI_COMM_NULL;
       g_engine_id = -1;

@@ -3,12 +3,16 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
+#include "base/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/object_calls.hpp"
 #include "ranks/detail/pipe_inbox.hpp"
+#include "transport/channel.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail {
@@ -37,6 +41,7 @@ struct Sending {
   ObjectId object;
   std::uint64_t session = 0;  // its items go straight to `rank` (0: through the controller)
   int rank = -1;
+  bool same_host = false;  // ... and by a ring in shared memory
   std::uint64_t sent = 0;  // straight
   std::uint64_t through_controller = 0;
   bool broken = false;  // the receiver was lost: through the controller again
@@ -44,8 +49,20 @@ struct Sending {
 
 std::map<EndKey, Listening> g_listening;
 std::map<EndKey, Sending> g_sending;
-std::map<int, transport::Outbox> g_straight;  // sends to each rank of the link
+// An engine (by its rank in the link) that tasks here send straight to. On the same host the
+// items go by a ring in shared memory (made at the first, and named to it by MPI); their
+// attachments, and items to other hosts, by MPI.
+struct Peer {
+  transport::Outbox out = transport::Outbox(transport::Outbox::Lazy{});
+  std::unique_ptr<transport::Channel> ring;
+  bool ring_failed = false;  // none could be made: MPI alone
+};
+std::map<int, Peer> g_peers;
+// The rings that engines (by their ranks) send items here by.
+std::map<int, std::unique_ptr<transport::Channel>> g_rings;
 transport::Incoming g_straight_in;
+unsigned g_straight_looks = 0;
+bool g_mpi_items = false;  // items came here by MPI (from another host, or where no ring was made)
 bool g_in_task = false;    // a task uses pipe ends now (between its first call and its end)
 bool g_ever_kept = false;  // a task here kept an end's inbox
 
@@ -82,12 +99,19 @@ class Waiter {
     // Between looks, little else: sends in flight move on every 16th.
     if (++looks_ % 16 == 0) {
       answer_.progress();
-      for (auto& [rank, out] : g_straight) out.progress();
+      for (auto& [rank, peer] : g_peers) peer.out.progress();
       transport::poll_interrupt();
+    }
+    // The clock is read at every fourth look only: between, a pause of the core.
+    if (looks_ % 4 != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      return;
     }
     // No doorbell: items that come straight do not ring the channel's.
     bool sending = !answer_.outbox.empty();
-    for (const auto& [rank, out] : g_straight) sending = sending || !out.empty();
+    for (const auto& [rank, peer] : g_peers) sending = sending || !peer.out.empty();
     backoff_.pause(sending, nullptr);
   }
 
@@ -99,6 +123,21 @@ class Waiter {
   transport::Backoff backoff_ =
       transport::Backoff(std::chrono::microseconds(500)).spinning(std::chrono::microseconds(50));
 };
+
+// Makes the ring a task here sends to the engine at `rank` (on this host) by, and names it to
+// that engine, by MPI after the items sent that way: it reads the ring once it has them.
+void make_ring(Answer& answer, int rank, Peer& peer) {
+  try {
+    peer.ring = transport::Channel::create(answer.comm, rank);
+    peer.out.send(answer.comm, rank, Message(text_message(Kind::kPipeRing, peer.ring->name())),
+                  transport::kPipeTag);
+  } catch (const Error& e) {
+    log_line(std::string(e.what()) + "; a pipe's items to engine rank " + std::to_string(rank) +
+             " go by MPI");
+    peer.ring.reset();
+    peer.ring_failed = true;
+  }
+}
 
 ObjectAnswer send(Answer& answer, const EndKey& key, ObjectRequest&& r) {
   auto [at, first] = g_sending.try_emplace(key);
@@ -114,26 +153,35 @@ ObjectAnswer send(Answer& answer, const EndKey& key, ObjectRequest&& r) {
     }
     return a;
   }
-  transport::Outbox& out = g_straight.try_emplace(s.rank, transport::Outbox::Lazy{}).first->second;
+  Peer& peer = g_peers[s.rank];
+  if (s.same_host && !peer.ring && !peer.ring_failed) make_ring(answer, s.rank, peer);
   PipeWord w;
   w.mark = PipeWord::Mark::kDirect;
   w.session = s.session;
   w.count = s.sent;  // its number in the session
   w.item = std::move(r.a);
-  out.send(answer.comm, s.rank, pipe_message(Kind::kPipeItem, r.object, 1 - key.end, std::move(w)),
-           transport::kPipeTag);
+  Message m = pipe_message(Kind::kPipeItem, r.object, 1 - key.end, std::move(w));
+  if (peer.ring)
+    peer.ring->send(std::move(m), peer.out);
+  else
+    peer.out.send(answer.comm, s.rank, std::move(m), transport::kPipeTag);
   ++s.sent;
   // Now and then, a look at what came: the receiver may have let go of its end (kPipeRevoked).
   if (s.sent % kLookEvery == 0) {
     std::optional<ObjectAnswer> none;
     (void)take_in(answer, 0, none);
   }
-  if (out.in_flight() > kMostInFlight) {
-    out.progress();
+  // A full ring, or too many sends in flight: the task waits for the receiver.
+  if (peer.ring && !peer.ring->idle()) {
     Waiter waiter(answer);
-    while (!s.broken && out.in_flight() > kMostInFlight) {
+    while (!s.broken && peer.ring && !peer.ring->flush()) waiter.once();
+  }
+  if (peer.out.in_flight() > kMostInFlight) {
+    peer.out.progress();
+    Waiter waiter(answer);
+    while (!s.broken && peer.out.in_flight() > kMostInFlight) {
       waiter.once();
-      out.progress();
+      peer.out.progress();
     }
   }
   return {};
@@ -255,8 +303,10 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
     ObjectRequest r = pipe_request(Op::kAccept, m.object, m.end, session_numbers(m.word.session));
     r.unanswered = true;
     (void)object_call(answer, std::move(r));
+    const StraightPath path = offered_path(m.word);
     s->second.session = m.word.session;
-    s->second.rank = static_cast<int>(m.word.count);
+    s->second.rank = path.rank;
+    s->second.same_host = path.same_host;
     s->second.broken = false;
     return;
   }
@@ -277,27 +327,59 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
     s->second.broken = true;
     rank = s->second.rank;
   }
-  if (auto out = g_straight.find(rank); out != g_straight.end()) out->second.abandon();
+  if (auto peer = g_peers.find(rank); peer != g_peers.end()) {
+    peer->second.out.abandon();
+    peer->second.ring.reset();
+  }
 }
 
-bool take_in_straight(Answer& answer) {
-  // Only an engine whose task kept an end is sent items straight (and one whose task has let go
-  // of its end may still get some): the others need not look (a probe costs a yield when Open
-  // MPI runs more ranks than cores).
-  if (!g_ever_kept) return false;
-  if (!transport::try_recv(answer.comm, MPI_ANY_SOURCE, g_straight_in, transport::kPipeTag))
-    return false;
-  PipeMessage m = read_pipe_message(g_straight_in.data, g_straight_in.attachments());
+namespace {
+
+// An item that came straight: into the inbox of its end, or on to the controller.
+void item_came(Answer& answer, transport::Incoming& in) {
+  PipeMessage m = read_pipe_message(in.data, in.attachments());
   const EndKey key{m.object.id, m.end};
   if (auto l = g_listening.find(key); l != g_listening.end() && l->second.kept) {
     l->second.inbox.apply(std::move(m.word));
-    return true;
+    return;
   }
   // The task that listened here has let go of the end: the controller keeps the item.
   ObjectRequest r = pipe_request(Op::kStray, m.object, m.end, std::move(m.word.item),
                                  session_numbers(m.word.session, m.word.count));
   r.unanswered = true;
   (void)object_call(answer, std::move(r));
+}
+
+}  // namespace
+
+bool take_in_straight(Answer& answer) {
+  // Only an engine whose task kept an end is sent items straight (and one whose task has let go
+  // of its end may still get some): the others need not look (a probe costs a yield when Open
+  // MPI runs more ranks than cores).
+  if (!g_ever_kept) return false;
+  for (auto& [rank, ring] : g_rings)
+    if (ring->try_recv(g_straight_in)) {
+      item_came(answer, g_straight_in);
+      return true;
+    }
+  // Where only rings have brought items, MPI (for a new ring's name) is probed at every 64th
+  // look: the rings are read in nanoseconds, and a probe that finds nothing yields the core.
+  if (!g_rings.empty() && !g_mpi_items && ++g_straight_looks % 64 != 0) return false;
+  if (!transport::try_recv(answer.comm, MPI_ANY_SOURCE, g_straight_in, transport::kPipeTag))
+    return false;
+  if (read_header<TaskHeader>(g_straight_in.data).kind == Kind::kPipeRing) {
+    // Everything its engine sent here by MPI before has come (MPI keeps a sender's order).
+    try {
+      g_rings[g_straight_in.source] = transport::Channel::open(message_text(g_straight_in.data),
+                                                               answer.comm, g_straight_in.source);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) +
+                  "; engines that name one host share no /dev/shm: run with RANKS_CHANNEL=0");
+    }
+    return true;
+  }
+  g_mpi_items = true;
+  item_came(answer, g_straight_in);
   return true;
 }
 
@@ -317,13 +399,25 @@ void wait_for_straight_sends(Answer& answer) {
   Waiter waiter(answer);
   while (true) {
     bool left = true;
-    for (auto& [rank, out] : g_straight) {
-      out.progress();
-      left = left && out.empty();
+    for (auto& [rank, peer] : g_peers) {
+      peer.out.progress();
+      left = left && peer.out.empty() && (!peer.ring || peer.ring->flush());
     }
     if (left) return;
     waiter.once();
   }
+}
+
+void forget_pipe_paths() {
+  for (auto& [rank, peer] : g_peers)
+    if (!peer.out.empty()) peer.out.abandon();
+  g_peers.clear();
+  g_rings.clear();
+  g_sending.clear();
+  g_listening.clear();
+  g_in_task = false;
+  g_ever_kept = false;
+  g_mpi_items = false;
 }
 
 }  // namespace ranks::detail

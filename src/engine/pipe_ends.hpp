@@ -2,9 +2,10 @@
 
 // A task's ends of pipes on an engine. Where the task receives at an end, it keeps that end's
 // inbox while it runs (it listens there); where it sends to an end that a task on another engine
-// of the same communicator listens at, its items go straight there, point to point. Everything
-// else about a pipe goes through the controller (src/objects/pipe_object.hpp says how the two
-// fit together). When the task ends, it gives back what it kept.
+// of the same communicator listens at, its items go straight there, point to point (by a ring in
+// shared memory where both engines are on one host, by MPI otherwise). Everything else about a
+// pipe goes through the controller (src/objects/pipe_object.hpp says how the two fit together).
+// When the task ends, it gives back what it kept.
 
 #include "engine/answer.hpp"
 #include "ranks/detail/objects.hpp"
@@ -24,5 +25,9 @@ bool take_in_straight(Answer& answer);
 void let_go_of_pipe_ends(Answer& answer);
 /// Then: waits until what it sent straight has left (or its receiver was lost).
 void wait_for_straight_sends(Answer& answer);
+
+/// When a session with a program ends: forgets the engines its tasks sent straight to and the
+/// rings they sent here by (ranks of its communicator name other processes in the next).
+void forget_pipe_paths();
 
 }  // namespace ranks::detail

@@ -25,8 +25,8 @@ class ObjectServer final : private Replies {
     /// Sends a message (an answer, a word for a pipe's end) to engine e (nothing, if it is
     /// lost).
     virtual void send_to_engine(int engine, Message m) = 0;
-    /// The rank at which engine `from` reaches engine `to` on a communicator both hold, or -1.
-    [[nodiscard]] virtual int straight_rank(int from, int to) const = 0;
+    /// How engine `from` reaches engine `to` straight (rank -1: it cannot).
+    [[nodiscard]] virtual StraightPath straight_path(int from, int to) const = 0;
 
    protected:
     ~Port() = default;
@@ -59,8 +59,8 @@ class ObjectServer final : private Replies {
  private:
   void reply(const Caller& to, ObjectAnswer&& a) override;
   void tell(int engine, Message m) override { port_.send_to_engine(engine, std::move(m)); }
-  [[nodiscard]] int straight_rank(int from, int to) const override {
-    return port_.straight_rank(from, to);
+  [[nodiscard]] StraightPath straight_path(int from, int to) const override {
+    return port_.straight_path(from, to);
   }
   void dispatch(Caller caller, ObjectRequest&& r);
   void note_waiting(std::uint64_t id, const SharedObject& o);

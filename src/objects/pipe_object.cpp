@@ -151,12 +151,11 @@ void PipeObject::offer(int sender, int e) {
   if (other.keeper < 0 || other.coming_back || other.keeper == sender) return;
   for (const auto& [id, session] : other.sessions)
     if (session.sender == sender && session.receiver == other.keeper) return;  // offered
-  const int rank = replies().straight_rank(sender, other.keeper);
-  if (rank < 0) return;
+  const StraightPath path = replies().straight_path(sender, other.keeper);
+  if (path.rank < 0) return;
   const std::uint64_t session = ++next_session_;
-  other.sessions[session] = Session{sender, other.keeper, rank, false};
-  PipeWord w = word(PipeWord::Mark::kJoin, session, static_cast<std::uint64_t>(rank));
-  replies().tell(sender, pipe_message(Kind::kPipeOffer, id_, e, std::move(w)));
+  other.sessions[session] = Session{sender, other.keeper, path.rank, false};
+  replies().tell(sender, pipe_message(Kind::kPipeOffer, id_, e, offer_word(session, path)));
 }
 
 void PipeObject::deliver(int e, PipeWord&& w) {

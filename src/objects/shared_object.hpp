@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ranks/detail/objects.hpp"
+#include "ranks/detail/pipe_inbox.hpp"
 #include "ranks/detail/wire.hpp"
 
 namespace ranks::detail::objects {
@@ -54,9 +55,8 @@ class Replies {
   virtual void reply(const Caller& to, ObjectAnswer&& a) = 0;
   /// Sends engine `engine` a message of its own (nothing, if it is lost).
   virtual void tell(int engine, Message m) = 0;
-  /// The rank at which engine `from` reaches engine `to` straight (a communicator they share),
-  /// or -1 when it cannot.
-  [[nodiscard]] virtual int straight_rank(int from, int to) const = 0;
+  /// How engine `from` reaches engine `to` straight (rank -1: it cannot).
+  [[nodiscard]] virtual StraightPath straight_path(int from, int to) const = 0;
 
  protected:
   ~Replies() = default;

@@ -198,6 +198,26 @@ inline std::uint64_t session_number_at(const Bytes& b, std::size_t i) {
   return n;
 }
 
+/// How engine `from` reaches engine `to` straight: at `rank` of a communicator both hold (-1:
+/// it cannot), and, where they share a host, by a ring in shared memory rather than by MPI.
+struct StraightPath {
+  int rank = -1;
+  bool same_host = false;
+};
+/// The word of an offer (kPipeOffer) to send in session `session` along `path`.
+inline PipeWord offer_word(std::uint64_t session, StraightPath path) {
+  PipeWord w;
+  w.mark = PipeWord::Mark::kJoin;
+  w.session = session;
+  w.count = static_cast<std::uint64_t>(path.rank);
+  w.item = Bytes(1, std::byte{path.same_host ? std::uint8_t{1} : std::uint8_t{0}});
+  return w;
+}
+/// The path that offer_word wrote.
+inline StraightPath offered_path(const PipeWord& w) {
+  return {static_cast<int>(w.count), !w.item.empty() && w.item[0] != std::byte{0}};
+}
+
 /// A word for one end of a pipe, as a message of kind kind (kPipeWord, kPipeBroken, kPipeItem).
 inline Message pipe_message(Kind kind, const ObjectId& object, std::int64_t end, PipeWord&& word) {
   Message m;

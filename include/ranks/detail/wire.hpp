@@ -35,6 +35,7 @@ enum class Kind : std::uint32_t {
   kPipeRevoked = 12,  // ... let go of the end: send through the controller again
   // engine -> engine, on transport::kPipeTag
   kPipeItem = 11,  // an item sent straight to the engine that listens at the pipe's end
+  kPipeRing = 13,  // the sender's later items come by the shared memory named in it
   // engine -> controller
   kReply = 16,
   kStopped = 17,
