@@ -7,6 +7,8 @@
 #include <numeric>
 #include <ranks/ranks.hpp>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "launch.hpp"
@@ -189,6 +191,72 @@ TEST(Pipe, two_tasks_volley_in_bursts_and_new_tasks_go_on_where_they_stopped) {
     EXPECT_EQ(client.get(), 200) << "turn " << turn;
     EXPECT_EQ(server.get(), 200) << "turn " << turn;
   }
+  EXPECT_FALSE(a.poll());
+  EXPECT_FALSE(b.poll());
+}
+
+// Large items between engines: several blocks of 64 KiB and more in one item, with a small part
+// between them, and small items among the large.
+using Block = std::tuple<int, std::vector<double>, std::string, std::vector<int>>;
+Block block(int k) {
+  if (k % 3 == 2) return {k, {0.5 * k}, "small", {k}};
+  return {k, std::vector<double>(9000 + static_cast<std::size_t>(k), 0.25 * k),
+          std::string(70'000 + static_cast<std::size_t>(k), static_cast<char>('a' + k % 26)),
+          std::vector<int>(20'000, k)};
+}
+
+// Receives items first..first+count-1, by recv and by recv_into in turn, now and then late (so
+// that some come while it is not receiving); how many were right, in order.
+int take_blocks(ranks::Connection<Block> end, int first, int count) {
+  int right = 0;
+  Block into;
+  for (int k = first; k < first + count; ++k) {
+    if (k % 4 == 1) std::this_thread::sleep_for(5ms);
+    if (k % 2 == 0) {
+      right += end.recv() == block(k) ? 1 : 0;
+    } else {
+      end.recv_into(into);
+      right += into == block(k) ? 1 : 0;
+    }
+  }
+  return right;
+}
+
+int send_blocks(ranks::Connection<Block> end, int first, int count) {
+  for (int k = first; k < first + count; ++k) end.send(block(k));
+  return count;
+}
+
+// Both send a large item, then receive the other's: neither may wait for the other to receive.
+int swap_blocks(ranks::Connection<Block> end, int mine, int theirs) {
+  int right = 0;
+  for (int r = 0; r < 5; ++r) {
+    end.send(block(mine + r * 3));
+    right += end.recv() == block(theirs + r * 3) ? 1 : 0;
+  }
+  return right;
+}
+
+TEST(Pipe, large_items_between_engines_come_whole_and_in_order) {
+  if (!ranks_test::can_have(2)) GTEST_SKIP() << "needs two engines at once";
+  auto [a, b] = ranks::Pipe<Block>();
+  ranks::Pool pool(2);
+  constexpr int kCount = 24;
+  auto receiver = pool.apply_async(take_blocks, b, 0, kCount);
+  auto sender = pool.apply_async(send_blocks, a, 0, kCount);
+  EXPECT_EQ(sender.get(), kCount);
+  EXPECT_EQ(receiver.get(), kCount);
+  // At once both ways.
+  auto one = pool.apply_async(swap_blocks, a, 0, 1);
+  auto other = pool.apply_async(swap_blocks, b, 1, 0);
+  EXPECT_EQ(one.get(), 5);
+  EXPECT_EQ(other.get(), 5);
+  // A receiver that ends with items still coming: the program receives the rest, whole.
+  auto early = pool.apply_async(take_blocks, b, 100, 2);
+  auto more = pool.apply_async(send_blocks, a, 100, 6);
+  EXPECT_EQ(early.get(), 2);
+  EXPECT_EQ(more.get(), 6);
+  for (int k = 102; k < 106; ++k) EXPECT_EQ(b.recv(), block(k)) << k;
   EXPECT_FALSE(a.poll());
   EXPECT_FALSE(b.poll());
 }

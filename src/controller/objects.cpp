@@ -80,6 +80,7 @@ ObjectAnswer call_object(ObjectRequest&& r, const char* who) {
                 "made, or default-constructed; make it in the program (before the call that "
                 "starts the task) and pass it to the task as an argument");
   if (on_engine()) return engine_object_call(std::move(r));
+  r.make_whole();  // the controller keeps the item
   return the_controller(who).call_object(std::move(r));
 }
 

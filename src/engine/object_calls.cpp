@@ -95,6 +95,7 @@ void throw_failed() {
 }  // namespace
 
 ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
+  r.make_whole();  // the controller keeps the item
   const std::uint64_t number = ++g_calls;
   const bool unanswered = r.unanswered;
   answer.send(object_request_message(current_engine_id(), number, std::move(r)));

@@ -26,7 +26,7 @@ PipeWord end_word(ObjectAnswer a) {
 }  // namespace
 
 std::string PipeObject::misuse(int e, Op op) const {
-  const bool sends = op == Op::kSend;
+  const bool sends = op == Op::kSend || op == Op::kAsk;
   const bool receives = op == Op::kRecv || op == Op::kPoll || op == Op::kListen;
   if (!duplex_ && e == 0 && sends)
     return "this end of a one-way Pipe only receives (Pipe<T>(false) returns the receiving end "
@@ -82,6 +82,9 @@ void PipeObject::serve(Caller caller, ObjectRequest&& r, Clock::time_point now) 
       return settle(e);
     case Op::kListen:
       return listen(caller, e);
+    case Op::kAsk:
+      if (!caller.local) offer(caller.engine, e);
+      return ok(caller);
     case Op::kRelease:
       if (mine.keeper == caller.engine) {
         mine.coming_back = true;  // until its inbox is back

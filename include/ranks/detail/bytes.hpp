@@ -45,6 +45,7 @@ using Bytes = std::vector<std::byte, UninitAllocator<std::byte>>;
 struct Attachment {
   const std::byte* data = nullptr;
   std::size_t size = 0;
+  std::size_t at = 0;  // where, in the buffer it was set apart from, its length field lies
 };
 
 /// Blocks at least this large travel as attachments, where the writer takes them. Below it, a
@@ -71,10 +72,11 @@ class Writer {
   explicit Writer(Bytes& buf, std::vector<Attachment>* attachments = nullptr)
       : buf_(&buf), attachments_(attachments) {}
   /// Takes n bytes at p as an attachment (p must stay valid until the message is sent); false
-  /// when this writer has no attachments or n is too small to be worth one.
+  /// when this writer has no attachments or n is too small to be worth one. The caller writes
+  /// the block's length field next (codec.hpp).
   bool attach(const void* p, std::size_t n) {
     if (attachments_ == nullptr || n < kAttachMin) return false;
-    attachments_->push_back({static_cast<const std::byte*>(p), n});
+    attachments_->push_back({static_cast<const std::byte*>(p), n, buf_->size()});
     return true;
   }
   [[nodiscard]] std::size_t attachment_count() const {

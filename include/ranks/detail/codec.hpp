@@ -22,6 +22,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "ranks/detail/bytes.hpp"
 #include "ranks/detail/traits.hpp"
@@ -31,6 +32,31 @@ namespace ranks::detail {
 
 /// Marks, in a length field, that the data follows as an attachment.
 inline constexpr std::uint64_t kAttached = std::uint64_t{1} << 63;
+
+/// A value written with attachments (`parts`, in order, each with where its length field lies
+/// in `bytes`) as a Writer without attachments writes it: each block in place after its length.
+inline Bytes whole_value(const Bytes& bytes, const std::vector<Attachment>& parts) {
+  std::size_t size = bytes.size();
+  for (const Attachment& a : parts) size += a.size;
+  Bytes out;
+  out.reserve(size);
+  std::size_t from = 0;
+  for (const Attachment& a : parts) {
+    std::uint64_t field = 0;
+    if (a.at < from || a.at + sizeof field > bytes.size())
+      throw Error("a value's attachment lies outside it (corrupt message)");
+    std::memcpy(&field, bytes.data() + a.at, sizeof field);
+    field &= ~kAttached;
+    out.insert(out.end(), bytes.begin() + static_cast<std::ptrdiff_t>(from),
+               bytes.begin() + static_cast<std::ptrdiff_t>(a.at));
+    const auto* f = reinterpret_cast<const std::byte*>(&field);
+    out.insert(out.end(), f, f + sizeof field);
+    out.insert(out.end(), a.data, a.data + a.size);
+    from = a.at + sizeof field;
+  }
+  out.insert(out.end(), bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.end());
+  return out;
+}
 
 // A streambuf over the Writer / Reader, so Boost archives write straight into the message.
 class WriterBuf : public std::streambuf {

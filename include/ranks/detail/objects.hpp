@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -59,6 +60,8 @@ enum class Op : std::uint32_t {
   kUnbind,    // a: the session and how many items it sent straight
   kStray,     // a: an item sent straight to an end no task here listens at any more; b: its
               // session and number there
+  kAsk,       // a task about to send a large item asks to be offered to send straight now
+              // (answered after the offer, if one can be made)
   // a dict (a: the key, b: the value) and a list (index: the position, a: the item); kSize too
   kSet,
   kLookup,
@@ -86,6 +89,13 @@ enum class Status : std::uint32_t {
   kError,    // a misuse: ranks::Error with the text
 };
 
+/// Where a receive may decode its item itself, from a Reader over the item and its attachments
+/// (an item straight from another engine: its large blocks are received into their places).
+struct ItemSink {
+  void* out = nullptr;
+  void (*decode)(Reader& r, void* out) = nullptr;
+};
+
 /// One call on an object.
 struct ObjectRequest {
   ObjectId object;
@@ -96,6 +106,18 @@ struct ObjectRequest {
   /// send): a task goes on at once, and hears of a failure at its next call or when it ends.
   bool unanswered = false;
   Bytes a, b;  // encoded: the item, or the key and the value
+  /// The item's large blocks that `a` does not hold (see lending): they lie in the caller's
+  /// value, which outlives the call. A call that keeps the item makes it whole first.
+  std::vector<Attachment> lent;
+  /// Where a receive may decode its item itself (see decoding_into).
+  ItemSink into;
+
+  /// Copies the lent blocks into `a`, where each belongs.
+  void make_whole() {
+    if (lent.empty()) return;
+    a = whole_value(a, lent);
+    lent.clear();
+  }
 
   ObjectRequest&& at(std::int64_t i) && {
     index = i;
@@ -114,6 +136,31 @@ struct ObjectRequest {
     b = std::move(value);
     return std::move(*this);
   }
+  /// Carries item with its large blocks (64 KiB and more) left where they lie: a pipe's send,
+  /// which a task on an engine sends straight from there to the engine that receives it.
+  template <class T>
+  ObjectRequest&& lending(const T& item) && {
+    Writer w(a, &lent);
+    encode(w, item);
+    return std::move(*this);
+  }
+  /// Lets a receive decode its item over `out`, a value the caller has (a vector of the size that
+  /// comes is filled where it lies); then its answer says in_place.
+  template <class T>
+  ObjectRequest&& decoding_over(T& out) && {
+    into.out = &out;
+    into.decode = [](Reader& r, void* o) { decode(r, *static_cast<T*>(o)); };
+    return std::move(*this);
+  }
+  /// Lets a receive decode its item straight into `out` (then its answer says in_place).
+  template <class T>
+  ObjectRequest&& decoding_into(std::optional<T>& out) && {
+    into.out = &out;
+    into.decode = [](Reader& r, void* o) {
+      static_cast<std::optional<T>*>(o)->emplace(decode_value<T>(r));
+    };
+    return std::move(*this);
+  }
 };
 
 /// A call of op, its other fields as the setters above give them (on the temporary, so that an
@@ -129,6 +176,7 @@ struct ObjectAnswer {
   Status status = Status::kOk;
   std::int64_t value = 0;  // a size, a flag
   Bytes data;              // an item, or several (kItems)
+  bool in_place = false;   // the item was decoded where the request's `into` said, not in data
   std::string text;        // what went wrong, for a message
   // kLost: the engine, for ranks::EngineLost.
   int engine = -1;

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "ranks/detail/bytes.hpp"
 #include "ranks/detail/codec.hpp"
@@ -116,6 +117,17 @@ class PipeInbox {
     for (const auto& [id, s] : sessions_)
       if (s.joined && s.next_came()) return nullptr;
     return &stream_.front().answer;
+  }
+
+  /// Whether item `count` of session `session`, straight from its sender, would be the next
+  /// received if it came now (where nothing may be received before it comes).
+  [[nodiscard]] bool takes_next(std::uint64_t session, std::uint64_t count) {
+    if (ready()) return false;
+    const auto s = sessions_.find(session);
+    if (s == sessions_.end() || !s->second.joined || s->second.taken != count) return false;
+    // Nothing is ready: the stream's front holds back all but the session it waits for.
+    return stream_.empty() || stream_.front().mark != PipeWord::Mark::kLeave ||
+           stream_.front().session == session;
   }
 
   /// Whether a receive would return at once (an item, or the end).
@@ -219,7 +231,10 @@ inline StraightPath offered_path(const PipeWord& w) {
 }
 
 /// A word for one end of a pipe, as a message of kind kind (kPipeWord, kPipeBroken, kPipeItem).
-inline Message pipe_message(Kind kind, const ObjectId& object, std::int64_t end, PipeWord&& word) {
+/// `lent`: the blocks of a straight item (kDirect) that its bytes do not hold
+/// (ObjectRequest::lending), sent from where they lie after the item's own.
+inline Message pipe_message(Kind kind, const ObjectId& object, std::int64_t end, PipeWord&& word,
+                            std::vector<Attachment> lent = {}) {
   Message m;
   m.bytes.reserve(sizeof(TaskHeader) + sizeof object + 128 +
                   std::min(word.item.size(), kAttachMin));
@@ -229,12 +244,22 @@ inline Message pipe_message(Kind kind, const ObjectId& object, std::int64_t end,
   write_header(w, h);
   w.raw(&object, sizeof object);
   w.raw(&end, sizeof end);
+  const auto write_lent = [&] {
+    encode_size(w, lent.size());
+    for (const Attachment& a : lent) {
+      const std::uint64_t at = a.at;
+      w.raw(&at, sizeof at);
+    }
+    m.attachments.insert(m.attachments.end(), lent.begin(), lent.end());
+  };
   if (word.item.size() < kAttachMin) {  // copied into the message
     write_pipe_word(w, word);
+    write_lent();
     return m;
   }
   auto kept = std::make_shared<PipeWord>(std::move(word));  // sent from where it lies
   write_pipe_word(w, *kept);
+  write_lent();
   m.keep = std::move(kept);
   return m;
 }
@@ -244,6 +269,8 @@ struct PipeMessage {
   ObjectId object;
   std::int64_t end = 0;
   PipeWord word;
+  /// Where the item's lent blocks belong in it: they follow, still in MPI, as attachments.
+  std::vector<Attachment> lent;
 };
 inline PipeMessage read_pipe_message(const Bytes& msg, AttachmentSource* attachments) {
   Reader r(msg.data() + sizeof(TaskHeader), msg.size() - sizeof(TaskHeader), attachments);
@@ -251,6 +278,15 @@ inline PipeMessage read_pipe_message(const Bytes& msg, AttachmentSource* attachm
   r.raw(&p.object, sizeof p.object);
   r.raw(&p.end, sizeof p.end);
   p.word = read_pipe_word(r);
+  const std::size_t lent = decode_size(r);
+  if (lent > r.remaining() / sizeof(std::uint64_t))
+    throw Error("a pipe's message ended early while decoding (corrupt message)");
+  p.lent.resize(lent);
+  for (Attachment& a : p.lent) {
+    std::uint64_t at = 0;
+    r.raw(&at, sizeof at);
+    a.at = static_cast<std::size_t>(at);
+  }
   return p;
 }
 
