@@ -50,22 +50,29 @@ double ask(ranks::Connection<int> end, int n) {
   return seconds_since(t0) / n * 1e6;
 }
 
-// 64 MiB one way, then back.
-std::size_t bounce_block(ranks::Connection<std::vector<char>> end, int times) {
-  std::size_t n = 0;
+// 64 MiB one way, then back: each received as a new vector (recv), or into the one there is
+// (recv_into, as raw MPI receives into its buffer).
+std::size_t bounce_block(ranks::Connection<std::vector<char>> end, int times, bool into) {
+  std::vector<char> v;
   for (int i = 0; i < times; ++i) {
-    std::vector<char> v = end.recv();
-    n = v.size();
+    if (into)
+      end.recv_into(v);
+    else
+      v = end.recv();
     end.send(v);
   }
-  return n;
+  return v.size();
 }
-double send_block(ranks::Connection<std::vector<char>> end, std::size_t bytes, int times) {
+double send_block(ranks::Connection<std::vector<char>> end, std::size_t bytes, int times,
+                  bool into) {
   std::vector<char> block(bytes, 'x');
   const auto t0 = Clock::now();
   for (int i = 0; i < times; ++i) {
     end.send(block);
-    block = end.recv();
+    if (into)
+      end.recv_into(block);
+    else
+      block = end.recv();
   }
   return 2.0 * static_cast<double>(bytes) * times / seconds_since(t0) / 1e9;  // GB/s
 }
@@ -218,15 +225,19 @@ class Bench {
     const int times = o_.quick ? 1 : 3;
     ranks::Client rc;
     auto pair = rc[{engines_[0], engines_[1]}];
-    std::vector<double> ranks_gbs, raw_gbs;
+    std::vector<double> ranks_gbs, into_gbs, raw_gbs;
     for (int r = 0; r < o_.repeat; ++r) {
-      auto [a, b] = ranks::Pipe<std::vector<char>>();
-      auto e = rc[engines_[1]].apply(bounce_block, b, times);
-      ranks_gbs.push_back(rc[engines_[0]].apply(send_block, a, bytes, times).get());
-      e.get();
+      for (const bool into : {false, true}) {
+        auto [a, b] = ranks::Pipe<std::vector<char>>();
+        auto e = rc[engines_[1]].apply(bounce_block, b, times, into);
+        (into ? into_gbs : ranks_gbs)
+            .push_back(rc[engines_[0]].apply(send_block, a, bytes, times, into).get());
+        e.get();
+      }
       raw_gbs.push_back(pair.apply(raw_blocks, bytes, times).get()[0]);
     }
     add("pipe", "64MiB-each-way", "ranks", 2, "GB/s", ranks_gbs);
+    add("pipe", "64MiB-each-way-recv_into", "ranks", 2, "GB/s", into_gbs);
     add("pipe", "64MiB-each-way", "mpi-raw", 2, "GB/s", raw_gbs);
   }
 
