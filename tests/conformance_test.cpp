@@ -14,7 +14,9 @@
 //    for every process (DESIGN.md): gets take what is left, then throw ranks::Closed. The put
 //    half is translated.
 //  - _TestConnection.test_connection, recv_bytes_into and fileno: a Connection<T> carries values
-//    of T, not raw buffers, and has no file descriptor.
+//    of T, not raw buffers, and has no file descriptor. Its recv_into(v) makes v the item,
+//    reusing v's memory, where recv_bytes_into writes the bytes into the front of a buffer
+//    (pipe_test's recv_into_reuses_the_value_it_is_given).
 //  - _TestConnection.test_spawn_close: closing a Connection in Python closes that process's
 //    copy; in ranks close() closes the end for every process that holds it, so closing the
 //    child's end in the parent is another act.

@@ -132,6 +132,27 @@ TEST(Pipe, large_items_travel_whole) {
   EXPECT_EQ(r.get(), big.size());
 }
 
+TEST(Pipe, recv_into_reuses_the_value_it_is_given) {
+  auto [a, b] = ranks::Pipe<std::vector<char>>();
+  ranks::Pool pool;
+  std::vector<char> big(3 << 20);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  auto r = pool.apply_async(bounce, b);
+  a.send(big);
+  std::vector<char> into(big.size(), 'y');
+  const char* where = into.data();
+  a.recv_into(into);
+  EXPECT_EQ(into, big);
+  EXPECT_EQ(into.data(), where);  // the same memory
+  EXPECT_EQ(r.get(), big.size());
+  // A value of another size becomes the item.
+  std::vector<char> small(5, 'z');
+  b.send(std::vector<char>{'a', 'b'});
+  a.recv_into(small);
+  EXPECT_EQ(small, (std::vector<char>{'a', 'b'}));
+  EXPECT_THROW(a.recv_into(small, 10ms), ranks::Empty);
+}
+
 // Receives `count` items, each the next number from `first` on; how many were in order.
 int take_in_order(ranks::Connection<int> end, int first, int count) {
   for (int i = 0; i < count; ++i)
