@@ -258,6 +258,18 @@ int swap_blocks(ranks::Connection<Block> end, int mine, int theirs) {
   return right;
 }
 
+// One listens at its end, then waits on a queue for what the other puts after its send.
+int listen_then_wait(ranks::Connection<Block> end, ranks::Queue<int> q) {
+  (void)end.poll();
+  return q.get();
+}
+int send_then_put(ranks::Connection<Block> end, ranks::Queue<int> q) {
+  std::this_thread::sleep_for(50ms);  // the other listens first
+  end.send(block(7));
+  q.put(1);
+  return 1;
+}
+
 TEST(Pipe, large_items_between_engines_come_whole_and_in_order) {
   if (!ranks_test::can_have(2)) GTEST_SKIP() << "needs two engines at once";
   auto [a, b] = ranks::Pipe<Block>();
@@ -278,6 +290,13 @@ TEST(Pipe, large_items_between_engines_come_whole_and_in_order) {
   EXPECT_EQ(early.get(), 2);
   EXPECT_EQ(more.get(), 6);
   for (int k = 102; k < 106; ++k) EXPECT_EQ(b.recv(), block(k)) << k;
+  // A large item that waits for a task doing something else does not hold its sender.
+  ranks::Queue<int> q;
+  auto waits = pool.apply_async(listen_then_wait, b, q);
+  auto puts = pool.apply_async(send_then_put, a, q);
+  EXPECT_EQ(puts.get(), 1);
+  EXPECT_EQ(waits.get(), 1);
+  EXPECT_EQ(b.recv(), block(7));
   EXPECT_FALSE(a.poll());
   EXPECT_FALSE(b.poll());
 }

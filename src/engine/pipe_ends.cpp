@@ -185,10 +185,6 @@ class Waiter {
  public:
   explicit Waiter(Answer& answer) : answer_(answer) {}
   void once() {
-    // Outside a receive, an item kept pending a millisecond is made whole: two tasks that send
-    // large items to each other at once must not each wait for the other to receive.
-    if (g_pending && g_sink == nullptr && Clock::now() - g_pending->since > kPendingMost)
-      settle_pending(answer_);
     std::optional<ObjectAnswer> none;
     if (take_in(answer_, 0, none)) {
       backoff_.reset();
@@ -485,6 +481,11 @@ bool take_in_straight(Answer& answer) {
   // of its end may still get some): the others need not look (a probe costs a yield when Open
   // MPI runs more ranks than cores).
   if (!g_ever_kept) return false;
+  // Outside a receive (the task sends, or waits on a queue), an item kept pending a millisecond
+  // is made whole: two tasks that send large items to each other at once, or one that waits on
+  // a queue for what the other puts after its send, must not each wait for the other.
+  if (g_pending && g_sink == nullptr && Clock::now() - g_pending->since > kPendingMost)
+    settle_pending(answer);
   const int held = g_pending ? g_pending->in.source : -1;  // its ring waits behind it
   for (auto& [rank, ring] : g_rings)
     if (rank != held && ring->try_recv(g_straight_in)) {
