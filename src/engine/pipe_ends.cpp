@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "base/log.hpp"
 #include "engine/engine.hpp"
@@ -60,31 +59,13 @@ struct Peer {
   bool ring_failed = false;  // none could be made: MPI alone
 };
 std::map<int, Peer> g_peers;
-// The rings that engines (by their ranks) send items here by.
-std::map<int, std::unique_ptr<transport::Channel>> g_rings;
-transport::Incoming g_straight_in;
-// A task waiting in recv at an end: an item straight from another engine that is the next it
-// receives is decoded into the task's value, its large blocks received into their places.
-struct Sink {
-  EndKey key;
-  ItemSink into;
-  bool done = false;
-};
-Sink* g_sink = nullptr;
-unsigned g_straight_looks = 0;
-bool g_mpi_items = false;  // items came here by MPI (from another host, or where no ring was made)
-bool g_in_task = false;    // a task uses pipe ends now (between its first call and its end)
-bool g_ever_kept = false;  // a task here kept an end's inbox
+bool g_in_task = false;  // a task uses pipe ends now (between its first call and its end)
 
 // Straight sends in flight to one rank, at most: a task that sends faster than the other end
 // receives waits for it then, as a writer to a full OS pipe does.
 constexpr std::size_t kMostInFlight = 64;
 // A task sending straight looks at what came after every so many items.
 constexpr std::uint64_t kLookEvery = 32;
-// How long an item whose blocks are still in MPI waits, outside a receive, for the task to
-// receive it.
-constexpr std::chrono::milliseconds kPendingMost(1);
-
 ObjectRequest pipe_request(Op op, const ObjectId& object, std::int64_t end, Bytes a = {},
                            Bytes b = {}) {
   ObjectRequest r = request(op).at(end).carrying(std::move(a), std::move(b));
@@ -97,87 +78,6 @@ ObjectAnswer failure(Status s, const char* what) {
   a.status = s;
   a.text = what;
   return a;
-}
-
-// An item straight from another engine whose large blocks are still in MPI, kept so until the
-// task here receives it (they then go straight into its value). One at a time; its sender's
-// later messages wait behind it.
-struct Pending {
-  transport::Incoming in;
-  PipeMessage m;
-  Clock::time_point since;
-};
-std::optional<Pending> g_pending;
-
-// Receives an item's lent blocks and puts them back in place in it.
-void make_whole(transport::Incoming& in, PipeMessage& m) {
-  if (m.lent.empty()) return;
-  std::vector<Bytes> blocks = in.receive_rest();
-  if (blocks.size() != m.lent.size())
-    throw Error("a pipe's item came without its blocks (corrupt message)");
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    m.lent[i].data = blocks[i].data();
-    m.lent[i].size = blocks[i].size();
-  }
-  m.word.item = whole_value(m.word.item, m.lent);
-  m.lent.clear();
-}
-
-// An item that came straight, whole: into the inbox of its end, or on to the controller.
-void place(Answer& answer, transport::Incoming& in, PipeMessage&& m) {
-  make_whole(in, m);
-  const EndKey key{m.object.id, m.end};
-  if (auto l = g_listening.find(key); l != g_listening.end() && l->second.kept) {
-    l->second.inbox.apply(std::move(m.word));
-    return;
-  }
-  // The task that listened here has let go of the end: the controller keeps the item.
-  ObjectRequest r = pipe_request(Op::kStray, m.object, m.end, std::move(m.word.item),
-                                 session_numbers(m.word.session, m.word.count));
-  r.unanswered = true;
-  (void)object_call(answer, std::move(r));
-}
-
-// Whether the task waiting in recv takes m next (its blocks may go straight into its value).
-bool takes_now(const PipeMessage& m) {
-  if (g_sink == nullptr || g_sink->done || g_sink->key.object != m.object.id ||
-      g_sink->key.end != m.end)
-    return false;
-  const auto l = g_listening.find(g_sink->key);
-  return l != g_listening.end() && l->second.kept &&
-         l->second.inbox.takes_next(m.word.session, m.word.count);
-}
-
-// Decodes m into the waiting task's value, its blocks received where they belong there.
-void decode_in_place(transport::Incoming& in, PipeMessage&& m) {
-  PipeInbox& inbox = g_listening.find(g_sink->key)->second.inbox;
-  inbox.apply(std::move(m.word));
-  const std::optional<Bytes> item = inbox.take();  // this one (nothing came before it)
-  Reader r(item->data(), item->size(), in.attachments());
-  g_sink->done = true;
-  g_sink->into.decode(r, g_sink->into.out);
-}
-
-// The pending item, whole, where it belongs (its sender's messages may be read again).
-void settle_pending(Answer& answer) {
-  if (!g_pending) return;
-  Pending p = std::move(*g_pending);
-  g_pending.reset();
-  place(answer, p.in, std::move(p.m));
-}
-
-// An item that came straight (in: the message that brought it, its attachments still in MPI).
-void item_came(Answer& answer, transport::Incoming& in) {
-  PipeMessage m = read_pipe_message(in.data, in.attachments());
-  if (!m.lent.empty()) {
-    if (takes_now(m)) return decode_in_place(in, std::move(m));
-    const auto l = g_listening.find(EndKey{m.object.id, m.end});
-    if (g_in_task && !g_pending && l != g_listening.end() && l->second.kept) {
-      g_pending = Pending{std::move(in), std::move(m), Clock::now()};
-      return;
-    }
-  }
-  place(answer, in, std::move(m));
 }
 
 // Waits a little for what comes, handling it (take_in).
@@ -330,43 +230,21 @@ ObjectAnswer receive(Answer& answer, const EndKey& key, ObjectRequest&& r) {
       Reader in(a.data.data(), a.data.size());
       l.inbox = PipeInbox::read(in);
     }
-    g_ever_kept = g_ever_kept || l.kept;
+    if (l.kept) expect_straight_items();
     it = g_listening.emplace(key, std::move(l)).first;
     g_in_task = true;
   }
   if (!it->second.kept) return object_call(answer, std::move(r));
   PipeInbox& inbox = it->second.inbox;
   const bool poll = r.op == Op::kPoll;
-  Sink sink{key, r.into};
-  struct Waiting {  // the sink is there while this receive waits
-    explicit Waiting(Sink* s) { g_sink = s->into.decode != nullptr ? s : nullptr; }
-    ~Waiting() { g_sink = nullptr; }
-    Waiting(const Waiting&) = delete;
-    Waiting& operator=(const Waiting&) = delete;
-  } waiting(&sink);
+  Sink sink{key.object, key.end, r.into};
+  const SinkWhileWaiting waiting(sink);
   std::optional<Clock::time_point> deadline;
   if (r.timeout_ns >= 0) deadline = Clock::now() + std::chrono::nanoseconds(r.timeout_ns);
   Waiter waiter(answer);
   bool looked = false;  // at what came, once at least
   while (true) {
-    if (g_pending) {
-      if (g_pending->m.object.id == key.object && g_pending->m.end == key.end &&
-          inbox.takes_next(g_pending->m.word.session, g_pending->m.word.count)) {
-        ObjectAnswer a;
-        if (poll) {
-          a.value = 1;
-          return a;
-        }
-        if (sink.into.decode != nullptr) {
-          Pending p = std::move(*g_pending);
-          g_pending.reset();
-          decode_in_place(p.in, std::move(p.m));
-          a.in_place = true;
-          return a;
-        }
-      }
-      settle_pending(answer);  // whole, in the inbox: its sender's next may come
-    }
+    if (std::optional<ObjectAnswer> a = answer_from_pending(answer, sink, inbox, poll)) return *a;
     if (poll && inbox.ready()) {
       ObjectAnswer a;
       a.value = 1;
@@ -396,6 +274,13 @@ ObjectAnswer receive(Answer& answer, const EndKey& key, ObjectRequest&& r) {
 }
 
 }  // namespace
+
+PipeInbox* kept_inbox(std::uint64_t object, std::int64_t end) {
+  const auto l = g_listening.find(EndKey{object, end});
+  return l != g_listening.end() && l->second.kept ? &l->second.inbox : nullptr;
+}
+
+bool task_uses_pipe_ends() { return g_in_task; }
 
 ObjectAnswer pipe_end_call(Answer& answer, ObjectRequest&& r) {
   const EndKey key{r.object.id, r.index};
@@ -476,49 +361,6 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
   }
 }
 
-bool take_in_straight(Answer& answer) {
-  // Only an engine whose task kept an end is sent items straight (and one whose task has let go
-  // of its end may still get some): the others need not look (a probe costs a yield when Open
-  // MPI runs more ranks than cores).
-  if (!g_ever_kept) return false;
-  // Outside a receive (the task sends, or waits on a queue), an item kept pending a millisecond
-  // is made whole: two tasks that send large items to each other at once, or one that waits on
-  // a queue for what the other puts after its send, must not each wait for the other.
-  if (g_pending && g_sink == nullptr && Clock::now() - g_pending->since > kPendingMost)
-    settle_pending(answer);
-  const int held = g_pending ? g_pending->in.source : -1;  // its ring waits behind it
-  for (auto& [rank, ring] : g_rings)
-    if (rank != held && ring->try_recv(g_straight_in)) {
-      item_came(answer, g_straight_in);
-      return true;
-    }
-  // Where only rings have brought items, MPI (for a new ring's name) is probed at every 64th
-  // look: the rings are read in nanoseconds, and a probe that finds nothing yields the core.
-  if (!g_rings.empty() && !g_mpi_items && ++g_straight_looks % 64 != 0) return false;
-  if (!transport::try_recv(answer.comm, MPI_ANY_SOURCE, g_straight_in, transport::kPipeTag))
-    return false;
-  if (read_header<TaskHeader>(g_straight_in.data).kind == Kind::kPipeRing) {
-    // Everything its engine sent here by MPI before has come (MPI keeps a sender's order).
-    try {
-      g_rings[g_straight_in.source] = transport::Channel::open(message_text(g_straight_in.data),
-                                                               answer.comm, g_straight_in.source);
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) +
-                  "; engines that name one host share no /dev/shm: run with RANKS_CHANNEL=0");
-    }
-    return true;
-  }
-  g_mpi_items = true;
-  // Its blocks follow the pending item's, if that came from the same engine.
-  if (g_straight_in.source == held) {
-    transport::Incoming next = std::move(g_straight_in);
-    settle_pending(answer);
-    g_straight_in = std::move(next);
-  }
-  item_came(answer, g_straight_in);
-  return true;
-}
-
 void let_go_of_pipe_ends(Answer& answer) {
   settle_pending(answer);
   g_in_task = false;  // offers that come now are declined
@@ -548,14 +390,11 @@ void wait_for_straight_sends(Answer& answer) {
 void forget_pipe_paths() {
   for (auto& [rank, peer] : g_peers)
     if (!peer.out.empty()) peer.out.abandon();
-  g_pending.reset();
   g_peers.clear();
-  g_rings.clear();
   g_sending.clear();
   g_listening.clear();
   g_in_task = false;
-  g_ever_kept = false;
-  g_mpi_items = false;
+  forget_straight_arrivals();
 }
 
 }  // namespace ranks::detail

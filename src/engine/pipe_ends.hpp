@@ -8,6 +8,7 @@
 // When the task ends, it gives back what it kept.
 
 #include "engine/answer.hpp"
+#include "engine/pipe_arrivals.hpp"
 #include "ranks/detail/objects.hpp"
 #include "ranks/detail/wire.hpp"
 
@@ -17,9 +18,6 @@ namespace ranks::detail {
 ObjectAnswer pipe_end_call(Answer& answer, ObjectRequest&& r);
 /// A word from the controller (kPipeWord, kPipeBroken) for a pipe end of this engine's task.
 void pipe_message_came(Answer& answer, Kind kind, const Bytes& data, AttachmentSource* attachments);
-/// Receives what another engine sent straight here, if anything came: into the inbox of the end
-/// it is for, or (no task listens there any more) on to the controller. False if nothing came.
-bool take_in_straight(Answer& answer);
 /// At the end of a task, before its last word with the controller: gives back the inboxes it
 /// kept, and says how many items each of its straight sends sent.
 void let_go_of_pipe_ends(Answer& answer);
