@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <utility>
 
 #include "ranks/detail/objects.hpp"
@@ -52,11 +51,11 @@ class Connection : public detail::ObjectHandle {
   /// Receives the next item into `item`, as Python's recv_bytes_into does: a vector or string of
   /// the size that comes is filled where it lies (no fresh memory to clear and fault in, which
   /// for items of megabytes costs as much as moving them). Otherwise as recv.
-  void recv_into(T& item) { recv_into_for(item, -1); }
+  void recv_into(T& item) { recv_into_for(item, -1, "ranks::Connection::recv_into"); }
   /// As recv_into, waiting at most `timeout`: then ranks::Empty.
   template <class Rep, class Period>
   void recv_into(T& item, std::chrono::duration<Rep, Period> timeout) {
-    recv_into_for(item, detail::timeout_ns(timeout));
+    recv_into_for(item, detail::timeout_ns(timeout), "ranks::Connection::recv_into");
   }
   /// Whether recv would return at once (an item waits, or the other end is closed or lost).
   bool poll() { return poll_for(0); }
@@ -80,17 +79,15 @@ class Connection : public detail::ObjectHandle {
   Connection(detail::ObjectId id, std::int64_t end) : ObjectHandle(id), end_(end) {}
 
   T recv_for(std::int64_t timeout) {
-    std::optional<T> in_place;  // an item straight from another engine, its blocks received here
-    detail::ObjectAnswer a =
-        at_end(detail::request(detail::Op::kRecv).waiting(timeout).decoding_into(in_place),
-               "ranks::Connection::recv");
-    if (a.in_place) return std::move(*in_place);
-    return detail::from_blob<T>(a.data);
+    T item{};
+    recv_into_for(item, timeout, "ranks::Connection::recv");
+    return item;
   }
-  void recv_into_for(T& item, std::int64_t timeout) {
+  // An item straight from another engine is decoded over `item` there, its large blocks
+  // received into place; anything else comes as bytes.
+  void recv_into_for(T& item, std::int64_t timeout, const char* who) {
     detail::ObjectAnswer a =
-        at_end(detail::request(detail::Op::kRecv).waiting(timeout).decoding_over(item),
-               "ranks::Connection::recv_into");
+        at_end(detail::request(detail::Op::kRecv).waiting(timeout).decoding_over(item), who);
     if (a.in_place) return;
     detail::Reader r(a.data.data(), a.data.size());
     detail::decode(r, item);

@@ -61,13 +61,12 @@ void place(Answer& answer, transport::Incoming& in, PipeMessage&& m) {
     return;
   }
   // The task that listened here has let go of the end: the controller keeps the item.
-  ObjectRequest r =
-      request(Op::kStray)
-          .at(m.end)
-          .unanswered_if(true)
-          .carrying(std::move(m.word.item), session_numbers(m.word.session, m.word.count));
-  r.object = m.object;
-  (void)object_call(answer, std::move(r));
+  (void)object_call(
+      answer, request(Op::kStray)
+                  .on(m.object)
+                  .at(m.end)
+                  .unanswered_if(true)
+                  .carrying(std::move(m.word.item), session_numbers(m.word.session, m.word.count)));
 }
 
 // Whether the task waiting in recv takes m next (its blocks may go straight into its value).

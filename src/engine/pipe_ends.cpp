@@ -39,9 +39,8 @@ struct Listening {
 // An end the running task sends at.
 struct Sending {
   ObjectId object;
-  std::uint64_t session = 0;  // its items go straight to `rank` (0: through the controller)
-  int rank = -1;
-  bool same_host = false;  // ... and by a ring in shared memory
+  std::uint64_t session = 0;  // its items go straight along `path` (0: through the controller)
+  StraightPath path;
   std::uint64_t sent = 0;  // straight
   std::uint64_t through_controller = 0;
   bool broken = false;  // the receiver was lost: through the controller again
@@ -66,13 +65,6 @@ bool g_in_task = false;  // a task uses pipe ends now (between its first call an
 constexpr std::size_t kMostInFlight = 64;
 // A task sending straight looks at what came after every so many items.
 constexpr std::uint64_t kLookEvery = 32;
-ObjectRequest pipe_request(Op op, const ObjectId& object, std::int64_t end, Bytes a = {},
-                           Bytes b = {}) {
-  ObjectRequest r = request(op).at(end).carrying(std::move(a), std::move(b));
-  r.object = object;
-  return r;
-}
-
 ObjectAnswer failure(Status s, const char* what) {
   ObjectAnswer a;
   a.status = s;
@@ -118,6 +110,13 @@ class Waiter {
       transport::Backoff(std::chrono::microseconds(500)).spinning(std::chrono::microseconds(50));
 };
 
+// Waits, taking in what comes, while more() holds and the receiver of s lives.
+template <class More>
+void wait_while(Answer& answer, const Sending& s, More more) {
+  Waiter waiter(answer);
+  while (!s.broken && more()) waiter.once();
+}
+
 // Makes the ring a task here sends to the engine at `rank` (on this host) by, and names it to
 // that engine, by MPI after the items sent that way: it reads the ring once it has them.
 void make_ring(Answer& answer, int rank, Peer& peer) {
@@ -142,7 +141,7 @@ ObjectAnswer send(Answer& answer, const EndKey& key, ObjectRequest&& r) {
     // A large item need not go through the controller first to let it know who sends here: the
     // offer, if the other end is received at on an engine near, comes before this answer.
     s.asked = true;
-    (void)object_call(answer, pipe_request(Op::kAsk, r.object, key.end));
+    (void)object_call(answer, request(Op::kAsk).on(r.object).at(key.end));
   }
   if (s.session == 0 || s.broken) {
     ObjectAnswer a = object_call(answer, std::move(r));
@@ -153,8 +152,9 @@ ObjectAnswer send(Answer& answer, const EndKey& key, ObjectRequest&& r) {
     }
     return a;
   }
-  Peer& peer = g_peers[s.rank];
-  if (s.same_host && !peer.ring && !peer.ring_failed) make_ring(answer, s.rank, peer);
+  const int rank = s.path.rank;
+  Peer& peer = g_peers[rank];
+  if (s.path.same_host && !peer.ring && !peer.ring_failed) make_ring(answer, rank, peer);
   PipeWord w;
   w.mark = PipeWord::Mark::kDirect;
   w.session = s.session;
@@ -165,65 +165,60 @@ ObjectAnswer send(Answer& answer, const EndKey& key, ObjectRequest&& r) {
   if (peer.ring)
     peer.ring->send(std::move(m), peer.out);
   else
-    peer.out.send(answer.comm, s.rank, std::move(m), transport::kPipeTag);
+    peer.out.send(answer.comm, rank, std::move(m), transport::kPipeTag);
   ++s.sent;
   // Now and then, a look at what came: the receiver may have let go of its end (kPipeRevoked).
   if (s.sent % kLookEvery == 0) {
     std::optional<ObjectAnswer> none;
     (void)take_in(answer, 0, none);
   }
-  // Blocks sent from where they lie in the task's item: they leave before send returns (as a
-  // large write into an OS pipe returns once the reader has taken it).
-  if (lent) {
-    Waiter waiter(answer);
-    peer.out.progress();
-    while (!s.broken && !peer.out.empty()) {
-      waiter.once();
+  // Blocks sent from where they lie in the task's item leave before send returns (as a large
+  // write into an OS pipe returns once the reader has taken it); a full ring, or too many sends
+  // in flight, and the task waits for the receiver.
+  if (lent)
+    wait_while(answer, s, [&] {
       peer.out.progress();
-    }
-  }
-  // A full ring, or too many sends in flight: the task waits for the receiver.
-  if (peer.ring && !peer.ring->idle()) {
-    Waiter waiter(answer);
-    while (!s.broken && peer.ring && !peer.ring->flush()) waiter.once();
-  }
-  if (peer.out.in_flight() > kMostInFlight) {
-    peer.out.progress();
-    Waiter waiter(answer);
-    while (!s.broken && peer.out.in_flight() > kMostInFlight) {
-      waiter.once();
+      return !peer.out.empty();
+    });
+  if (peer.ring && !peer.ring->idle())
+    wait_while(answer, s, [&] { return peer.ring && !peer.ring->flush(); });
+  if (peer.out.in_flight() > kMostInFlight)
+    wait_while(answer, s, [&] {
       peer.out.progress();
-    }
-  }
+      return peer.out.in_flight() > kMostInFlight;
+    });
   return {};
 }
 
 // Gives the inbox of a kept end back to the controller.
 void give_back(Answer& answer, const EndKey& key, Listening& l) {
   // Answered after every word sent on to this engine: once it is, the inbox is whole.
-  (void)object_call(answer, pipe_request(Op::kRelease, l.object, key.end));
+  (void)object_call(answer, request(Op::kRelease).on(l.object).at(key.end));
   settle_pending(answer);  // in the inbox, if it is this end's
   Bytes state;
   Writer w(state);
   l.inbox.write(w);
-  ObjectRequest r = pipe_request(Op::kGiveBack, l.object, key.end, std::move(state));
-  r.unanswered = true;
-  (void)object_call(answer, std::move(r));
+  (void)object_call(answer, request(Op::kGiveBack)
+                                .on(l.object)
+                                .at(key.end)
+                                .unanswered_if(true)
+                                .carrying(std::move(state)));
 }
 
 // Ends the straight session of a sending end: the controller hears how many items it sent.
 void unbind(Answer& answer, const Sending& s, const EndKey& key) {
   if (s.session == 0 || s.broken) return;
-  ObjectRequest r =
-      pipe_request(Op::kUnbind, s.object, key.end, session_numbers(s.session, s.sent));
-  r.unanswered = true;
-  (void)object_call(answer, std::move(r));
+  (void)object_call(answer, request(Op::kUnbind)
+                                .on(s.object)
+                                .at(key.end)
+                                .unanswered_if(true)
+                                .carrying(session_numbers(s.session, s.sent)));
 }
 
 ObjectAnswer receive(Answer& answer, const EndKey& key, ObjectRequest&& r) {
   auto it = g_listening.find(key);
   if (it == g_listening.end()) {
-    ObjectAnswer a = object_call(answer, pipe_request(Op::kListen, r.object, key.end));
+    ObjectAnswer a = object_call(answer, request(Op::kListen).on(r.object).at(key.end));
     if (a.status != Status::kOk) return a;
     Listening l{r.object, a.value != 0, {}};
     if (l.kept) {
@@ -321,20 +316,21 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
     auto s = g_sending.find(key);
     if (!g_in_task || s == g_sending.end() || s->second.session != 0) {
       // No task here sends at that end now (or it has a session already).
-      ObjectRequest r =
-          pipe_request(Op::kDecline, m.object, m.end, session_numbers(m.word.session));
-      r.unanswered = true;
-      (void)object_call(answer, std::move(r));
+      (void)object_call(answer, request(Op::kDecline)
+                                    .on(m.object)
+                                    .at(m.end)
+                                    .unanswered_if(true)
+                                    .carrying(session_numbers(m.word.session)));
       return;
     }
     // The controller places the session after what this task sent through it so far.
-    ObjectRequest r = pipe_request(Op::kAccept, m.object, m.end, session_numbers(m.word.session));
-    r.unanswered = true;
-    (void)object_call(answer, std::move(r));
-    const StraightPath path = offered_path(m.word);
+    (void)object_call(answer, request(Op::kAccept)
+                                  .on(m.object)
+                                  .at(m.end)
+                                  .unanswered_if(true)
+                                  .carrying(session_numbers(m.word.session)));
     s->second.session = m.word.session;
-    s->second.rank = path.rank;
-    s->second.same_host = path.same_host;
+    s->second.path = offered_path(m.word);
     s->second.broken = false;
     return;
   }
@@ -353,7 +349,7 @@ void pipe_message_came(Answer& answer, Kind kind, const Bytes& data,
   int rank = static_cast<int>(m.word.count);
   if (auto s = g_sending.find(key); s != g_sending.end() && s->second.session == m.word.session) {
     s->second.broken = true;
-    rank = s->second.rank;
+    rank = s->second.path.rank;
   }
   if (auto peer = g_peers.find(rank); peer != g_peers.end()) {
     peer->second.out.abandon();

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -109,7 +108,7 @@ struct ObjectRequest {
   /// The item's large blocks that `a` does not hold (see lending): they lie in the caller's
   /// value, which outlives the call. A call that keeps the item makes it whole first.
   std::vector<Attachment> lent;
-  /// Where a receive may decode its item itself (see decoding_into).
+  /// Where a receive may decode its item itself (see decoding_over).
   ItemSink into;
 
   /// Copies the lent blocks into `a`, where each belongs.
@@ -119,6 +118,10 @@ struct ObjectRequest {
     lent.clear();
   }
 
+  ObjectRequest&& on(const ObjectId& o) && {
+    object = o;
+    return std::move(*this);
+  }
   ObjectRequest&& at(std::int64_t i) && {
     index = i;
     return std::move(*this);
@@ -150,15 +153,6 @@ struct ObjectRequest {
   ObjectRequest&& decoding_over(T& out) && {
     into.out = &out;
     into.decode = [](Reader& r, void* o) { decode(r, *static_cast<T*>(o)); };
-    return std::move(*this);
-  }
-  /// Lets a receive decode its item straight into `out` (then its answer says in_place).
-  template <class T>
-  ObjectRequest&& decoding_into(std::optional<T>& out) && {
-    into.out = &out;
-    into.decode = [](Reader& r, void* o) {
-      static_cast<std::optional<T>*>(o)->emplace(decode_value<T>(r));
-    };
     return std::move(*this);
   }
 };
