@@ -1,16 +1,11 @@
 #include "transport/channel.hpp"
 
-#include <fcntl.h>
-#include <linux/futex.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <random>
+#include <utility>
 
 #include "ranks/error.hpp"
 
@@ -22,20 +17,6 @@ namespace {
 // blocks of 64 KiB and more are attachments, which go by MPI).
 constexpr std::uint64_t kCapacity = std::uint64_t{256} << 10;
 constexpr std::uint64_t kMarker = ~std::uint64_t{0};  // "the next message came by MPI"
-
-// The futex calls on a word in memory shared between processes (not FUTEX_PRIVATE).
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen,
-                std::chrono::microseconds most) {
-  const auto us = most.count();
-  const timespec ts{static_cast<std::time_t>(us / 1'000'000),
-                    static_cast<long>(us % 1'000'000) * 1000};
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
-}
-void futex_wake(std::atomic<std::uint32_t>& word) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, 1, nullptr, nullptr, 0);
-}
-static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
-              std::atomic<std::uint32_t>::is_always_lock_free);
 
 }  // namespace
 
@@ -66,56 +47,32 @@ std::unique_ptr<Channel> Channel::create(MPI_Comm comm, int peer) {
   std::random_device rd;
   const std::string name = "/dev/shm/ranks." + std::to_string(::getpid()) + "." +
                            std::to_string(peer) + "." + std::to_string(rd());
-  const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    throw Error("cannot make a shared-memory channel (" + name + "): " + std::strerror(errno));
-  const std::size_t size = 2 * sizeof(Ring);
-  void* map = MAP_FAILED;
-  if (::ftruncate(fd, static_cast<off_t>(size)) == 0)
-    map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) {
-    ::unlink(name.c_str());
-    throw Error("cannot map a shared-memory channel (" + name + "): " + std::strerror(errno));
-  }
-  auto* rings = static_cast<Ring*>(map);
+  SharedMemory memory = SharedMemory::create(name, 2 * sizeof(Ring), "a shared-memory channel");
+  auto* rings = static_cast<Ring*>(memory.data());
   for (int i = 0; i < 2; ++i) {
     new (&rings[i].head) std::atomic<std::uint64_t>(0);
     new (&rings[i].tail) std::atomic<std::uint64_t>(0);
     new (&rings[i].bell) std::atomic<std::uint32_t>(0);
     new (&rings[i].asleep) std::atomic<std::uint32_t>(0);
   }
-  return std::unique_ptr<Channel>(new Channel(name, map, size, true, comm, peer));
+  // Until the engine has mapped it, the file is this side's to remove (the engine may die first).
+  return std::unique_ptr<Channel>(new Channel(std::move(memory), true, comm, peer));
 }
 
 std::unique_ptr<Channel> Channel::open(const std::string& name, MPI_Comm comm, int peer) {
-  const int fd = ::open(name.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    throw Error("cannot open the shared-memory channel " + name + ": " + std::strerror(errno));
-  const std::size_t size = 2 * sizeof(Ring);
-  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  ::close(fd);
-  ::unlink(name.c_str());  // both sides have it mapped: it goes when they do
-  if (map == MAP_FAILED)
-    throw Error("cannot map the shared-memory channel " + name + ": " + std::strerror(errno));
-  return std::unique_ptr<Channel>(new Channel(name, map, size, false, comm, peer));
+  SharedMemory memory = SharedMemory::open(name, 2 * sizeof(Ring), "the shared-memory channel");
+  memory.unlink();  // both sides have it mapped: it goes when they do
+  return std::unique_ptr<Channel>(new Channel(std::move(memory), false, comm, peer));
 }
 
-Channel::Channel(std::string name, void* map, std::size_t size, bool creator, MPI_Comm comm,
-                 int peer)
-    : name_(std::move(name)),
-      map_(map),
-      size_(size),
-      out_(static_cast<Ring*>(map) + (creator ? 0 : 1)),
-      in_(static_cast<Ring*>(map) + (creator ? 1 : 0)),
+Channel::Channel(SharedMemory memory, bool creator, MPI_Comm comm, int peer)
+    : memory_(std::move(memory)),
+      out_(static_cast<Ring*>(memory_.data()) + (creator ? 0 : 1)),
+      in_(static_cast<Ring*>(memory_.data()) + (creator ? 1 : 0)),
       comm_(comm),
-      peer_(peer),
-      creator_(creator) {}
+      peer_(peer) {}
 
-Channel::~Channel() {
-  ::munmap(map_, size_);
-  if (creator_) ::unlink(name_.c_str());  // the engine never came for it (it died first)
-}
+Channel::~Channel() = default;
 
 bool Channel::write_frame(const std::byte* p, std::size_t n) {
   const std::uint64_t head = out_->head.load(std::memory_order_relaxed);

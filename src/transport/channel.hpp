@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "transport/shared_memory.hpp"
 #include "transport/transport.hpp"
 
 namespace ranks::detail::transport {
@@ -33,7 +34,7 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] const std::string& name() const { return memory_.name(); }
 
   /// Sends a message (finished here): its bytes into the ring, or waiting for room there, or
   /// by MPI with a marker in the ring when they would take more than half of it; its
@@ -51,17 +52,14 @@ class Channel {
 
  private:
   struct Ring;
-  Channel(std::string name, void* map, std::size_t size, bool creator, MPI_Comm comm, int peer);
+  Channel(SharedMemory memory, bool creator, MPI_Comm comm, int peer);
   bool write_frame(const std::byte* p, std::size_t n);
 
-  std::string name_;
-  void* map_;
-  std::size_t size_;
+  SharedMemory memory_;
   Ring* out_;  // this side writes
   Ring* in_;   // this side reads
   MPI_Comm comm_;
   int peer_;
-  bool creator_;
   std::deque<Bytes> waiting_;  // frames (length and bytes) with no room in the ring yet
 };
 
