@@ -59,6 +59,14 @@ class Closed : public Error {
   using Error::Error;
 };
 
+/// A Barrier that is broken: aborted, reset while parties waited, a wait that timed out, or a
+/// party lost. Every party waiting at it hears it, and every later wait until reset()
+/// (Python's threading.BrokenBarrierError).
+class BrokenBarrier : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A task that was to run after others (TaskOptions::after, ::follow) cannot: one of them
 /// failed or was aborted, or those it follows ran on different engines (IPython's
 /// ImpossibleDependency). Its own dependents fail the same way.

@@ -94,10 +94,14 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
 
   // objects.cpp: the objects shared between the program's processes (queues, pipes, a
   // manager's containers), served here.
-  ObjectId make_object(ObjectKind kind, std::uint64_t capacity);
+  ObjectId make_object(ObjectKind kind, std::uint64_t capacity, std::uint32_t element);
   /// The program's own call on an object: answered at once, or once it can be (driving
   /// progress meanwhile).
   ObjectAnswer call_object(ObjectRequest&& r);
+  /// The state of this program's object in shared memory (nullptr: id names none of them).
+  objects::SyncState* sync_state(const ObjectId& id) { return objects_.sync_state(id); }
+  /// One round of progress, for a thread of the program that waits elsewhere (on a lock).
+  void drive();
 
   /// Stops every engine with `code`; after `grace` without an answer, aborts the job.
   void shutdown(int code, std::chrono::milliseconds grace);

@@ -14,9 +14,10 @@
 
 namespace ranks::detail {
 
-ObjectId Controller::make_object(ObjectKind kind, std::uint64_t capacity) {
-  return objects_.make(kind, capacity);  // no lock: it draws a number (a handle decoded under the
-                                         // lock, as a task's result, is made this way too)
+ObjectId Controller::make_object(ObjectKind kind, std::uint64_t capacity, std::uint32_t element) {
+  // No lock: it draws a number (a handle decoded under the lock, as a task's result, is made
+  // this way too).
+  return objects_.make(kind, capacity, element, !channels_off_);
 }
 
 ObjectAnswer Controller::call_object(ObjectRequest&& r) {
@@ -66,19 +67,16 @@ void Controller::tell_objects_of_losses() {
   }
 }
 
-ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who) {
+ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who,
+                     std::uint32_t element) {
   // Inside a task a handle is made only to be decoded into; one made there by the user says
   // so when used (call_object).
   if (on_engine()) return {};
-  return the_controller(who).make_object(kind, capacity);
+  return the_controller(who).make_object(kind, capacity, element);
 }
 
 ObjectAnswer call_object(ObjectRequest&& r, const char* who) {
-  if (r.object.id == 0)
-    throw Error(std::string(who) +
-                ": this handle names no object: it was made inside a task, where none can be "
-                "made, or default-constructed; make it in the program (before the call that "
-                "starts the task) and pass it to the task as an argument");
+  if (r.object.id == 0) throw_unnamed(who);
   if (on_engine()) return engine_object_call(std::move(r));
   r.make_whole();  // the controller keeps the item
   return the_controller(who).call_object(std::move(r));

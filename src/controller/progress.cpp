@@ -107,6 +107,14 @@ void Controller::run_callbacks() {
   }
 }
 
+void Controller::drive() {
+  {
+    auto lk = lock();
+    if (!poll()) watch_engines();
+  }
+  run_callbacks();
+}
+
 bool Controller::wait_until(const std::function<bool()>& done,
                             std::optional<Clock::time_point> deadline) {
   struct Waiting {

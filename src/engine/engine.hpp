@@ -32,6 +32,9 @@ void forget_engine_comms();
 /// In a task: a call on a shared object, sent to the controller that serves it; waits for the
 /// answer (object_calls.cpp).
 ObjectAnswer engine_object_call(ObjectRequest&& r);
+/// In a task that waits for something other than a message (a lock in shared memory): takes in
+/// what has come meanwhile, as a wait for an object's answer does (object_calls.cpp).
+void keep_engine_moving();
 /// At the end of a task: waits until the calls it made without waiting for their answers (puts
 /// on unbounded queues, sends) have been served, and throws the first that failed.
 void finish_object_calls();

@@ -120,6 +120,16 @@ ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
   return a;
 }
 
+void keep_engine_moving() {
+  Answer* answer = serving_answer();
+  if (answer == nullptr) return;
+  std::optional<ObjectAnswer> got;
+  while (take_in(*answer, 0, got)) {
+  }
+  answer->progress();
+  transport::poll_interrupt();
+}
+
 ObjectAnswer engine_object_call(ObjectRequest&& r) {
   Answer& answer = serving("a shared object was used");
   throw_failed();

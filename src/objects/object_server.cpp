@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "objects/containers.hpp"
+#include "objects/mapped_objects.hpp"
 #include "objects/pipe_object.hpp"
 #include "objects/queue_object.hpp"
+#include "objects/sync_object.hpp"
 #include "ranks/detail/object_wire.hpp"
 
 namespace ranks::detail::objects {
@@ -26,10 +28,22 @@ std::uint64_t draw_program_number() {
 
 ObjectServer::ObjectServer(Port& port) : port_(port), program_(draw_program_number()) {}
 
-ObjectServer::~ObjectServer() = default;
+ObjectServer::~ObjectServer() { forget_mapped(); }
 
-ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity) {
-  return {program_, next_id_.fetch_add(1, std::memory_order_relaxed), kind, 0, capacity};
+ObjectId ObjectServer::make(ObjectKind kind, std::uint64_t capacity, std::uint32_t element,
+                            bool shared) {
+  // An object in shared memory gets its memory at its first use (made()): a handle made only to
+  // be decoded into costs nothing.
+  return {program_, next_id_.fetch_add(1, std::memory_order_relaxed),
+          kind,     in_shared_memory(kind) && shared ? this_host() : 0,
+          capacity, element};
+}
+
+SyncState* ObjectServer::sync_state(const ObjectId& id) {
+  if (id.program != program_ || id.id == 0 || id.id >= next_id_.load(std::memory_order_relaxed) ||
+      !in_shared_memory(id.kind))
+    return nullptr;
+  return &made(id);
 }
 
 SharedObject* ObjectServer::find(const ObjectId& id) {
@@ -54,6 +68,8 @@ SharedObject* ObjectServer::find(const ObjectId& id) {
       break;
     case ObjectKind::kNone:
       return nullptr;
+    default:
+      o = std::make_unique<SyncObject>(replies, made(id));
   }
   return objects_.emplace(id.id, std::move(o)).first->second.get();
 }
@@ -105,6 +121,7 @@ void ObjectServer::check(Clock::time_point now) {
 }
 
 void ObjectServer::lose(const LostEngine& e) {
+  recover_mapped(program_, e);
   for (auto& [id, o] : objects_) {
     if (!o->waiting() && !o->involves(e.id)) continue;
     o->lose(e);
@@ -113,6 +130,7 @@ void ObjectServer::lose(const LostEngine& e) {
 }
 
 void ObjectServer::end() {
+  close_mapped(program_);
   for (const std::uint64_t id : waiting_) objects_.at(id)->end();
   waiting_.clear();
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "objects/shared_object.hpp"
+#include "objects/sync_state.hpp"
 #include "ranks/detail/bytes.hpp"
 #include "ranks/detail/wire.hpp"
 
@@ -40,8 +41,9 @@ class ObjectServer final : private Replies {
   /// The number that tells this program's handles from another's.
   [[nodiscard]] std::uint64_t program() const { return program_; }
   /// A new object's handle: a number drawn, nothing else (the object comes to be at its first
-  /// call). Safe from any thread, with or without the controller's lock.
-  ObjectId make(ObjectKind kind, std::uint64_t capacity);
+  /// call; one in shared memory is there where `shared` says, on this host). Safe from any
+  /// thread, with or without the controller's lock.
+  ObjectId make(ObjectKind kind, std::uint64_t capacity, std::uint32_t element, bool shared);
   /// Engine `engine`'s call number `number`, read from its message (after the header).
   void serve(int engine, std::uint64_t number, Reader& in);
   /// A call of the controller's own, answered into `call` now or later.
@@ -55,6 +57,9 @@ class ObjectServer final : private Replies {
   /// The program ends: every waiting call is answered (ranks::Closed).
   void end();
   [[nodiscard]] std::size_t count() const { return objects_.size(); }
+  /// The state of this program's object in shared memory that id names, made at its first use;
+  /// nullptr if id names none of this program's. Safe from any thread.
+  SyncState* sync_state(const ObjectId& id);
 
  private:
   void reply(const Caller& to, ObjectAnswer&& a) override;

@@ -16,6 +16,8 @@ void throw_answer(const ObjectAnswer& a, const char* who) {
       throw Full(what);
     case Status::kClosed:
       throw Closed(what);
+    case Status::kBroken:
+      throw BrokenBarrier(what);
     case Status::kLost:
       throw EngineLost(a.engine, a.host, a.pid, a.signal, std::string(who) + ": " + a.text);
     case Status::kOk:
@@ -24,6 +26,13 @@ void throw_answer(const ObjectAnswer& a, const char* who) {
       break;
   }
   throw Error(what);
+}
+
+void throw_unnamed(const char* who) {
+  throw Error(std::string(who) +
+              ": this handle names no object: it was made inside a task, where none can be "
+              "made, or default-constructed; make it in the program (before the call that "
+              "starts the task) and pass it to the task as an argument");
 }
 
 }  // namespace ranks::detail

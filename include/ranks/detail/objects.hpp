@@ -17,7 +17,27 @@
 
 namespace ranks::detail {
 
-enum class ObjectKind : std::uint32_t { kNone = 0, kQueue, kJoinableQueue, kPipe, kDict, kList };
+enum class ObjectKind : std::uint32_t {
+  kNone = 0,
+  kQueue,
+  kJoinableQueue,
+  kPipe,
+  kDict,
+  kList,
+  // in shared memory (src/objects/sync_state.hpp)
+  kLock,
+  kRLock,
+  kSemaphore,
+  kBoundedSemaphore,
+  kEvent,
+  kCondition,
+  kBarrier,
+  kArray,  // Value (an Array of one) and Array
+};
+
+/// Whether objects of kind k live in shared memory (each process on the controller's host maps
+/// it; the controller serves the others).
+constexpr bool in_shared_memory(ObjectKind k) { return k >= ObjectKind::kLock; }
 
 /// Names an object: the program that made it (a number drawn afresh by each ranks::run), its
 /// number in that program, and what it is. Making a handle only draws the number: the object
@@ -28,11 +48,19 @@ struct ObjectId {
   std::uint64_t program = 0;
   std::uint64_t id = 0;
   ObjectKind kind = ObjectKind::kNone;
+  /// Objects in shared memory: the controller's host (a hash of its name), where processes map
+  /// it; 0 where none does (the controller serves every call).
+  std::uint32_t host = 0;
+  /// A queue's maxsize (0: unbounded); a pipe: 1 if duplex; a semaphore's initial value; a
+  /// barrier's parties; an array's length.
+  std::uint64_t capacity = 0;
+  /// An array's elements: their size, and (above the low byte) the kind of number they are
+  /// (Number), for fetch_add.
+  std::uint32_t element = 0;
   std::uint32_t unused = 0;
-  std::uint64_t capacity = 0;  // a queue's maxsize (0: unbounded); a pipe: 1 if duplex
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar& program& id& kind& capacity;
+    ar& program& id& kind& host& capacity& element;
   }
 };
 
@@ -74,6 +102,29 @@ enum class Op : std::uint32_t {
   kAssign,
   kPop,
   kReverse,
+  // in shared memory (src/objects/sync_state.hpp; detail/sync.hpp's SyncCall says what each
+  // carries)
+  kShare,  // make the object's memory now, so that the caller can map it
+  kAcquire,
+  kUnlock,
+  kUnlockAll,
+  kOwned,
+  kHolderLost,
+  kEventSet,
+  kEventClear,
+  kEventIsSet,
+  kEventWait,
+  kConditionEnter,
+  kConditionWait,
+  kNotify,
+  kBarrierWait,
+  kBarrierAbort,
+  kBarrierReset,
+  kBarrierState,
+  kRead,
+  kWrite,
+  kFetchAdd,
+  kCompareExchange,
   // no object: answered once every earlier call of the caller has been served
   kSync,
 };
@@ -86,6 +137,7 @@ enum class Status : std::uint32_t {
   kLost,     // the engine that held the other end (or items) was lost: ranks::EngineLost
   kMissing,  // a dict without the key
   kError,    // a misuse: ranks::Error with the text
+  kBroken,   // a broken barrier: ranks::BrokenBarrier
 };
 
 /// Where a receive may decode its item itself, from a Reader over the item and its attachments
@@ -183,7 +235,8 @@ struct ObjectAnswer {
 /// names none, so that a handle decoded there can be default-constructed first; using such a
 /// handle throws. Throws ranks::Error outside ranks::run. Takes no lock: a handle decoded on the
 /// controller (a task's result) is made while the controller's lock is held.
-ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who);
+ObjectId make_object(ObjectKind kind, std::uint64_t capacity, const char* who,
+                     std::uint32_t element = 0);
 
 /// Makes the call, from wherever this runs (the controller, or a task on an engine), and waits
 /// for its answer. Throws ranks::Error for a handle that names no object (made inside a task) or
@@ -193,6 +246,9 @@ ObjectAnswer call_object(ObjectRequest&& r, const char* who);
 /// Throws what a failed answer says, as the error a user catches (ranks::Empty, ranks::Full,
 /// ranks::Closed, ranks::EngineLost, ranks::Error), its message beginning with `who`.
 [[noreturn]] void throw_answer(const ObjectAnswer& a, const char* who);
+
+/// Throws ranks::Error saying that a handle (used by `who`) names no object, and what to do.
+[[noreturn]] void throw_unnamed(const char* who);
 
 /// A value as the bytes an object keeps. Throws where its serialization does (nothing is sent).
 template <class T>
