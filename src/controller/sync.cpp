@@ -51,7 +51,9 @@ SyncResult here(objects::SyncState& state, SyncCall call, const objects::Party& 
                 Controller* controller, const char* who) {
   std::optional<Clock::time_point> deadline;
   if (call.timeout_ns >= 0) deadline = Clock::now() + std::chrono::nanoseconds(call.timeout_ns);
-  constexpr auto kSlice = std::chrono::milliseconds(1);
+  // The program's thread drives the controller's progress while it waits (calls of processes
+  // that cannot map the object wait there for it); an engine takes in what came, now and then.
+  const std::chrono::microseconds kSlice(controller != nullptr ? 50 : 1000);
   auto moved = Clock::now();
   bool again = false;
   while (true) {
@@ -65,7 +67,7 @@ SyncResult here(objects::SyncState& state, SyncCall call, const objects::Party& 
     if (step.is == objects::Step::Is::kDone) return std::move(step.result);
     if (step.is == objects::Step::Is::kFailed) throw_step(step, who);
     if (state.closed()) throw Closed(std::string(who) + ": the program that made it has ended");
-    auto slice = std::chrono::duration_cast<std::chrono::microseconds>(kSlice);
+    auto slice = kSlice;
     if (deadline)
       slice = std::min(slice, std::chrono::duration_cast<std::chrono::microseconds>(
                                   *deadline - Clock::now() + std::chrono::microseconds(1)));

@@ -60,10 +60,11 @@ bool take_in(Answer& answer, std::uint64_t awaited, std::optional<ObjectAnswer>&
 namespace {
 
 // Waits for the answer to call `number`, handling what else comes.
-ObjectAnswer await_answer(Answer& answer, std::uint64_t number) {
+ObjectAnswer await_answer(Answer& answer, std::uint64_t number,
+                          std::chrono::microseconds most = std::chrono::microseconds(1000)) {
   // The answer usually comes within microseconds: spin briefly, then back off (a get that waits
   // for an item may wait long, and must not take a core from the engine that will put it).
-  transport::Backoff backoff(std::chrono::microseconds(1000));
+  transport::Backoff backoff(most);
   std::optional<ObjectAnswer> got;
   while (true) {
     if (take_in(answer, number, got)) {
@@ -98,6 +99,7 @@ ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
   r.make_whole();  // the controller keeps the item
   const std::uint64_t number = ++g_calls;
   const bool unanswered = r.unanswered;
+  const ObjectKind kind = r.object.kind;
   answer.send(object_request_message(current_engine_id(), number, std::move(r)));
   if (unanswered) {
     ++g_unanswered;
@@ -113,7 +115,10 @@ ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
     }
     return {};
   }
-  ObjectAnswer a = await_answer(answer, number);
+  // A lock granted by the controller is held from then on: its taker must hear it soon, or
+  // every other taker waits for it meanwhile.
+  ObjectAnswer a = await_answer(answer, number,
+                                std::chrono::microseconds(in_shared_memory(kind) ? 50 : 1000));
   // An earlier call's failure comes first where this one failed too (it changed nothing); where
   // this one went through (a get took an item), at the next call.
   if (a.status != Status::kOk && a.status != Status::kMissing) throw_failed();

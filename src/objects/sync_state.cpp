@@ -71,12 +71,15 @@ struct BarrierState {
   Word parties;
   Word count;
   Word generation;
-  Word broken;
+  Word broken;  // why: 0 not broken, else a Broken
   Word broken_generation;  // a generation reset broke, plus one (0: none)
   Word epoch;              // changes whenever waiters should look again
   Word sleepers;
   std::atomic<std::uint64_t> users[kTracked / 64];  // engines that waited at it
 };
+
+// Why a barrier broke.
+enum Broken : std::uint32_t { kNotBroken = 0, kAborted, kTimedOut, kPartyLost };
 
 bool is_lock(ObjectKind k) {
   return k == ObjectKind::kLock || k == ObjectKind::kRLock || k == ObjectKind::kArray;
@@ -451,8 +454,7 @@ Step SyncState::barrier(SyncCall& call, const Party& p, bool again) {
         return fail(Status::kBroken, "the barrier was reset while this party waited at it");
       return ok_if(true, static_cast<std::int64_t>(call.count - 1));
     }
-    if (b.broken.load() != 0)
-      return fail(Status::kBroken, "the barrier broke while this party waited at it");
+    if (b.broken.load() != kNotBroken) return fail(Status::kBroken, broken_why());
     return wait_on(b.epoch, epoch, &b.sleepers);
   }
   Step wait;
@@ -460,7 +462,7 @@ Step SyncState::barrier(SyncCall& call, const Party& p, bool again) {
   Step out = ok_if(true);
   bool wake = true;
   if (call.op == Op::kBarrierAbort) {
-    b.broken.store(1);
+    b.broken.store(kAborted);
   } else if (call.op == Op::kBarrierReset) {
     if (b.count.load() > 0 && b.broken.load() == 0) {
       b.broken_generation.store(b.generation.load() + 1);
@@ -468,10 +470,8 @@ Step SyncState::barrier(SyncCall& call, const Party& p, bool again) {
     }
     b.count.store(0);
     b.broken.store(0);
-  } else if (b.broken.load() != 0) {
-    out = fail(Status::kBroken,
-               "the barrier is broken (aborted, timed out, or a party was "
-               "lost); reset() makes it usable again");
+  } else if (b.broken.load() != kNotBroken) {
+    out = fail(Status::kBroken, broken_why());
     wake = false;
   } else {
     if (p.engine >= 0 && p.engine < kTracked)
@@ -494,13 +494,33 @@ Step SyncState::barrier(SyncCall& call, const Party& p, bool again) {
   return out;
 }
 
+std::string SyncState::broken_why() const {
+  auto& b = at<BarrierState>(kBody);
+  std::string why = "the barrier is broken: ";
+  switch (b.broken.load()) {
+    case kAborted:
+      why += "abort() was called";
+      break;
+    case kTimedOut:
+      why += "a wait at it timed out";
+      break;
+    default: {
+      const auto& h = at<Header>(0);
+      why += "a party was lost (engine " + std::to_string(h.lost_engine.load()) + ", pid " +
+             std::to_string(h.lost_pid.load()) + ", signal " +
+             std::to_string(h.lost_signal.load()) + ")";
+    }
+  }
+  return why + "; reset() makes it usable again";
+}
+
 Step SyncState::barrier_timed_out(SyncCall& call, const Party& p) {
   auto& b = at<BarrierState>(kBody);
   Step wait;
   if (!try_take(b.mutex, p.code, true, wait)) return wait;
   const bool released = b.generation.load() != static_cast<std::uint32_t>(call.expected);
   if (!released) {
-    b.broken.store(1);
+    b.broken.store(kTimedOut);
     b.epoch.fetch_add(1);
   }
   give(b.mutex);
@@ -655,7 +675,8 @@ void SyncState::recover(const LostEngine& e) {
       if (e.id < 0 || e.id >= kTracked ||
           (b.users[e.id / 64].load() & (std::uint64_t{1} << (e.id % 64))) == 0)
         return;
-      b.broken.store(1);
+      note_lost(e);
+      b.broken.store(kPartyLost);
       b.epoch.fetch_add(1);
       transport::futex_wake(b.epoch, INT_MAX);
       return;

@@ -76,6 +76,7 @@ class SyncState {
   Step condition(SyncCall& call, const Party& p, bool again);
   Step barrier(SyncCall& call, const Party& p, bool again);
   Step barrier_timed_out(SyncCall& call, const Party& p);
+  [[nodiscard]] std::string broken_why() const;
   Step array(SyncCall& call);
   Step holder_lost();
   void note_lost(const LostEngine& e);

@@ -1,0 +1,266 @@
+// Locks, semaphores, barriers, conditions and arrays whose user is lost, under a launch that
+// survives a lost engine (mpirun --enable-recovery, spawned engines, a started cluster). Each
+// mode prints what it checked and exits 0 only if every check held; a failed check says which on
+// stderr, exits 1.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <iostream>
+#include <mutex>
+#include <ranks/ranks.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checks.hpp"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string ms_since(Clock::time_point t0) {
+  return std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()) +
+         " ms";
+}
+
+// Takes the lock, says so, and dies holding it.
+void hold_and_die(ranks::Lock l, ranks::Value<int> holder) {
+  l.lock();
+  holder.store(ranks::engine_id());
+  std::this_thread::sleep_for(100ms);
+  std::raise(SIGKILL);
+}
+
+// Waits for the lock; says whether it heard of the lost holder.
+void wait_for_lock(ranks::Lock l, ranks::Value<int> heard) {
+  std::scoped_lock g(l);
+  heard.store(l.holder_was_lost() ? 1 : 0);
+}
+
+// A Lock whose holder dies is given back: the program and an engine that waited get it in turn,
+// and the first of them to ask hears who was lost.
+int mode_lock() {
+  ranks::Lock lock;
+  ranks::Value<int> holder(-1);
+  ranks::Process p(hold_and_die, lock, holder);
+  p.start();
+  while (holder.load() < 0) std::this_thread::sleep_for(1ms);
+  const int lost = holder.load();
+  ranks::Value<int> other_heard(-1);
+  ranks::Process other(wait_for_lock, lock, other_heard);
+  other.start();
+  const auto t0 = Clock::now();
+  check(lock.try_lock_for(60s), "the program took the lock once its holder was lost");
+  const std::string took = ms_since(t0);
+  const auto heard = lock.holder_was_lost();
+  check(!lock.holder_was_lost(), "a loss is heard once");
+  lock.unlock();
+  other.join();
+  check(heard.has_value() != (other_heard.load() == 1), "exactly one of the two heard of the loss");
+  if (heard) {
+    check(heard->engine_id == lost, "the lost holder is engine " + std::to_string(lost) +
+                                        ", heard " + std::to_string(heard->engine_id));
+    check(heard->signal == SIGKILL, "it died of SIGKILL: " + std::to_string(heard->signal));
+    check(heard->pid > 0 && !heard->host.empty(), "its pid and host are known");
+  }
+  check(!lock.try_lock() || (lock.unlock(), true), "the lock is free again");
+  p.join();
+  std::cout << "lock: the lost holder's lock came back after " << took << std::endl;
+  return 0;
+}
+
+void rlock_twice_and_die(ranks::RLock l, ranks::Value<int> holder) {
+  l.lock();
+  l.lock();
+  holder.store(ranks::engine_id());
+  std::raise(SIGKILL);
+}
+
+// An RLock held twice by a lost engine is given back whole.
+int mode_rlock() {
+  ranks::RLock lock;
+  ranks::Value<int> holder(-1);
+  ranks::Process p(rlock_twice_and_die, lock, holder);
+  p.start();
+  while (holder.load() < 0) std::this_thread::sleep_for(1ms);
+  check(lock.try_lock_for(60s), "the program took the RLock once its holder was lost");
+  const auto heard = lock.holder_was_lost();
+  check(heard && heard->engine_id == holder.load(), "the lost holder is named");
+  lock.unlock();
+  check(lock.try_lock(), "once released, it is free");
+  lock.unlock();
+  p.join();
+  std::cout << "rlock: given back whole" << std::endl;
+  return 0;
+}
+
+void take_two_and_die(ranks::Semaphore s, ranks::Value<int> holder) {
+  s.acquire();
+  s.acquire();
+  holder.store(ranks::engine_id());
+  std::raise(SIGKILL);
+}
+
+// What a lost engine took of a Semaphore comes back; what others took stays taken.
+int mode_semaphore() {
+  ranks::Semaphore slots(3);
+  slots.acquire();  // the program's own
+  ranks::Value<int> holder(-1);
+  ranks::Process p(take_two_and_die, slots, holder);
+  p.start();
+  while (holder.load() < 0) std::this_thread::sleep_for(1ms);
+  check(slots.try_acquire_for(60s), "a slot came back once its taker was lost");
+  check(slots.try_acquire_for(60s), "both slots came back");
+  check(!slots.try_acquire(), "the program's own slots are still taken: none is left");
+  const auto heard = slots.holder_was_lost();
+  check(heard && heard->engine_id == holder.load(),
+        "the lost taker is named: " + std::to_string(heard ? heard->engine_id : -9) + " " +
+            std::to_string(holder.load()));
+  for (int i = 0; i < 3; ++i) slots.release();
+  check(slots.get_value() == 3, "all three back: " + std::to_string(slots.get_value()));
+  p.join();
+  std::cout << "semaphore: a lost taker's two slots came back" << std::endl;
+  return 0;
+}
+
+// Waits at the barrier round after round; dies before round `die` (-1: never). Says the rounds
+// it passed, or -1 when the barrier broke.
+void barrier_rounds(ranks::Barrier b, int rounds, int die, ranks::Value<int> passed) {
+  for (int r = 0; r < rounds; ++r) {
+    if (r == die) std::raise(SIGKILL);
+    try {
+      (void)b.wait(60s);
+    } catch (const ranks::BrokenBarrier&) {
+      passed.store(-1);
+      return;
+    }
+  }
+  passed.store(rounds);
+}
+
+// A party that waited at a Barrier is lost: the barrier breaks for every party waiting.
+int mode_barrier() {
+  ranks::Barrier barrier(3);
+  ranks::Value<int> stays_passed(0), dies_passed(0);
+  ranks::Process stays(barrier_rounds, barrier, 10, -1, stays_passed);
+  ranks::Process dies(barrier_rounds, barrier, 10, 2, dies_passed);
+  stays.start();
+  dies.start();
+  for (int r = 0; r < 2; ++r) check(barrier.wait(60s) < 3, "round " + std::to_string(r));
+  const auto t0 = Clock::now();
+  try {
+    (void)barrier.wait(60s);
+    check(false, "the third round passed without the lost party");
+  } catch (const ranks::BrokenBarrier& e) {
+    check(std::string(e.what()).find("a party was lost") != std::string::npos, e.what());
+  }
+  const std::string took = ms_since(t0);
+  stays.join();
+  dies.join();
+  check(stays_passed.load() == -1, "the other party heard that the barrier broke");
+  check(barrier.broken(), "it stays broken");
+  barrier.reset();
+  check(!barrier.broken(), "reset() mends it");
+  std::cout << "barrier: broke " << took << " after its third round began" << std::endl;
+  return 0;
+}
+
+// Waits on the condition (the lost one dies as it waits); says whether it was notified.
+void wait_on(ranks::Condition c, ranks::Value<int> waiting, bool die, ranks::Value<int> notified) {
+  std::unique_lock g(c);
+  (void)waiting.fetch_add(1);
+  if (die) {
+    std::thread([] {
+      std::this_thread::sleep_for(200ms);
+      std::raise(SIGKILL);
+    }).detach();
+  }
+  notified.store(c.wait(60s) ? 1 : 0);
+}
+
+// A waiter of a Condition is lost while it waits: a notify still reaches the one that lives.
+int mode_condition() {
+  ranks::Condition cond;
+  ranks::Value<int> waiting(0), lost_notified(-1), notified(-1);
+  ranks::Process dies(wait_on, cond, waiting, true, lost_notified);
+  dies.start();
+  while (waiting.load() < 1) std::this_thread::sleep_for(1ms);
+  ranks::Process lives(wait_on, cond, waiting, false, notified);
+  lives.start();
+  while (waiting.load() < 2) std::this_thread::sleep_for(1ms);
+  dies.join();
+  {
+    std::scoped_lock g(cond);
+    cond.notify(1);
+  }
+  lives.join();
+  check(notified.load() == 1, "the living waiter was notified");
+  std::cout << "condition: a lost waiter took no notify" << std::endl;
+  return 0;
+}
+
+constexpr std::uint64_t kPattern = 0x0101010101010101ULL;
+
+// Writes the whole array with pattern k, k = 1, 2, ..., until it is killed in the middle.
+void write_until_killed(ranks::Array<std::uint64_t> a, ranks::Value<int> rounds) {
+  std::thread([] {
+    std::this_thread::sleep_for(300ms);
+    std::raise(SIGKILL);
+  }).detach();
+  std::vector<std::uint64_t> block(a.size());
+  for (std::uint64_t k = 1;; ++k) {
+    std::fill(block.begin(), block.end(), k * kPattern);
+    a.write(0, block);
+    rounds.store(static_cast<int>(k));
+  }
+}
+
+// A process killed in the middle of Array::write leaves each element old or new, never torn.
+int mode_array() {
+  ranks::Array<std::uint64_t> a(std::size_t{4} << 20);  // 32 MiB
+  ranks::Value<int> rounds(0);
+  ranks::Process p(write_until_killed, a, rounds);
+  p.start();
+  p.join();
+  const std::vector<std::uint64_t> all = a.read();
+  std::size_t torn = 0;
+  std::uint64_t low = ~std::uint64_t{0}, high = 0;
+  for (const std::uint64_t v : all) {
+    if (v % kPattern != 0) ++torn;
+    low = std::min(low, v / kPattern);
+    high = std::max(high, v / kPattern);
+  }
+  check(torn == 0, std::to_string(torn) + " elements torn");
+  check(high - low <= 1,
+        "two writes at most are seen: " + std::to_string(low) + ".." + std::to_string(high));
+  std::cout << "array: killed after " << rounds.load() << " whole writes; each element old or new"
+            << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  return ranks::run(argc, argv, [&] {
+    int code = 64;
+    if (mode == "lock") code = mode_lock();
+    if (mode == "rlock") code = mode_rlock();
+    if (mode == "semaphore") code = mode_semaphore();
+    if (mode == "barrier") code = mode_barrier();
+    if (mode == "condition") code = mode_condition();
+    if (mode == "array") code = mode_array();
+    if (code == 64) {
+      std::cerr << "sync_lost lock|rlock|semaphore|barrier|condition|array" << std::endl;
+      return code;
+    }
+    if (failures > 0) return 1;
+    std::cout << mode << ": every check held" << std::endl;
+    return code;
+  });
+}
