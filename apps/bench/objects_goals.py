@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """objects_goals.py RESULTS: the goals of the objects shared between processes (queues, pipes, a
-manager), as ratios of measurements taken in the same run (objects_bench and the multiprocessing
-peer, multiprocessing_objects.py): one table, each row with its goal and whether it is met."""
+manager; locks, values, barriers, arrays), as ratios of measurements taken in the same run
+(objects_bench, sync_bench and the multiprocessing peers, multiprocessing_objects.py and
+multiprocessing_sync.py): one table, each row with its goal and whether it is met."""
 import json
 import sys
 
@@ -35,12 +36,24 @@ goals = [
      ("64MiB-each-way-recv_into", "64MiB-each-way"), "mpi-raw", "GB/s", ">=", 0.8),
     ("Manager dict, four engines set and get", "manager", "dict-set-get", "multiprocessing",
      "ops/s", ">=", 10),
+    # sync_bench and multiprocessing_sync.py: four engines (processes) on one host.
+    ("Lock + Value increment, 4 x 10 000", "sync", "lock-value-increment", "multiprocessing",
+     "ops/s", ">=", 1),
+    ("Value::fetch_add (vs get_lock() increment), 4 x 100 000", "sync", "value-fetch-add",
+     "multiprocessing", "ops/s", ">=", 10),
+    # Times: the ratio is theirs over ours (how many times faster).
+    ("Barrier(4).wait() (times faster)", "sync", "barrier-wait", "multiprocessing", "us-faster",
+     ">=", 10),
+    ("Array<double> 128 MiB: 4 engines write, program reads (vs raw MPI)", "sync",
+     "array-128MiB", "mpi-raw", "GB/s", ">=", 0.8),
+    ("the same, its first round (pages mapped in)", "sync",
+     ("array-128MiB-first", "array-128MiB"), "mpi-raw", "GB/s", None, None),
 ]
 print(f'{"between processes":52} {"ranks":>11} {"against":>11} {"ratio":>7}  goal')
 for name, w, v, against, unit, op, goal in goals:
     mine_v, theirs_v = v if isinstance(v, tuple) else (v, v)
     mine, theirs = median(w, mine_v, "ranks"), median(w, theirs_v, against)
-    q = ratio(mine, theirs)
+    q = ratio(theirs, mine) if unit == "us-faster" else ratio(mine, theirs)
     cell = lambda x: f"{x:11.4g}" if x is not None else f'{"-":>11}'
     if q is None:
         verdict = "not measured"

@@ -136,6 +136,12 @@ timeout 900 mpirun -np 5 --oversubscribe build/apps/objects_bench --repeat "$rep
 cat "$out/objects.jsonl" >>"$results"
 peer_options=(--repeat "$repeat" "${quick[@]}")
 run_peer multiprocessing-objects 900 $py multiprocessing_objects.py
+# Locks, values, barriers and arrays in shared memory: ranks's and multiprocessing's, four each.
+step "between processes: sync_bench (mpirun -np 5) and multiprocessing's Lock, Value, Barrier"
+timeout 900 mpirun -np 5 --oversubscribe build/apps/sync_bench --repeat "$repeat" \
+  --json "$out/sync.jsonl" "${quick[@]}" >&2
+cat "$out/sync.jsonl" >>"$results"
+run_peer multiprocessing-sync 900 $py multiprocessing_sync.py
 peer_options=(--workers "$workers" --repeat "$repeat" "${quick[@]}")
 
 # Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then

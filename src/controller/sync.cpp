@@ -4,6 +4,8 @@
 
 #include "ranks/detail/sync.hpp"
 
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -54,6 +56,7 @@ SyncResult here(objects::SyncState& state, SyncCall call, const objects::Party& 
   // The program's thread drives the controller's progress while it waits (calls of processes
   // that cannot map the object wait there for it); an engine takes in what came, now and then.
   const std::chrono::microseconds kSlice(controller != nullptr ? 50 : 1000);
+  constexpr int kYields = 50;
   auto moved = Clock::now();
   bool again = false;
   while (true) {
@@ -67,6 +70,15 @@ SyncResult here(objects::SyncState& state, SyncCall call, const objects::Party& 
     if (step.is == objects::Step::Is::kDone) return std::move(step.result);
     if (step.is == objects::Step::Is::kFailed) throw_step(step, who);
     if (state.closed()) throw Closed(std::string(who) + ": the program that made it has ended");
+    // The change usually comes within microseconds (a lock held for a few instructions, the
+    // last party of a barrier on its way): yield the core to whoever brings it a few times
+    // before sleeping, which costs both sides a system call and a switch.
+    bool changed = false;
+    for (int i = 0; i < kYields && !changed; ++i) {
+      sched_yield();
+      changed = step.word->load(std::memory_order_relaxed) != step.seen;
+    }
+    if (changed) continue;
     auto slice = kSlice;
     if (deadline)
       slice = std::min(slice, std::chrono::duration_cast<std::chrono::microseconds>(

@@ -20,16 +20,25 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
 
 SharedMemory SharedMemory::create(const std::string& name, std::size_t size,
                                   const std::string& what) {
-  const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Made whole under a name of its own, then given its name: whoever opens it by that name finds
+  // all of it (a shorter file would fault there with SIGBUS).
+  const std::string making = name + ".making";
+  const int fd = ::open(making.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw Error("cannot make " + what + " (" + name + "): " + std::strerror(errno));
   void* map = MAP_FAILED;
-  if (::ftruncate(fd, static_cast<off_t>(size)) == 0)
+  // Its pages are had now (zero-filled), as Python's shared memory has them at its making: not
+  // at each first touch by each process that writes it.
+  int err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+  if (err == 0) {
     map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  const int err = errno;
+    err = map == MAP_FAILED ? errno : 0;
+  }
   ::close(fd);
-  if (map == MAP_FAILED) {
-    ::unlink(name.c_str());
-    throw Error("cannot map " + what + " (" + name + "): " + std::strerror(err));
+  if (err == 0 && ::link(making.c_str(), name.c_str()) != 0) err = errno;
+  ::unlink(making.c_str());
+  if (err != 0) {
+    if (map != MAP_FAILED) ::munmap(map, size);
+    throw Error("cannot make " + what + " (" + name + "): " + std::strerror(err));
   }
   SharedMemory m;
   m.name_ = name;
