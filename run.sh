@@ -102,7 +102,8 @@ cmake --build build -j"$(nproc)"
 case "$what" in
   demo)
     labs=(lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view
-          lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue lab72_pipe lab73_manager)
+          lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue lab72_pipe lab73_manager
+          lab74_value_array lab75_lock)
     for lab in "${labs[@]}"; do
       echo "== mpirun -np 5 build/apps/$lab"
       mpirun -np 5 --oversubscribe "build/apps/$lab"
@@ -115,7 +116,7 @@ case "$what" in
     "$ranks" cluster start -n 4 --profile demo
     trap '"$ranks" cluster stop --profile demo >/dev/null 2>&1 || true' EXIT
     for lab in lab65_direct_view lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue \
-               lab72_pipe lab73_manager; do
+               lab72_pipe lab73_manager lab74_value_array lab75_lock; do
       echo "== RANKS_CLUSTER=demo build/apps/$lab   (attached to the started engines)"
       RANKS_CLUSTER=demo "build/apps/$lab"
     done

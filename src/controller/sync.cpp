@@ -104,6 +104,9 @@ SyncResult by_controller(const ObjectId& id, const SyncCall& call, const char* w
 SyncResult sync_call(const ObjectId& id, const SyncCall& call, const char* who) {
   if (id.id == 0) throw_unnamed(who);
   if (on_engine()) {
+    // What this engine maps goes at the end of the program's session.
+    static const bool forgotten_at_end = (at_session_end(&objects::forget_mapped), true);
+    (void)forgotten_at_end;
     objects::SyncState* state = objects::opened(id, [&] {
       ObjectRequest share = request(Op::kShare).on(id);
       call_checked(std::move(share), who);

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -371,6 +372,18 @@ MPI_Comm g_link = MPI_COMM_NULL;
 
 MPI_Comm engine_link() { return g_link; }
 
+namespace {
+std::vector<void (*)()>& session_end_calls() {
+  static std::vector<void (*)()> calls;
+  return calls;
+}
+}  // namespace
+
+void at_session_end(void (*fn)()) {
+  auto& calls = session_end_calls();
+  if (std::find(calls.begin(), calls.end(), fn) == calls.end()) calls.push_back(fn);
+}
+
 int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
   transport::Outbox outbox;
   // What the session sets for its tasks, and takes back however it ends.
@@ -381,6 +394,7 @@ int serve(MPI_Comm comm, int id, std::uint64_t* tasks, OutputCapture* output) {
       g_outbox = &o;
     }
     ~Serving() {
+      for (auto* fn : session_end_calls()) fn();
       forget_pipe_paths();
       forget_engine_comms();
       g_link = MPI_COMM_NULL;

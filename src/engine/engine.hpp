@@ -20,6 +20,9 @@ class OutputCapture;
 /// (a started cluster's client is gone).
 int serve(MPI_Comm comm, int id, std::uint64_t* tasks = nullptr, OutputCapture* output = nullptr);
 
+/// Has fn called at the end of every session (serve) of this engine, from then on: what a layer
+/// above keeps for the session's program goes with it (objects mapped in shared memory).
+void at_session_end(void (*fn)());
 /// On an engine: the communicator it serves its controller on (MPI_COMM_NULL when it serves
 /// none), for reductions among engines.
 MPI_Comm engine_link();

@@ -144,9 +144,11 @@ case $case in
     "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
     for lab in lab61_process lab62_pool_map lab63_map_async lab64_apply_async lab65_direct_view \
                lab66_load_balanced lab67_dependencies lab68_reduce lab71_queue lab72_pipe \
-               lab73_manager; do
-      want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab under mpirun"
-      got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks") || fail "$lab attached: $got"
+               lab73_manager lab74_value_array lab75_lock; do
+      order=cat
+      [ "$lab" = lab75_lock ] && order=sort  # its processes print in any order, as Python's
+      want=$(mpirun -np 5 --oversubscribe "$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks" | $order) || fail "$lab under mpirun"
+      got=$("$labs/$lab" 2>&1 | grep -v " ran [0-9]* tasks" | $order) || fail "$lab attached: $got"
       [ "$want" = "$got" ] || fail "$lab attached printed
 $got
 instead of
@@ -173,6 +175,12 @@ $want"
     out=$("$client2" queue-use kept 2>&1) || fail "queue-use: $out"
     expect "here: ranks: ranks::Queue::put: this handle was made by another program" "$out"
     expect "task: .*this handle was made by another program" "$out"
+    # A lock of the ended program (in shared memory): the same, here and in a task.
+    out=$("$client" lock-push held 2>&1) || fail "lock-push: $out"
+    expect "pushed" "$out"
+    out=$("$client2" lock-use held 2>&1) || fail "lock-use: $out"
+    expect "here: ranks: ranks::Lock::lock: this handle was made by another program" "$out"
+    expect "task: .*ranks::Lock::lock: this handle was made by another program" "$out"
     ;;
   killed_client)
     "$ranks" cluster start "${relay[@]}" -n 2 >/dev/null || fail "start"

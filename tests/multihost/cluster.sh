@@ -30,6 +30,8 @@ grep -q '^hosts=3 netns=3 addresses=3$' <<<"$out" || fail "engines not on 3 dist
 grep -q '^sum=332833500$' <<<"$out" || fail "wrong map result"
 grep -q '^shared: queue_hosts=3 dict_hosts=3 pipe_bytes=1048576$' <<<"$out" ||
   fail "a queue, a dict and a pipe across the hosts"
+grep -q '^sync: parties=4 locked=2000 added=2000 array_ok=1$' <<<"$out" ||
+  fail "a barrier, a lock, values and an array across the hosts"
 
 echo "== two programs in a row share the engines' namespaces across hosts"
 on_host 1 timeout 60 "$build/tests/cluster_client" push answer 42 >/dev/null || fail "push"

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <ranks/ranks.hpp>
 #include <string>
 #include <thread>
@@ -21,6 +22,14 @@ std::string put_through(ranks::Queue<int> q) {
     q.put(1);
     (void)q.get();
     return "put went through";
+  } catch (const ranks::Error& e) {
+    return e.what();
+  }
+}
+std::string lock_through(ranks::Lock l) {
+  try {
+    std::scoped_lock g(l);
+    return "lock went through";
   } catch (const ranks::Error& e) {
     return e.what();
   }
@@ -81,6 +90,19 @@ int main(int argc, char** argv) {
       const auto kept = rc[rc.ids().front()].pull<ranks::Queue<int>>(arg).get();
       std::cout << "here: " << put_through(kept) << std::endl;
       std::cout << "task: " << rc[rc.ids().front()].apply(put_through, ranks::Reference(arg)).get()
+                << std::endl;
+      return 0;
+    }
+    if (mode == "lock-push") {  // a lock of this program's, its handle pushed as NAME
+      ranks::Lock l;
+      rc.direct_view().push(arg, l).get();
+      std::cout << "pushed" << std::endl;
+      return 0;
+    }
+    if (mode == "lock-use") {  // the handle under NAME, used here and in a task
+      const auto kept = rc[rc.ids().front()].pull<ranks::Lock>(arg).get();
+      std::cout << "here: " << lock_through(kept) << std::endl;
+      std::cout << "task: " << rc[rc.ids().front()].apply(lock_through, ranks::Reference(arg)).get()
                 << std::endl;
       return 0;
     }

@@ -6,15 +6,19 @@
 // "hosts=<n> netns=<n> addresses=<n>" (distinct values among the engines), "sum=<n>", and
 // "shared: queue_hosts=<n> dict_hosts=<n> pipe_bytes=<n>" (distinct hosts that put into one
 // queue and set one dict; the bytes of each block a pipe carried from the first engine to the
-// last, checked).
+// last, checked), and "sync: parties=<n> locked=<n> added=<n> array_ok=<0|1>" (every engine and
+// the program at one Barrier, twice; their increments of a Value under a Lock and by fetch_add,
+// each of 500; each one's block of an Array, read back by the program).
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <numeric>
 #include <ranks/ranks.hpp>
 #include <set>
@@ -93,6 +97,23 @@ std::size_t receive_block(ranks::Connection<std::vector<int>> end) {
 
 }  // namespace
 
+// At the barrier with everyone, then 500 increments of each kind and its block of the array,
+// then at the barrier again.
+int meet(ranks::Barrier b, ranks::Lock l, ranks::Value<long> locked, ranks::Value<long> added,
+         ranks::Array<int> a, int place) {
+  (void)b.wait(std::chrono::seconds(30));
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::scoped_lock g(l);
+      locked.store(locked.load() + 1);
+    }
+    (void)added.fetch_add(1);
+  }
+  a.write(static_cast<std::size_t>(place) * 100, std::vector<int>(100, place + 1));
+  (void)b.wait(std::chrono::seconds(30));
+  return 1;
+}
+
 int main(int argc, char** argv) {
   return ranks::run(argc, argv, []() -> int {
     ranks::Pool pool;
@@ -140,6 +161,25 @@ int main(int argc, char** argv) {
     rc[ids.front()].apply(send_block, from).get();
     std::cout << "shared: queue_hosts=" << queue_hosts.size() << " dict_hosts=" << dict_hosts.size()
               << " pipe_bytes=" << got.get() << std::endl;
+
+    // Locks, values, barriers and arrays: in shared memory on the controller's host, served by
+    // the controller to the others; one state for all.
+    const int parties = static_cast<int>(ids.size()) + 1;
+    ranks::Barrier b(static_cast<std::size_t>(parties));
+    ranks::Lock l;
+    ranks::Value<long> locked(0), added(0);
+    ranks::Array<int> a(static_cast<std::size_t>(parties) * 100);
+    std::vector<ranks::AsyncResult<int>> met;
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      met.push_back(rc[ids[i]].apply(meet, b, l, locked, added, a, static_cast<int>(i)));
+    (void)meet(b, l, locked, added, a, parties - 1);
+    int came = 1;
+    for (auto& m : met) came += m.get();
+    bool array_ok = true;
+    const std::vector<int> all = a.read();
+    for (std::size_t i = 0; i < all.size(); ++i) array_ok = array_ok && all[i] == int(i / 100) + 1;
+    std::cout << "sync: parties=" << came << " locked=" << locked.load()
+              << " added=" << added.load() << " array_ok=" << array_ok << std::endl;
     return 0;
   });
 }
