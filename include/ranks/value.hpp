@@ -33,10 +33,12 @@ namespace ranks {
 template <class T>
 class Array : public detail::SyncHandle {
   static_assert(std::is_trivially_copyable_v<T>,
-                "ranks::Array and ranks::Value share the bytes of their elements between "
-                "processes as they are, so T must be trivially copyable (numbers, plain structs "
-                "of them); for other types use a Manager's list or dict");
-  static_assert(!std::is_pointer_v<T>, "a pointer means nothing in another process");
+                "ranks: a Value or Array holds a type that is not trivially copyable: its bytes "
+                "are shared between processes as they are, so T must be trivially copyable "
+                "(numbers, plain structs of them); for other types use a Manager's dict or list");
+  static_assert(!std::is_pointer_v<T>,
+                "ranks: a Value or Array of pointers: an address means nothing in another "
+                "process; share the values themselves");
 
  public:
   /// A handle to no array (made when one is received as an argument): using it throws.

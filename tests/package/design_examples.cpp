@@ -4,8 +4,10 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <ranks/ranks.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -318,6 +320,15 @@ void fill(ranks::DictProxy<std::string, int> d, ranks::ListProxy<int> l) {
   l.append(ranks::engine_id());
 }
 
+void meet(ranks::Barrier barrier, ranks::Value<int> arrivals) {
+  arrivals.fetch_add(static_cast<int>(barrier.wait()));
+}
+void set_when_counted(ranks::Condition cond, ranks::Value<int> count, ranks::Event done) {
+  std::unique_lock g(cond);
+  cond.wait_for(std::chrono::seconds(30), [&] { return count.load() >= 1; });
+  done.set();
+}
+
 template <class E, class F>
 void check_throws(F f) {
   try {
@@ -387,6 +398,74 @@ void between_processes_examples(int engines) {
   CHECK(l.size() == 2 && l.at(1) == 5 && l.items().back() == 5);
   l.set(1, 6);
   CHECK(l.at(-1) == 6);
+
+  ranks::Lock lock;  // Lockable: std::scoped_lock g(lock); try_lock(); try_lock_for(1s)
+  {
+    std::scoped_lock g(lock);
+    CHECK(!lock.try_lock_for(10ms));
+  }
+  CHECK(lock.try_lock());
+  lock.unlock();
+  ranks::RLock rlock;  // the holder may take it again
+  {
+    std::scoped_lock g(rlock);
+    std::scoped_lock again(rlock);
+  }
+  ranks::Semaphore slots(3);  // acquire(), release(), try_acquire_for(1s)
+  for (int i = 0; i < 3; ++i) slots.acquire();
+  CHECK(!slots.try_acquire_for(10ms));
+  slots.release();
+  CHECK(slots.try_acquire_for(1s));
+  ranks::Event done;            // set(), clear(), is_set(), wait(), wait(1s) -> bool
+  ranks::Condition cond(lock);  // wait(), wait_for(1s, pred), notify(n), notify_all()
+  ranks::Value<int> count(0);
+  ranks::Process waiter(set_when_counted, cond, count, done);
+  waiter.start();
+  CHECK(!done.wait(20ms) && !done.is_set());
+  {
+    std::scoped_lock g(cond);
+    count.store(1);
+    cond.notify_all();
+  }
+  CHECK(done.wait(30s) && done.is_set());
+  waiter.join();
+  done.clear();
+  CHECK(!done.is_set());
+  ranks::Barrier barrier(4);  // wait() -> this arrival's index 0..3
+  ranks::Value<int> arrivals(0);
+  std::vector<decltype(ranks::Process(meet, barrier, arrivals))> parties;
+  for (int i = 0; i < 3; ++i) parties.emplace_back(meet, barrier, arrivals).start();
+  arrivals.fetch_add(static_cast<int>(barrier.wait()));
+  for (auto& party : parties) party.join();
+  CHECK(arrivals.load() == 0 + 1 + 2 + 3);
+  barrier.abort();  // a dead party breaks it too: ranks::BrokenBarrier in every waiter
+  check_throws<ranks::BrokenBarrier>([&] { barrier.wait(); });
+
+  ranks::Value<double> total(0.0);  // one trivially copyable value every process shares
+  total.store(3.1415927);
+  double v = total.load();
+  CHECK(v == 3.1415927);
+  total.fetch_add(2.0);  // atomic across processes and hosts (numbers)
+  double expected = 5.1415927;
+  CHECK(total.compare_exchange(expected, 1.0) && total.load() == 1.0);
+  {
+    std::scoped_lock g(total.get_lock());  // Python's get_lock()
+    total.store(total.load() * 2);
+  }
+  CHECK(total.load() == 2.0);
+  ranks::Array<int> a(std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // or Array<int>(n): zeros
+  a.store(3, -3);
+  int x = a.load(3);
+  a.fetch_add(3, 1);
+  CHECK(x == -3 && a.load(3) == -2);
+  std::vector<int> all = a.read();  // the whole array; a.read(first, count)
+  CHECK(all.size() == 10 && all[3] == -2 && a.read(8, 2) == (std::vector<int>{8, 9}));
+  const std::size_t first = 4;
+  std::vector<int> block{40, 50};
+  a.write(first, std::span<const int>(block));  // a block at once
+  CHECK(a.load(5) == 50);
+  check_throws<ranks::Error>([&] { a.store(10, 1); });  // outside: nothing written
+  CHECK(ranks::Array<int>(3).read() == (std::vector<int>{0, 0, 0}));
 }
 
 int main(int argc, char** argv) {
