@@ -243,6 +243,24 @@ int mode_array() {
   return 0;
 }
 
+void wait_for_lock_for_ever(ranks::Lock l) { l.lock(); }
+void wait_for_event_for_ever(ranks::Event e) { (void)e.wait(); }
+
+// The program ends while tasks wait on a lock it holds and on an event nobody sets: the waits end
+// (ranks::Closed), so that the engines stop and the program exits at once.
+int mode_ending() {
+  ranks::Lock lock;
+  lock.lock();
+  ranks::Event never;
+  ranks::Process a(wait_for_lock_for_ever, lock);
+  ranks::Process b(wait_for_event_for_ever, never);
+  a.start();
+  b.start();
+  std::this_thread::sleep_for(300ms);
+  std::cout << "ending: the program ends while tasks wait on a lock and an event" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,8 +273,9 @@ int main(int argc, char** argv) {
     if (mode == "barrier") code = mode_barrier();
     if (mode == "condition") code = mode_condition();
     if (mode == "array") code = mode_array();
+    if (mode == "ending") code = mode_ending();
     if (code == 64) {
-      std::cerr << "sync_lost lock|rlock|semaphore|barrier|condition|array" << std::endl;
+      std::cerr << "sync_lost lock|rlock|semaphore|barrier|condition|array|ending" << std::endl;
       return code;
     }
     if (failures > 0) return 1;
