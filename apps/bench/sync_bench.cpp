@@ -89,7 +89,9 @@ struct Options {
 class Bench {
  public:
   explicit Bench(const Options& o)
-      : o_(o), engines_(ranks::Client().ids()), w_(std::min<int>(4, engines_.size())) {}
+      : o_(o),
+        engines_(ranks::Client().ids()),
+        w_(std::min(4, static_cast<int>(engines_.size()))) {}
 
   void run() {
     report_.header();
@@ -178,6 +180,7 @@ class Bench {
     std::vector<double> all(total);  // touched, as raw MPI's receive buffer is
     for (int r = 0; r <= o_.repeat; ++r) {
       std::vector<ranks::AsyncResult<double>> rs;
+      rs.reserve(static_cast<std::size_t>(w_));
       for (int e = 0; e < w_; ++e)
         rs.push_back(rc[engines_[static_cast<std::size_t>(e)]].apply(
             write_block, a, static_cast<std::size_t>(e) * each, each));
@@ -188,7 +191,8 @@ class Bench {
       const double seconds = writes + seconds_since(t0);
       (r == 0 ? first : mine)
           .push_back(static_cast<double>(total * sizeof(double)) / seconds / 1e9);
-      check(all[total - 1] == static_cast<double>(total - 1) && all[each] == each,
+      check(all[total - 1] == static_cast<double>(total - 1) &&
+                all[each] == static_cast<double>(each),
             "the array's elements");
       const std::vector<double> t = view.apply(raw_gather, each).get();
       raw.push_back(static_cast<double>(total * sizeof(double)) /
