@@ -157,23 +157,19 @@ class Array : public detail::SyncHandle {
     throw Error(what);
   }
   void read_raw(std::size_t first, std::size_t count, T* out, const char* who) const {
+    move_raw(detail::Op::kRead, first, count, out, nullptr, who);
+  }
+  void write_raw(std::size_t first, std::size_t count, const T* in, const char* who) {
+    move_raw(detail::Op::kWrite, first, count, nullptr, in, who);
+  }
+  // Elements of a word each whole, larger ones under the lock.
+  void move_raw(detail::Op op, std::size_t first, std::size_t count, T* out, const T* in,
+                const char* who) const {
     detail::SyncCall c;
-    c.op = detail::Op::kRead;
+    c.op = op;
     c.first = first;
     c.count = count;
     c.out = out;
-    if constexpr (detail::word_sized(sizeof(T))) {
-      (void)detail::sync_call(id_, c, who);
-    } else {
-      std::scoped_lock g(lock_);
-      (void)detail::sync_call(id_, c, who);
-    }
-  }
-  void write_raw(std::size_t first, std::size_t count, const T* in, const char* who) {
-    detail::SyncCall c;
-    c.op = detail::Op::kWrite;
-    c.first = first;
-    c.count = count;
     c.in = in;
     if constexpr (detail::word_sized(sizeof(T))) {
       (void)detail::sync_call(id_, c, who);

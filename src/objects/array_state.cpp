@@ -76,6 +76,21 @@ void copy_elements(unsigned char* to, const unsigned char* from, std::size_t cou
 }
 #endif
 
+// Calls f with a zero of the unsigned type of `width` bytes (1, 2, 4 or 8).
+template <class F>
+void by_width(std::size_t width, F f) {
+  switch (width) {
+    case 1:
+      return f(std::uint8_t{});
+    case 2:
+      return f(std::uint16_t{});
+    case 4:
+      return f(std::uint32_t{});
+    default:
+      return f(std::uint64_t{});
+  }
+}
+
 template <class U>
 std::uint64_t add_bits(unsigned char* at, std::uint64_t operand, Number n) {
   std::atomic_ref<U> a(*reinterpret_cast<U*>(at));
@@ -133,44 +148,21 @@ Step SyncState::array(SyncCall& call) {
     }
     return ok_if(true);
   }
+  if (!word_sized(width))
+    return fail(Status::kError, "fetch_add or compare_exchange of elements larger than 8 bytes");
+  const auto number = static_cast<Number>(id_.element >> 8);
+  if (call.op == Op::kFetchAdd && number == Number::kNone)
+    return fail(Status::kError, "fetch_add on elements that are not numbers");
   SyncResult r;
-  if (call.op == Op::kFetchAdd) {
-    const auto number = static_cast<Number>(id_.element >> 8);
-    if (number == Number::kNone)
-      return fail(Status::kError, "fetch_add on elements that are not numbers");
-    switch (width) {
-      case 1:
-        r.bits = add_bits<std::uint8_t>(at, call.operand, number);
-        break;
-      case 2:
-        r.bits = add_bits<std::uint16_t>(at, call.operand, number);
-        break;
-      case 4:
-        r.bits = add_bits<std::uint32_t>(at, call.operand, number);
-        break;
-      default:
-        r.bits = add_bits<std::uint64_t>(at, call.operand, number);
+  by_width(width, [&](auto word) {
+    using U = decltype(word);
+    if (call.op == Op::kFetchAdd) {
+      r.bits = add_bits<U>(at, call.operand, number);
+    } else {
+      r.bits = call.expected;
+      r.ok = swap_bits<U>(at, r.bits, call.operand);
     }
-    return done(std::move(r));
-  }
-  std::uint64_t current = call.expected;
-  switch (width) {
-    case 1:
-      r.ok = swap_bits<std::uint8_t>(at, current, call.operand);
-      break;
-    case 2:
-      r.ok = swap_bits<std::uint16_t>(at, current, call.operand);
-      break;
-    case 4:
-      r.ok = swap_bits<std::uint32_t>(at, current, call.operand);
-      break;
-    case 8:
-      r.ok = swap_bits<std::uint64_t>(at, current, call.operand);
-      break;
-    default:
-      return fail(Status::kError, "compare_exchange of elements larger than 8 bytes");
-  }
-  r.bits = current;
+  });
   return done(std::move(r));
 }
 
