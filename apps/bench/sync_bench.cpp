@@ -1,6 +1,7 @@
 // sync_bench: the objects that live in shared memory (Lock, Value, Barrier, Array) against what
 // Python's multiprocessing does with the same (apps/bench/peers/multiprocessing_sync.py) and
-// against hand-written MPI moving the same bytes. Run under mpirun with 5 ranks (four engines).
+// against hand-written MPI doing the same (one-sided fetch-and-op, a gather of the same bytes).
+// Run under mpirun with 5 ranks (four engines); apps/bench/multihost.sh runs it across hosts.
 //
 //   mpirun -np 5 build/apps/sync_bench [--repeat R] [--json FILE] [--quick] [--only NAME]
 
@@ -79,6 +80,29 @@ double raw_gather(std::size_t each) {
   return seconds_since(t0);
 }
 
+// The same count by MPI one-sided: MPI_Fetch_and_op on a counter in the first engine's window
+// (passive target); the seconds n of them took.
+double raw_fetch_adds(int n) {
+  MPI_Comm c = ranks::engine_comm();
+  MPI_Win win = MPI_WIN_NULL;
+  std::int64_t* counter = nullptr;
+  MPI_Win_allocate(sizeof(std::int64_t), sizeof(std::int64_t), MPI_INFO_NULL, c, &counter, &win);
+  *counter = 0;
+  MPI_Barrier(c);
+  MPI_Win_lock_all(0, win);
+  const std::int64_t one = 1;
+  std::int64_t old = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    MPI_Fetch_and_op(&one, &old, MPI_INT64_T, 0, 0, MPI_SUM, win);
+    MPI_Win_flush(0, win);
+  }
+  const double s = seconds_since(t0);
+  MPI_Win_unlock_all(win);
+  MPI_Win_free(&win);
+  return s;
+}
+
 struct Options {
   int repeat = 5;
   bool quick = false;
@@ -93,7 +117,8 @@ class Bench {
         engines_(ranks::Client().ids()),
         w_(std::min(4, static_cast<int>(engines_.size()))) {}
 
-  void run() {
+  /// 1 if a result was wrong (a total, an element), else 0.
+  int run() {
     report_.header();
     const auto run = [&](const char* name, void (Bench::*fn)()) {
       if (o_.only.empty() || std::string(name).find(o_.only) != std::string::npos) (this->*fn)();
@@ -103,6 +128,7 @@ class Bench {
     run("barrier", &Bench::barrier);
     run("array", &Bench::array);
     if (!o_.json.empty()) report_.write_json(o_.json);
+    return wrong_ ? 1 : 0;
   }
 
  private:
@@ -117,8 +143,10 @@ class Bench {
     report_.add(Measurement{std::move(workload), std::move(variant), std::move(backend), workers,
                             std::move(unit), std::move(samples)});
   }
-  static void check(bool ok, const char* what) {
-    if (!ok) std::fprintf(stderr, "sync_bench: WRONG: %s\n", what);
+  void check(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "sync_bench: WRONG: %s\n", what);
+    wrong_ = true;
   }
 
   // w engines, each 10 000 increments of one Value under one Lock.
@@ -141,15 +169,18 @@ class Bench {
   void fetch_add() {
     const int per = n(100'000);
     auto view = engines();
-    std::vector<double> s;
+    std::vector<double> s, raw;
     for (int r = 0; r < o_.repeat; ++r) {
       ranks::Value<std::int64_t> v(0);
       ranks::Barrier start(static_cast<std::size_t>(w_));
       const auto t = view.apply(fetch_adds, v, per, start).get();
       s.push_back(w_ * per / *std::max_element(t.begin(), t.end()));
       check(v.load() == static_cast<std::int64_t>(w_) * per, "the fetch_add total");
+      const auto rt = view.apply(raw_fetch_adds, per).get();
+      raw.push_back(w_ * per / *std::max_element(rt.begin(), rt.end()));
     }
     add("sync", "value-fetch-add", "ranks", w_, "ops/s", s);
+    add("sync", "value-fetch-add", "mpi-raw", w_, "ops/s", raw);
   }
 
   // Barrier(w).wait() on w engines at once (one task each, on its own engine).
@@ -206,6 +237,7 @@ class Bench {
   Options o_;
   std::vector<int> engines_;
   int w_;
+  bool wrong_ = false;
   bench::Report report_;
 };
 
@@ -226,7 +258,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sync_bench: run it with at least 3 ranks (mpirun -np 5)\n");
       return 2;
     }
-    Bench(o).run();
-    return 0;
+    return Bench(o).run();
   });
 }
