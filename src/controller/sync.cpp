@@ -93,6 +93,19 @@ SyncResult here(objects::SyncState& state, SyncCall call, const objects::Party& 
   }
 }
 
+bool lets_others_go_on(Op op) {
+  switch (op) {
+    case Op::kUnlock:
+    case Op::kUnlockAll:
+    case Op::kEventSet:
+    case Op::kNotify:
+    case Op::kBarrierWait:
+      return true;
+    default:
+      return false;
+  }
+}
+
 SyncResult by_controller(const ObjectId& id, const SyncCall& call, const char* who) {
   const ObjectAnswer a = call_object(objects::sync_request(id, call, this_thread()), who);
   if (a.status != Status::kOk) throw_answer(a, who);
@@ -111,7 +124,10 @@ SyncResult sync_call(const ObjectId& id, const SyncCall& call, const char* who) 
       ObjectRequest share = request(Op::kShare).on(id);
       call_checked(std::move(share), who);
     });
-    if (state == nullptr) return by_controller(id, call, who);
+    if (state == nullptr) return by_controller(id, call, who);  // after this task's other calls
+    // What this task put or sent before it lets others go on is there before they go on, as
+    // Python's pipes (written before the call returns) have it.
+    if (lets_others_go_on(call.op)) settle_object_calls();
     return here(*state, call, objects::engine_party(current_engine_id(), this_thread()), nullptr,
                 who);
   }

@@ -38,6 +38,10 @@ ObjectAnswer engine_object_call(ObjectRequest&& r);
 /// In a task that waits for something other than a message (a lock in shared memory): takes in
 /// what has come meanwhile, as a wait for an object's answer does (object_calls.cpp).
 void keep_engine_moving();
+/// Waits until the calls this task made without waiting for their answers (puts on unbounded
+/// queues, sends through the controller) have been served: before it lets other processes go
+/// on (a lock released, a barrier reached), so that what it put before is there for them.
+void settle_object_calls();
 /// At the end of a task: waits until the calls it made without waiting for their answers (puts
 /// on unbounded queues, sends) have been served, and throws the first that failed.
 void finish_object_calls();

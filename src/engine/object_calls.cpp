@@ -117,8 +117,8 @@ ObjectAnswer object_call(Answer& answer, ObjectRequest&& r) {
   }
   // A lock granted by the controller is held from then on: its taker must hear it soon, or
   // every other taker waits for it meanwhile.
-  ObjectAnswer a = await_answer(answer, number,
-                                std::chrono::microseconds(in_shared_memory(kind) ? 50 : 1000));
+  ObjectAnswer a =
+      await_answer(answer, number, std::chrono::microseconds(in_shared_memory(kind) ? 50 : 1000));
   // An earlier call's failure comes first where this one failed too (it changed nothing); where
   // this one went through (a get took an item), at the next call.
   if (a.status != Status::kOk && a.status != Status::kMissing) throw_failed();
@@ -142,17 +142,20 @@ ObjectAnswer engine_object_call(ObjectRequest&& r) {
   return object_call(answer, std::move(r));
 }
 
+void settle_object_calls() {
+  if (g_unanswered == 0) return;
+  ObjectRequest sync;
+  sync.op = Op::kSync;
+  const std::uint64_t number = ++g_calls;
+  Answer& answer = serving("a shared object was used");
+  answer.send(object_request_message(current_engine_id(), number, std::move(sync)));
+  (void)await_answer(answer, number);
+}
+
 void finish_object_calls() {
   Answer* serving_now = serving_answer();
   if (serving_now != nullptr) let_go_of_pipe_ends(*serving_now);
-  if (g_unanswered > 0) {
-    ObjectRequest sync;
-    sync.op = Op::kSync;
-    const std::uint64_t number = ++g_calls;
-    Answer& answer = serving("a shared object was used");
-    answer.send(object_request_message(current_engine_id(), number, std::move(sync)));
-    (void)await_answer(answer, number);
-  }
+  settle_object_calls();
   if (serving_now != nullptr) wait_for_straight_sends(*serving_now);
   throw_failed();
 }

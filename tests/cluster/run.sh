@@ -323,6 +323,14 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
     out=$(timeout 100 "$build/tests/graph_test_attached" 2>&1) || fail "graph_test attached: $out"
     expect "PASSED" "$out"
     ;;
+  sync_attached)
+    # CPython's tests of locks, events, conditions, barriers, values and arrays, on a started
+    # cluster's engines.
+    "$ranks" cluster start "${relay[@]}" -n 4 >/dev/null || fail "start"
+    out=$(timeout 100 "$build/tests/sync_conformance_test_attached" 2>&1) ||
+      fail "sync_conformance_test attached: $out"
+    expect "PASSED" "$out"
+    ;;
   engine_dies)
     "$ranks" cluster start "${relay[@]}" -n 2 --no-refill >/dev/null || fail "start"
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"
