@@ -25,6 +25,9 @@ using Clock = std::chrono::steady_clock;
 void Controller::lose_engine(int engine, int sig) {
   if (watch_) watch_->forget(engine);
   scheduler_.lose_engine(engine, sig);
+  // Its objects hear of it now, before anyone hears that its work failed: a lock it held is
+  // given back, and its place at a condition dropped, before the program can notify there.
+  tell_objects_of_losses();
 }
 
 void Controller::hear_cluster() {
