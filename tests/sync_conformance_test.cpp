@@ -10,25 +10,17 @@
 // threads are): a Process beyond the engines would wait for a free one, and the parties already
 // there would wait for it for ever. Python's _DummyList (a counter in shared memory under a lock)
 // is a ranks::Value<int> and its fetch_add. A child's failed check throws: its Process's exitcode
-// is 1 (and the line "Process failed: ..." says which), which the test checks.
+// is 1 (and the line "Process failed: ..." says which), which the test checks. _TestBarrier's
+// barrier has a default timeout for every wait in Python; ranks's waits give it themselves.
 //
 // Left out, and why:
-//  - _TestCondition.check_invariant: it reads Python's internals (_sleeping_count, _woken_count,
-//    _wait_semaphore); ranks keeps none of them.
-//  - _TestCondition.test_wait_result, SIGINT half: a signal that raises KeyboardInterrupt inside
-//    the wait has no C++ counterpart. The wait's results are translated.
-//  - _TestBarrier.test_action: ranks::Barrier takes no action to run when the parties are all in.
-//  - _TestBarrier.test_default_timeout: ranks::Barrier takes no default timeout (wait(timeout) is
-//    test_timeout's, translated).
-//  - _TestValue.test_rawvalue, _TestArray.test_rawarray: ranks has no RawValue or RawArray (every
-//    Value and Array comes with its lock, and elements of up to 8 bytes need none).
-//  - _TestValue.test_getobj_getlock, _TestArray.test_getobj_getlock_obj, all but get_lock():
-//    ranks has no get_obj() (load, store and read are the object), nor the lock= argument
-//    (None, a Lock of one's own, False, a wrong value). The get_lock() half is translated.
-//  - Tests CPython added after 3.11 (test_repr_lock, test_repr_rlock, _TestEvent.test_repr,
-//    test_lock_locked_2processes, test_rlock_locked_2processes, test_rlock_context,
-//    test_invalid_typecode): ranks has no repr, no locked(), and an element type is a C++ type (a
-//    wrong one does not compile).
+//  - _TestCondition.check_invariant: it reads Python's internals; ranks keeps none of them.
+//  - _TestCondition.test_wait_result's SIGINT half: KeyboardInterrupt has no C++ counterpart.
+//  - _TestBarrier.test_action: a ranks::Barrier runs no action when its last party comes.
+//  - _TestBarrier.test_default_timeout: a ranks::Barrier is made with no timeout for its waits.
+//  - _TestValue.test_rawvalue, _TestArray.test_rawarray: ranks has no RawValue or RawArray.
+//  - test_getobj_getlock(_obj) but get_lock(): ranks has no get_obj() and no lock= argument.
+//  - Tests CPython added after 3.11 (reprs, locked(), typecodes): ranks has none of the three.
 
 #include <gtest/gtest.h>
 
@@ -224,7 +216,7 @@ TEST(TestCondition, test_notify) {
 
   ranks::Process p(cond_f, cond, sleeping, woken, -1);
   p.start();
-  std::thread t(cond_f, cond, sleeping, woken, -1);
+  std::thread t([=] { party(cond_f, cond, sleeping, woken, -1); });
 
   // wait for both children to start sleeping
   sleeping.acquire();
@@ -461,11 +453,16 @@ TEST(TestEvent, test_event) {
   p.start();
   EXPECT_EQ(event.wait(), true);
   p.join();
+  EXPECT_EQ(p.exitcode(), std::optional<int>(0));
 }
 
 // --- _TestBarrier ---
 
 constexpr int kN = 5;  // _TestBarrier.N
+// _TestBarrier.defaultTimeout (30 s), the timeout of self.barrier's every wait(). ranks::Barrier
+// takes none at its making, so its waits say it. Only a failure waits that long: a party that
+// left early breaks the barrier then, rather than leave the others waiting for ever.
+constexpr auto kDefaultTimeout = 10s;
 
 // run_threads(f, args): f in N - 1 other parties and in the program's own thread, as Python's
 // Bunch of N - 1 and the test itself.
@@ -482,11 +479,15 @@ void multipass(ranks::Barrier barrier, ranks::Value<int> results0, ranks::Value<
   check(m == kN, "barrier.parties == N");
   for (int i = 0; i < n; ++i) {
     results0.fetch_add(1);
-    check(results1.load() == i * m, "len(results[1]) == i * m");
-    barrier.wait();
+    const int r1 = results1.load();
+    check(r1 == i * m,
+          "len(results[1]) == i * m: pass " + std::to_string(i) + ", it is " + std::to_string(r1));
+    barrier.wait(kDefaultTimeout);
     results1.fetch_add(1);
-    check(results0.load() == (i + 1) * m, "len(results[0]) == (i + 1) * m");
-    barrier.wait();
+    const int r0 = results0.load();
+    check(r0 == (i + 1) * m, "len(results[0]) == (i + 1) * m: pass " + std::to_string(i) +
+                                 ", it is " + std::to_string(r0));
+    barrier.wait(kDefaultTimeout);
   }
   check(barrier.n_waiting() == 0, "barrier.n_waiting == 0");
   check(!barrier.broken(), "not barrier.broken");
@@ -507,7 +508,7 @@ TEST(TestBarrier, test_barrier_10) {
 }
 
 void wait_return_f(ranks::Barrier barrier, ranks::Queue<std::size_t> queue) {
-  queue.put(barrier.wait());
+  queue.put(barrier.wait(kDefaultTimeout));
 }
 
 TEST(TestBarrier, test_wait_return) {
@@ -522,8 +523,8 @@ TEST(TestBarrier, test_wait_return) {
 
 void abort_f(ranks::Barrier barrier, ranks::Value<int> results1, ranks::Value<int> results2) {
   try {
-    if (barrier.wait() == kN / 2) throw std::logic_error("the middle one leaves");
-    barrier.wait();
+    if (barrier.wait(kDefaultTimeout) == kN / 2) throw std::logic_error("the middle one leaves");
+    barrier.wait(kDefaultTimeout);
     results1.fetch_add(1);
   } catch (const ranks::BrokenBarrier&) {
     results2.fetch_add(1);
@@ -544,20 +545,20 @@ TEST(TestBarrier, test_abort) {
 
 void reset_f(ranks::Barrier barrier, ranks::Value<int> results1, ranks::Value<int> results2,
              ranks::Value<int> results3) {
-  if (barrier.wait() == kN / 2) {
+  if (barrier.wait(kDefaultTimeout) == kN / 2) {
     // Wait until the other threads are all in the barrier.
     while (barrier.n_waiting() < kN - 1) std::this_thread::sleep_for(1ms);
     barrier.reset();
   } else {
     try {
-      barrier.wait();
+      barrier.wait(kDefaultTimeout);
       results1.fetch_add(1);
     } catch (const ranks::BrokenBarrier&) {
       results2.fetch_add(1);
     }
   }
   // Now, pass the barrier again
-  barrier.wait();
+  barrier.wait(kDefaultTimeout);
   results3.fetch_add(1);
 }
 
@@ -574,8 +575,8 @@ TEST(TestBarrier, test_reset) {
 void abort_and_reset_f(ranks::Barrier barrier, ranks::Barrier barrier2, ranks::Value<int> results1,
                        ranks::Value<int> results2, ranks::Value<int> results3) {
   try {
-    if (barrier.wait() == kN / 2) throw std::logic_error("the middle one leaves");
-    barrier.wait();
+    if (barrier.wait(kDefaultTimeout) == kN / 2) throw std::logic_error("the middle one leaves");
+    barrier.wait(kDefaultTimeout);
     results1.fetch_add(1);
   } catch (const ranks::BrokenBarrier&) {
     results2.fetch_add(1);
@@ -587,7 +588,7 @@ void abort_and_reset_f(ranks::Barrier barrier, ranks::Barrier barrier2, ranks::V
   // one enters it before the reset.
   if (barrier2.wait() == kN / 2) barrier.reset();
   barrier2.wait();
-  barrier.wait();
+  barrier.wait(kDefaultTimeout);
   results3.fetch_add(1);
 }
 
@@ -603,7 +604,7 @@ TEST(TestBarrier, test_abort_and_reset) {
 }
 
 void timeout_f(ranks::Barrier barrier, ranks::Value<int> results) {
-  if (barrier.wait() == kN / 2) {
+  if (barrier.wait(kDefaultTimeout) == kN / 2) {
     // One thread is late!
     std::this_thread::sleep_for(500ms);  // 1.0 s in CPython, against a wait of 0.5 s
   }
@@ -630,7 +631,7 @@ TEST(TestBarrier, test_single_thread) {
 
 void thousand_f(ranks::Barrier barrier, int passes, ranks::Connection<int> conn, ranks::Lock lock) {
   for (int i = 0; i < passes; ++i) {
-    barrier.wait();
+    barrier.wait(kDefaultTimeout);
     std::scoped_lock g(lock);
     conn.send(i);
   }
@@ -642,13 +643,18 @@ TEST(TestBarrier, test_thousand) {
   ranks::Lock lock;
   auto [conn, child_conn] = ranks::Pipe<int>(false);
   Bunch bunch(kN, 0, thousand_f, barrier, passes, child_conn, lock);
-  // Every party's i before anyone's i + 1: the first item out of that order fails the test.
-  for (int i = 0; i < passes; ++i) {
-    for (int j = 0; j < kN; ++j) {
-      const int got = conn.recv(60s);
-      ASSERT_EQ(got, i) << "item " << i * kN + j;
-    }
-  }
+  // Every party sends its i before anyone passes the barrier to send i + 1, and holds the lock
+  // while it sends: the pipe has all N of i before any i + 1. Everything is received before it
+  // is looked at (a receiver that stopped at the first wrong item would leave the senders
+  // waiting for room for ever).
+  std::vector<int> got;
+  for (int k = 0; k < passes * kN; ++k) got.push_back(conn.recv(60s));
+  std::size_t first_wrong = got.size();
+  for (std::size_t k = 0; k < got.size() && first_wrong == got.size(); ++k)
+    if (got[k] != static_cast<int>(k) / kN) first_wrong = k;
+  EXPECT_EQ(first_wrong, got.size())
+      << "item " << first_wrong << " is " << got[first_wrong] << ", not " << first_wrong / kN
+      << " (an item sent after the barrier came before one sent before it)";
   bunch.join();
 }
 

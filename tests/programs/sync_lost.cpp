@@ -106,8 +106,8 @@ int mode_lock() {
     } catch (const ranks::EngineLost&) {
     }
   }
-  std::printf("lock: the lost holder's (engine %d, %s) lock came back %.1f ms after its death\n",
-              lost, heard ? heard->host.c_str() : "?", after_death_ms);
+  std::printf("lock: the lost holder's lock (engine %d's) came back %.1f ms after its death\n",
+              lost, after_death_ms);
   return 0;
 }
 
