@@ -517,7 +517,7 @@ TEST(TestBarrier, test_wait_return) {
   ranks::Queue<std::size_t> queue;
   run_threads(wait_return_f, barrier, queue);
   std::vector<std::size_t> results;
-  for (int i = 0; i < kN; ++i) results.push_back(queue.get(60s));
+  for (int i = 0; i < kN; ++i) results.push_back(queue.get(kDefaultTimeout));
   EXPECT_EQ(std::count(results.begin(), results.end(), 0u), 1);
 }
 
@@ -648,7 +648,7 @@ TEST(TestBarrier, test_thousand) {
   // is looked at (a receiver that stopped at the first wrong item would leave the senders
   // waiting for room for ever).
   std::vector<int> got;
-  for (int k = 0; k < passes * kN; ++k) got.push_back(conn.recv(60s));
+  for (int k = 0; k < passes * kN; ++k) got.push_back(conn.recv(kDefaultTimeout));
   std::size_t first_wrong = got.size();
   for (std::size_t k = 0; k < got.size() && first_wrong == got.size(); ++k)
     if (got[k] != static_cast<int>(k) / kN) first_wrong = k;

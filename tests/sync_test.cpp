@@ -276,8 +276,10 @@ TEST(Condition, notify_wakes_as_many_as_it_says) {
 
 // Waits at the barrier `rounds` times, checking that everyone reached each round first; adds
 // its arrival indexes to its place in `indexes` (a large number if anyone went on too early).
+// Its place: me, or (-1) the next of `places`.
 void rounds_at(ranks::Barrier b, ranks::Array<int> seen, int rounds, int me,
-               ranks::Array<std::int64_t> indexes) {
+               ranks::Array<std::int64_t> indexes, ranks::Value<int> places) {
+  if (me < 0) me = places.fetch_add(1);
   std::int64_t sum = 0;
   for (int r = 0; r < rounds; ++r) {
     seen.store(static_cast<std::size_t>(me), r);
@@ -295,10 +297,16 @@ TEST(Barrier, nobody_passes_before_all_came) {
   EXPECT_EQ(b.parties(), 4u);
   ranks::Array<int> seen(parties);
   ranks::Array<std::int64_t> indexes(parties);
-  std::vector<decltype(ranks::Process(rounds_at, b, seen, 0, 0, indexes))> others;
-  for (int p = 1; p < parties; ++p) others.emplace_back(rounds_at, b, seen, 20, p, indexes).start();
-  rounds_at(b, seen, 20, 0, indexes);
-  for (auto& p : others) p.join();
+  ranks::Value<int> places(1);  // the program is 0
+  // Three engines at once, each its own (a view's call runs on each of its engines): a pool
+  // makes sure there are three.
+  ranks::Pool pool(parties - 1);
+  ranks::Client rc;
+  std::vector<int> ids = rc.ids();
+  ids.resize(parties - 1);
+  auto others = rc[ids].apply(rounds_at, b, seen, 20, -1, indexes, places);
+  rounds_at(b, seen, 20, 0, indexes, places);
+  others.get();
   const std::vector<std::int64_t> all = indexes.read();
   EXPECT_EQ(std::accumulate(all.begin(), all.end(), std::int64_t{0}),
             20 * (0 + 1 + 2 + 3));  // each round's indexes are 0..3

@@ -433,10 +433,12 @@ void between_processes_examples(int engines) {
   CHECK(!done.is_set());
   ranks::Barrier barrier(4);  // wait() -> this arrival's index 0..3
   ranks::Value<int> arrivals(0);
-  std::vector<decltype(ranks::Process(meet, barrier, arrivals))> parties;
-  for (int i = 0; i < 3; ++i) parties.emplace_back(meet, barrier, arrivals).start();
+  ranks::Client rc;  // three engines at once (the pool made sure there are), and the program
+  std::vector<int> three = rc.ids();
+  three.resize(3);
+  auto parties = rc[three].apply(meet, barrier, arrivals);
   arrivals.fetch_add(static_cast<int>(barrier.wait()));
-  for (auto& party : parties) party.join();
+  parties.get();
   CHECK(arrivals.load() == 0 + 1 + 2 + 3);
   barrier.abort();  // a dead party breaks it too: ranks::BrokenBarrier in every waiter
   check_throws<ranks::BrokenBarrier>([&] { barrier.wait(); });
