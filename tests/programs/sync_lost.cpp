@@ -181,17 +181,29 @@ void barrier_rounds(ranks::Barrier b, int rounds, int die, ranks::Value<int> pas
   passed.store(rounds);
 }
 
-// Two engines at once, each its own (a view's call runs on each of its engines); a pool makes
-// sure there are two.
-ranks::DirectView two_engines(ranks::Pool& /*keeps them*/) {
+// fn(args...) on two engines at once, one each (a pool makes sure there are two): a call on each
+// engine, whose loss fails that call alone.
+template <class... A>
+std::vector<ranks::AsyncResult<void>> on_two_engines(ranks::Pool& /*keeps them*/, void (*fn)(A...),
+                                                     A... args) {
   ranks::Client rc;
-  std::vector<int> ids = rc.ids();
-  ids.resize(2);
-  return rc[ids];
+  std::vector<ranks::AsyncResult<void>> calls;
+  for (std::size_t i = 0; i < 2; ++i) calls.push_back(rc[rc.ids()[i]].apply(fn, args...));
+  return calls;
 }
 
-// The first of the view's two engines to start dies before round 2.
-void barrier_rounds_in_view(ranks::Barrier b, ranks::Value<int> order,
+// Waits for calls, of which one fails with its lost engine.
+void wait_for(std::vector<ranks::AsyncResult<void>>& calls) {
+  for (auto& c : calls) {
+    try {
+      c.get(60s);
+    } catch (const ranks::EngineLost&) {
+    }
+  }
+}
+
+// The first of the two to start dies before round 2.
+void barrier_rounds_first_dies(ranks::Barrier b, ranks::Value<int> order,
                             ranks::Value<int> stays_passed) {
   const bool dies = order.fetch_add(1) == 0;
   barrier_rounds(b, 10, dies ? 2 : -1, stays_passed);
@@ -202,7 +214,7 @@ int mode_barrier() {
   ranks::Barrier barrier(3);
   ranks::Value<int> order(0), stays_passed(0);
   ranks::Pool pool(2);
-  auto parties = two_engines(pool).apply(barrier_rounds_in_view, barrier, order, stays_passed);
+  auto parties = on_two_engines(pool, barrier_rounds_first_dies, barrier, order, stays_passed);
   for (int r = 0; r < 2; ++r) check(barrier.wait(60s) < 3, "round " + std::to_string(r));
   const auto t0 = Clock::now();
   try {
@@ -212,12 +224,7 @@ int mode_barrier() {
     check(std::string(e.what()).find("a party was lost") != std::string::npos, e.what());
   }
   const std::string took = ms_since(t0);
-  try {
-    (void)parties.get(60s);
-  } catch (const ranks::EngineLost&) {
-  }
-  // (The view's call fails as soon as one of its engines is lost; the other's task goes on.)
-  for (int i = 0; i < 6000 && stays_passed.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+  wait_for(parties);
   check(stays_passed.load() == -1, "the other party heard that the barrier broke");
   check(barrier.broken(), "it stays broken");
   barrier.reset();
@@ -226,7 +233,7 @@ int mode_barrier() {
   return 0;
 }
 
-// Waits on the condition, the first of the view's engines to start dying as it waits; the
+// Waits on the condition, the first of the two engines to start dying as it waits; the
 // other says whether it was notified.
 void wait_on(ranks::Condition c, ranks::Value<int> waiting, ranks::Value<int> notified) {
   std::unique_lock g(c);
@@ -246,18 +253,14 @@ int mode_condition() {
   ranks::Condition cond;
   ranks::Value<int> waiting(0), notified(-1);
   ranks::Pool pool(2);
-  auto waiters = two_engines(pool).apply(wait_on, cond, waiting, notified);
+  auto waiters = on_two_engines(pool, wait_on, cond, waiting, notified);
   while (waiting.load() < 2) std::this_thread::sleep_for(1ms);
   std::this_thread::sleep_for(400ms);  // the first has died meanwhile
   {
     std::scoped_lock g(cond);
     cond.notify(1);
   }
-  try {
-    (void)waiters.get(60s);
-  } catch (const ranks::EngineLost&) {
-  }
-  for (int i = 0; i < 6000 && notified.load() == -1; ++i) std::this_thread::sleep_for(10ms);
+  wait_for(waiters);
   check(notified.load() == 1, "the living waiter was notified");
   std::cout << "condition: a lost waiter took no notify" << std::endl;
   return 0;
