@@ -298,15 +298,16 @@ TEST(Barrier, nobody_passes_before_all_came) {
   ranks::Array<int> seen(parties);
   ranks::Array<std::int64_t> indexes(parties);
   ranks::Value<int> places(1);  // the program is 0
-  // Three engines at once, each its own (a view's call runs on each of its engines): a pool
-  // makes sure there are three.
-  ranks::Pool pool(parties - 1);
-  ranks::Client rc;
-  std::vector<int> ids = rc.ids();
-  ids.resize(parties - 1);
-  auto others = rc[ids].apply(rounds_at, b, seen, 20, -1, indexes, places);
+  // A task on an engine, two threads of the program and the program itself: parties that run at
+  // once whatever else the engines are doing.
+  ranks::Pool pool(1);
+  auto engine = pool.apply_async(rounds_at, b, seen, 20, -1, indexes, places);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&] { rounds_at(b, seen, 20, -1, indexes, places); });
   rounds_at(b, seen, 20, 0, indexes, places);
-  others.get();
+  for (auto& t : threads) t.join();
+  engine.get();
   const std::vector<std::int64_t> all = indexes.read();
   EXPECT_EQ(std::accumulate(all.begin(), all.end(), std::int64_t{0}),
             20 * (0 + 1 + 2 + 3));  // each round's indexes are 0..3

@@ -434,11 +434,11 @@ void between_processes_examples(int engines) {
   ranks::Barrier barrier(4);  // wait() -> this arrival's index 0..3
   ranks::Value<int> arrivals(0);
   ranks::Client rc;  // three engines at once (the pool made sure there are), and the program
-  std::vector<int> three = rc.ids();
-  three.resize(3);
-  auto parties = rc[three].apply(meet, barrier, arrivals);
+  std::vector<ranks::AsyncResult<void>> parties;
+  for (std::size_t i = 0; i < 3; ++i)
+    parties.push_back(rc[rc.ids()[i]].apply(meet, barrier, arrivals));
   arrivals.fetch_add(static_cast<int>(barrier.wait()));
-  parties.get();
+  for (auto& party : parties) party.get();
   CHECK(arrivals.load() == 0 + 1 + 2 + 3);
   barrier.abort();  // a dead party breaks it too: ranks::BrokenBarrier in every waiter
   check_throws<ranks::BrokenBarrier>([&] { barrier.wait(); });
