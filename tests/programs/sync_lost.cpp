@@ -204,7 +204,7 @@ void wait_for(std::vector<ranks::AsyncResult<void>>& calls) {
 
 // The first of the two to start dies before round 2.
 void barrier_rounds_first_dies(ranks::Barrier b, ranks::Value<int> order,
-                            ranks::Value<int> stays_passed) {
+                               ranks::Value<int> stays_passed) {
   const bool dies = order.fetch_add(1) == 0;
   barrier_rounds(b, 10, dies ? 2 : -1, stays_passed);
 }
