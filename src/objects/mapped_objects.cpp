@@ -72,7 +72,10 @@ SyncState& made(const ObjectId& id) {
   void* memory = nullptr;
   if (id.host == this_host()) {
     try {
-      m.shared = transport::SharedMemory::create(file_of(id), size, "an object's shared memory");
+      // Set up (a semaphore's value, a barrier's parties) before anyone can open it.
+      m.shared =
+          transport::SharedMemory::create(file_of(id), size, "an object's shared memory",
+                                          [&id](void* fresh) { SyncState(fresh, id).make(); });
       memory = m.shared.data();
     } catch (const Error& e) {
       log_line(std::string(e.what()) + "; the controller serves it to every process (slower)");
@@ -81,9 +84,9 @@ SyncState& made(const ObjectId& id) {
   if (memory == nullptr) {
     m.own.reset(new unsigned char[size]());
     memory = m.own.get();
+    SyncState(memory, id).make();
   }
   m.state = std::make_unique<SyncState>(memory, id);
-  m.state->make();
   return *(g_mapped[id.id] = std::move(m)).state;
 }
 

@@ -19,7 +19,7 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
               std::atomic<std::uint32_t>::is_always_lock_free);
 
 SharedMemory SharedMemory::create(const std::string& name, std::size_t size,
-                                  const std::string& what) {
+                                  const std::string& what, const std::function<void(void*)>& init) {
   // Made whole under a name of its own, then given its name: whoever opens it by that name finds
   // all of it (a shorter file would fault there with SIGBUS).
   const std::string making = name + ".making";
@@ -34,6 +34,7 @@ SharedMemory SharedMemory::create(const std::string& name, std::size_t size,
     err = map == MAP_FAILED ? errno : 0;
   }
   ::close(fd);
+  if (err == 0 && init) init(map);
   if (err == 0 && ::link(making.c_str(), name.c_str()) != 0) err = errno;
   ::unlink(making.c_str());
   if (err != 0) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace ranks::detail::transport {
@@ -20,8 +21,11 @@ class SharedMemory {
   SharedMemory() = default;
   /// Makes the file `name` (under /dev/shm) of `size` bytes, zero-filled, and maps it. Throws
   /// ranks::Error saying why it cannot (`what` names it there).
+  /// `init`, if given, sets up the memory before the file has its name (before anyone can open
+  /// it).
   static SharedMemory create(const std::string& name, std::size_t size,
-                             const std::string& what = "shared memory");
+                             const std::string& what = "shared memory",
+                             const std::function<void(void*)>& init = {});
   /// Maps the existing file `name`. Throws ranks::Error saying why it cannot (on another host
   /// the file is not there).
   static SharedMemory open(const std::string& name, std::size_t size,
