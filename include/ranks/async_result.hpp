@@ -11,28 +11,43 @@
 #include "ranks/error.hpp"
 #include "ranks/metadata.hpp"
 
+/// @file
+/// ranks::AsyncResult, the result of work sent to engines.
+
 namespace ranks {
 
 namespace detail {
 struct StateOf;
 }
 
-/// The result of work sent to engines, like Python's `AsyncResult`. Results arrive while the
-/// controller does other work; `get` waits for them. Copies share one result.
+/// The result of work sent to engines, like Python's multiprocessing `AsyncResult` (and
+/// ipyparallel's). Results make progress while the controller does other work, with no polling
+/// by the user; `get` waits for them. Copies share one result. `AsyncResult<void>` is the result
+/// of work with no value (push, execute, scatter).
 ///
 /// @code
 /// ranks::AsyncResult<int> r = pool.apply_async(square, 3);
-/// if (r.wait(std::chrono::seconds(1))) std::cout << r.get();
+/// int v = r.get();                     // waits; rethrows a task's failure as ranks::RemoteError
+/// int w = r.get(std::chrono::milliseconds(50));   // not ready by then: ranks::TimeoutError
+/// r.wait();  bool done = r.wait(std::chrono::seconds(1));
+/// bool ready = r.ready();  bool ok = r.successful();   // successful() before ready: throws
 /// @endcode
 template <class T>
 class AsyncResult {
  public:
+  /// The type of the value (void for work with none).
   using value_type = T;
 
+  /// A result that holds no work (as a moved-from one): every call but assignment throws
+  /// ranks::Error.
   AsyncResult() = default;
+  /// @cond INTERNAL
   explicit AsyncResult(std::shared_ptr<detail::State<T>> state) : state_(std::move(state)) {}
+  /// @endcond
 
-  /// Waits, then returns the value or rethrows the task's failure (ranks::RemoteError).
+  /// Waits, then returns the value (a const reference to it) or rethrows the task's failure
+  /// (ranks::RemoteError; ranks::EngineLost, ranks::Aborted, ranks::TimeoutError where those
+  /// ended it). Python's get().
   decltype(auto) get() const& {
     wait();
     return value();
@@ -117,7 +132,14 @@ class AsyncResult {
   }
 
   /// Runs on_value(value) or on_error(const RemoteError&) on the controller once the result is
-  /// ready, one callback at a time (like Python's callback= / error_callback=).
+  /// ready, one callback at a time (like Python's callback= / error_callback=), so unlike tasks
+  /// they may capture. Returns at once.
+  ///
+  /// @code
+  /// pool.apply_async(square, 3).then(
+  ///     [&](int v) { /* ... */ },
+  ///     [&](const ranks::RemoteError& e) { /* ... */ });
+  /// @endcode
   template <class OnValue, class OnError>
   AsyncResult& then(OnValue on_value, OnError on_error) {
     auto s = state_;

@@ -6,6 +6,9 @@
 
 #include "ranks/synchronize.hpp"
 
+/// @file
+/// ranks::Barrier, Python's multiprocessing.Barrier.
+
 namespace ranks {
 
 /// Python's multiprocessing.Barrier: `parties` processes (or threads) each call wait(), and all
@@ -15,12 +18,14 @@ namespace ranks {
 ///
 /// @code
 /// void step(ranks::Barrier b) { compute(); b.wait(); exchange(); }
-/// ranks::Barrier barrier(4);
+/// ranks::Barrier barrier(4);     // wait() -> this arrival's index 0..3; abort(); a dead party
+///                                // breaks it: ranks::BrokenBarrier in every waiter
 /// @endcode
 class Barrier : public detail::SyncHandle {
  public:
   /// A handle to no barrier (made when one is received as an argument): using it throws.
   Barrier() = default;
+  /// A barrier for `parties` (1 to 2147483647; else ranks::Error).
   explicit Barrier(std::size_t parties)
       : SyncHandle(detail::make_object(detail::ObjectKind::kBarrier, checked(parties),
                                        "ranks::Barrier")) {}
@@ -38,11 +43,13 @@ class Barrier : public detail::SyncHandle {
   void abort() { (void)sync(detail::Op::kBarrierAbort, "ranks::Barrier::abort"); }
   /// Makes it usable again; parties waiting at it now throw ranks::BrokenBarrier.
   void reset() { (void)sync(detail::Op::kBarrierReset, "ranks::Barrier::reset"); }
+  /// How many must come (Python's parties).
   [[nodiscard]] std::size_t parties() const { return static_cast<std::size_t>(id_.capacity); }
   /// How many wait at it now.
   [[nodiscard]] std::size_t n_waiting() const {
     return static_cast<std::size_t>(sync(detail::Op::kBarrierState, "ranks::Barrier").value);
   }
+  /// Whether it is broken (Python's broken).
   [[nodiscard]] bool broken() const {
     return sync(detail::Op::kBarrierState, "ranks::Barrier::broken").bits != 0;
   }

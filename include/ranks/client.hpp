@@ -10,16 +10,22 @@
 #include "ranks/error.hpp"
 #include "ranks/views.hpp"
 
+/// @file
+/// ranks::Client, IPython parallel's Client: the views of the engines.
+
 namespace ranks {
 
 /// The connection to every engine, like IPython's `ipyparallel.Client`: hands out views. Engine
 /// ids are 0..n-1. Where the job has no engines, spawns one per core (as Pool() does).
 ///
 /// @code
-/// ranks::Client rc;
-/// ranks::DirectView dview = rc.direct_view();
-/// dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();
-/// ranks::LoadBalancedView lview = rc.load_balanced_view();
+/// ranks::Client rc;                                 // every engine (spawned if there are none)
+/// std::vector<int> ids = rc.ids();                  // {0, 1, ..., engines-1}
+/// ranks::DirectView dview = rc.direct_view("all");  // also rc.direct_view()
+/// ranks::EngineView e0 = rc[0];                     // one engine
+/// ranks::DirectView some = rc[std::vector<int>{0, 1}];
+/// ranks::LoadBalancedView tview = rc.load_balanced_view();
+/// rc.cluster();                                     // the profile, when attached to a cluster
 /// @endcode
 class Client {
  public:
@@ -31,9 +37,13 @@ class Client {
   /// The started cluster (its profile's name) whose engines these are, when the program
   /// attached to one (ranks cluster start); empty under mpirun, srun or spawning.
   [[nodiscard]] std::optional<std::string> cluster() const { return detail::attached_cluster(); }
-  /// Starts n more engines (MPI_Comm_spawn), e.g. to replace lost ones; returns their ids. They
-  /// join every view of all engines. Throws ranks::Error where engines cannot be spawned (a
+  /// Starts n more engines (MPI_Comm_spawn) and returns their ids: to replace lost ones, say.
+  /// They join every view of all engines. Throws ranks::Error where engines cannot be spawned (a
   /// started cluster, RANKS_SPAWN=0), saying why.
+  ///
+  /// @code
+  /// std::vector<int> added = rc.add_engines(2);
+  /// @endcode
   std::vector<int> add_engines(int n) {
     return detail::add_engines(n, "ranks::Client::add_engines");
   }

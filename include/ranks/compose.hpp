@@ -1,7 +1,8 @@
 #pragma once
 
-// Results taken as they complete, and results composed into one: what Python's
-// concurrent.futures gives with as_completed() and wait(), for AsyncResults.
+/// @file
+/// Results taken as they complete, and results composed into one: what Python's
+/// concurrent.futures gives with as_completed() and wait(), for AsyncResults.
 
 #include <atomic>
 #include <chrono>
@@ -48,25 +49,37 @@ struct CompletionOrder {
 
 /// The results of as_completed(): each AsyncResult once it is ready (successful or failed), in
 /// the order they become ready. An input range: iterate it once.
+///
+/// @code
+/// for (auto& r : ranks::as_completed(results)) r.get();   // each AsyncResult as it completes
+/// @endcode
 template <class T>
 class AsCompleted {
  public:
+  /// Walks the results; `++it` waits for the next to be ready.
   class iterator {
    public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = AsyncResult<T>;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const AsyncResult<T>*;
-    using reference = const AsyncResult<T>&;
+    using iterator_category = std::input_iterator_tag;  ///< iterate once
+    using value_type = AsyncResult<T>;                  ///< a result, ready
+    using difference_type = std::ptrdiff_t;             ///< as input iterators have
+    using pointer = const AsyncResult<T>*;              ///< what operator-> gives
+    using reference = const AsyncResult<T>&;            ///< what operator* gives
 
+    /// An iterator that is no place (compare only iterators from begin()).
     iterator() = default;
+    /// The result at hand, ready: get() gives its value or throws its failure.
     reference operator*() const { return owner_->current_; }
+    /// As operator*.
     pointer operator->() const { return &owner_->current_; }
+    /// Waits for the next result to be ready. Throws ranks::TimeoutError if a deadline was
+    /// given and passes first.
     iterator& operator++() {
       owner_->advance();
       return *this;
     }
+    /// As ++it.
     void operator++(int) { ++*this; }
+    /// Whether every result has been walked.
     friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
 
    private:
@@ -76,6 +89,7 @@ class AsCompleted {
     AsCompleted* owner_ = nullptr;
   };
 
+  /// @cond INTERNAL
   AsCompleted(std::vector<AsyncResult<T>> results,
               std::optional<std::chrono::steady_clock::time_point> deadline)
       : results_(std::move(results)),
@@ -91,6 +105,7 @@ class AsCompleted {
       });
     }
   }
+  /// @endcond
 
   /// Waits for the first result to be ready. Throws ranks::TimeoutError if a deadline was
   /// given and passes first.
@@ -101,6 +116,7 @@ class AsCompleted {
     }
     return iterator(this);
   }
+  /// The end: an iterator equals it once every result has been walked.
   std::default_sentinel_t end() const { return {}; }
 
  private:
@@ -128,10 +144,12 @@ class AsCompleted {
   bool finished_ = false;
 };
 
-/// Each result as it becomes ready, in that order (Python's concurrent.futures.as_completed):
+/// Each result as it becomes ready, in that order (Python's concurrent.futures.as_completed).
 ///
 /// @code
-/// for (const auto& r : ranks::as_completed(results)) use(r.get());
+/// std::vector<ranks::AsyncResult<int>> results;
+/// for (int i = 0; i < 10; ++i) results.push_back(lview.apply(square, i));
+/// for (auto& r : ranks::as_completed(results)) r.get();   // each AsyncResult as it completes
 /// @endcode
 template <class T>
 AsCompleted<T> as_completed(std::vector<AsyncResult<T>> results) {
@@ -139,6 +157,10 @@ AsCompleted<T> as_completed(std::vector<AsyncResult<T>> results) {
 }
 /// As as_completed(results), throwing ranks::TimeoutError when the next result is not ready
 /// within `timeout` of this call (as Python's does).
+///
+/// @code
+/// for (auto& r : ranks::as_completed(results, std::chrono::seconds(10))) r.get();
+/// @endcode
 template <class T, class Rep, class Period>
 AsCompleted<T> as_completed(std::vector<AsyncResult<T>> results,
                             std::chrono::duration<Rep, Period> timeout) {
@@ -149,6 +171,11 @@ AsCompleted<T> as_completed(std::vector<AsyncResult<T>> results,
 
 /// One result of all the values, in the order given, once every result has succeeded; it fails
 /// as soon as one fails, with that failure (asyncio.gather's rule). Void results give nothing.
+/// Returns at once.
+///
+/// @code
+/// std::vector<int> squares = ranks::when_all(results).get();
+/// @endcode
 template <class T>
 AsyncResult<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(
     std::vector<AsyncResult<T>> results) {
@@ -182,7 +209,11 @@ AsyncResult<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_al
 }
 
 /// One result of a tuple of the values (std::monostate for a void result), once every result
-/// has succeeded; it fails as soon as one fails, with that failure.
+/// has succeeded; it fails as soon as one fails, with that failure. Returns at once.
+///
+/// @code
+/// auto [n, name] = ranks::when_all(lview.apply(count), lview.apply(label)).get();
+/// @endcode
 template <class... T>
 AsyncResult<std::tuple<detail::ValueOf<T>...>> when_all(const AsyncResult<T>&... results) {
   using Tuple = std::tuple<detail::ValueOf<T>...>;
@@ -209,7 +240,12 @@ AsyncResult<std::tuple<detail::ValueOf<T>...>> when_all(const AsyncResult<T>&...
 
 /// The position of the first of the results to be ready, successful or failed (Python's
 /// wait(..., return_when=FIRST_COMPLETED)); then results[i].get() gives its value or failure.
-/// Throws ranks::Error for no results.
+/// Throws ranks::Error for no results. Returns at once.
+///
+/// @code
+/// std::size_t first = ranks::when_any(results).get();
+/// int v = results[first].get();
+/// @endcode
 template <class T>
 AsyncResult<std::size_t> when_any(const std::vector<AsyncResult<T>>& results) {
   if (results.empty())

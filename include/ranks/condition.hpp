@@ -8,6 +8,9 @@
 
 #include "ranks/synchronize.hpp"
 
+/// @file
+/// ranks::Condition, Python's multiprocessing.Condition.
+
 namespace ranks {
 
 /// Python's multiprocessing.Condition, over a Lock or an RLock (by default a new RLock, as
@@ -20,20 +23,35 @@ namespace ranks {
 ///   std::unique_lock g(cond);
 ///   cond.wait_for(std::chrono::seconds(5), [&] { return ready.load() > 0; });
 /// }
+///
+/// ranks::Lock lock;
+/// ranks::Condition cond(lock);   // wait(), wait_for(1s, pred), notify(n), notify_all()
+/// ranks::Value<int> ready;
+/// ranks::Process c(consumer, cond, ready);
+/// c.start();
+/// { std::scoped_lock g(cond); ready.store(1); cond.notify_all(); }
 /// @endcode
 class Condition : public detail::SyncHandle {
  public:
+  /// Over a new RLock (Python's `Condition()`).
   Condition() : Condition(RLock()) {}
+  /// Over this Lock (Python's `Condition(lock)`): taking the condition takes the lock.
   explicit Condition(const Lock& lock) : Condition(lock, 0) {}
+  /// Over this RLock.
   explicit Condition(const RLock& lock) : Condition(lock, 0) {}
 
+  /// Takes its lock, waiting as long as it takes (Lockable, with try_lock and unlock).
   void lock() { (void)sync_lock(detail::Op::kAcquire, "ranks::Condition::lock"); }
+  /// Takes its lock if it is free now.
   bool try_lock() { return sync_lock(detail::Op::kAcquire, "ranks::Condition::try_lock", 0).ok; }
+  /// Gives its lock back.
   void unlock() { (void)sync_lock(detail::Op::kUnlock, "ranks::Condition::unlock"); }
+  /// Python's acquire(): lock(), true.
   bool acquire() {
     lock();
     return true;
   }
+  /// Python's release(): unlock().
   void release() { unlock(); }
 
   /// Gives the lock back (all of an RLock's depth), waits for a notify, takes the lock again.
@@ -66,10 +84,12 @@ class Condition : public detail::SyncHandle {
   /// Wakes at most n of those waiting, those that have waited longest. The lock not held by this
   /// thread: ranks::Error.
   void notify(std::size_t n = 1) { (void)notify_ns(n, "ranks::Condition::notify"); }
+  /// Wakes every one of those waiting. The lock not held by this thread: ranks::Error.
   void notify_all() {
     (void)notify_ns(std::numeric_limits<std::uint32_t>::max(), "ranks::Condition::notify_all");
   }
 
+  /// For Boost.Serialization: the handle (the condition and its lock) travels.
   template <class Archive>
   void serialize(Archive& ar, unsigned version) {
     SyncHandle::serialize(ar, version);

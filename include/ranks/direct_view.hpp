@@ -17,6 +17,9 @@
 #include "ranks/error.hpp"
 #include "ranks/namespace.hpp"
 
+/// @file
+/// ranks::DirectView and ranks::EngineView, IPython parallel's direct views.
+
 namespace ranks {
 
 namespace detail {
@@ -43,9 +46,14 @@ AsyncResult<Out> call_each(Group& g, TaskBody body, std::vector<std::uint64_t> c
 ///
 /// @code
 /// ranks::Client rc;
-/// ranks::DirectView dview = rc.direct_view();
-/// dview.push("a", 2).get();
-/// std::vector<int> as = dview.pull<int>("a").get();  // one per target
+/// ranks::DirectView dview = rc.direct_view("all");
+/// dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();   // runs on each target
+/// std::vector<int> as = dview.pull<int>("a").get();                      // one value per target
+/// dview.push("a", 2).get();                                              // to every target
+/// dview.scatter("x", std::vector<int>{0, 1, 2, 3, 4, 5, 6}).get();      // contiguous chunks,
+/// std::vector<int> x = dview.gather<int>("x").get();                     // gather undoes scatter
+/// std::vector<int> sq = dview.apply(square, 7).get();                    // once per target
+/// std::vector<int> m = dview.map(square, in).get();                      // static partition
 /// @endcode
 class DirectView {
  public:
@@ -53,21 +61,36 @@ class DirectView {
   /// those alive now, as IPython's "all" does; a view of named engines keeps them, and its calls
   /// fail with ranks::EngineLost once one has died.
   [[nodiscard]] std::vector<int> targets() const { return detail::group_engines(*group_); }
+  /// How many targets the view has now.
   [[nodiscard]] std::size_t size() const {
     return static_cast<std::size_t>(detail::group_size(*group_));
   }
 
-  /// Runs f(ranks::Namespace&) on every target.
+  /// Runs f(ranks::Namespace&) on every target (IPython's execute, with C++ for the code);
+  /// returns at once.
+  ///
+  /// @code
+  /// dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();
+  /// @endcode
   template <class F>
   AsyncResult<void> execute(F f) {
     return each<detail::Nothing, void>(view_body<detail::ExecuteTask<F>>(f, none), {}, nullptr);
   }
-  /// Stores value under name in every target's namespace (one broadcast where it can).
+  /// Stores value under name in every target's namespace (one broadcast where it can); returns
+  /// at once (IPython's push).
+  ///
+  /// @code
+  /// dview.push("a", 2).get();
+  /// @endcode
   template <class T>
   AsyncResult<void> push(const std::string& name, const T& value) {
     return push_entries<T>({{&name, &value}});
   }
   /// Stores every (name, value) in every target's namespace.
+  ///
+  /// @code
+  /// dview.push(std::map<std::string, int>{{"a", 2}, {"b", 3}}).get();
+  /// @endcode
   template <class T>
   AsyncResult<void> push(const std::map<std::string, T>& values) {
     std::vector<std::pair<const std::string*, const T*>> entries;
@@ -75,14 +98,23 @@ class DirectView {
     for (const auto& [name, value] : values) entries.emplace_back(&name, &value);
     return push_entries<T>(entries);
   }
-  /// The value under name on every target, in target order. Fails (ranks::RemoteError) if a
-  /// target has no such name or holds another type there.
+  /// The value under name on every target, in target order (IPython's pull). Fails
+  /// (ranks::RemoteError) if a target has no such name or holds another type there.
+  ///
+  /// @code
+  /// std::vector<int> as = dview.pull<int>("a").get();   // one value per target
+  /// @endcode
   template <class T>
   AsyncResult<std::vector<T>> pull(const std::string& name) {
     return each<T, std::vector<T>>(named<detail::PullTask<T>>(name), {}, &detail::each_target<T>);
   }
   /// Cuts values into contiguous chunks, one per target in target order (sizes differ by at most
-  /// one, larger first), and stores each target's chunk under name as a std::vector<T>.
+  /// one, larger first), and stores each target's chunk under name as a std::vector<T>
+  /// (IPython's scatter).
+  ///
+  /// @code
+  /// dview.scatter("x", std::vector<int>{0, 1, 2, 3, 4, 5, 6}).get();
+  /// @endcode
   template <class T>
   AsyncResult<void> scatter(const std::string& name, const std::vector<T>& values) {
     std::vector<std::uint64_t> counts;
@@ -101,7 +133,12 @@ class DirectView {
                                                     std::move(counts), std::move(payload),
                                                     std::move(offsets), nullptr);
   }
-  /// The std::vector<T> under name on every target, joined in target order (undoes scatter).
+  /// The std::vector<T> under name on every target, joined in target order (undoes scatter;
+  /// IPython's gather).
+  ///
+  /// @code
+  /// std::vector<int> x = dview.gather<int>("x").get();
+  /// @endcode
   template <class T>
   AsyncResult<std::vector<T>> gather(const std::string& name) {
     return each<std::vector<T>, std::vector<T>>(named<detail::GatherTask<T>>(name), {},
@@ -114,6 +151,10 @@ class DirectView {
   /// MPI_Reduce among the engines (built-in MPI operations for numbers); otherwise the values
   /// come to the controller and are combined there. Fails with an error naming the engine that
   /// has no such value or another type, or the lengths of vectors that differ.
+  ///
+  /// @code
+  /// double total = dview.reduce<double>("partial", std::plus<>{}).get();   // MPI_Reduce
+  /// @endcode
   template <class T, class Op>
   AsyncResult<T> reduce(const std::string& name, Op /*op*/) {
     static_assert(std::is_default_constructible_v<Op>,
@@ -141,7 +182,11 @@ class DirectView {
     return AsyncResult<T>(out);
   }
   /// As reduce, leaving the result under `into` in every target's namespace (one MPI_Allreduce
-  /// where reduce is one MPI_Reduce).
+  /// where reduce is one MPI_Reduce). An empty `into`: ranks::Error.
+  ///
+  /// @code
+  /// dview.allreduce<double>("partial", std::plus<>{}, "total").get();   // each engine's "total"
+  /// @endcode
   template <class T, class Op>
   AsyncResult<void> allreduce(const std::string& name, Op /*op*/, const std::string& into) {
     static_assert(std::is_default_constructible_v<Op>,
@@ -178,7 +223,15 @@ class DirectView {
   /// f(args...) once on every target; the results in target order. An argument
   /// ranks::Reference("name") is each target's own value under that name; a callable whose
   /// first parameter is ranks::Namespace& gets the target's namespace there (as in every
-  /// view's apply). Inside f, ranks::engine_comm() is MPI among the view's engines.
+  /// view's apply). Inside f, ranks::engine_comm() is MPI among the view's engines. Returns at
+  /// once (IPython's apply_async; an AsyncResult<void> for an f that returns nothing).
+  ///
+  /// @code
+  /// std::vector<int> sq = dview.apply(square, 7).get();   // once per target
+  /// dview.apply([](ranks::Namespace& ns) {
+  ///   MPI_Comm c = ranks::engine_comm();   // MPI among the view's engines
+  /// });
+  /// @endcode
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
@@ -193,7 +246,12 @@ class DirectView {
     }
   }
   /// f over every item, statically partitioned over the targets (one contiguous chunk each, by
-  /// scatterv / gatherv where it can); results in input order.
+  /// scatterv / gatherv where it can); results in input order. Returns at once (IPython's
+  /// DirectView.map).
+  ///
+  /// @code
+  /// std::vector<int> m = dview.map(square, in).get();
+  /// @endcode
   template <class F, class Range>
   auto map(F f, Range&& items) {
     using T = detail::item_t<Range>;
@@ -208,6 +266,7 @@ class DirectView {
   }
 
  protected:
+  /// @cond INTERNAL
   friend class Client;
   friend class EngineView;
   explicit DirectView(std::shared_ptr<detail::Group> group) : group_(std::move(group)) {}
@@ -279,6 +338,7 @@ class DirectView {
   }
 
   std::shared_ptr<detail::Group> group_;
+  /// @endcond
 };
 
 /// One engine, like IPython's `rc[i]`: the DirectView calls, with one value where a DirectView
@@ -287,13 +347,13 @@ class DirectView {
 /// @code
 /// ranks::EngineView e0 = rc[0];
 /// e0.push("a", 2).get();
-/// int a = e0.pull<int>("a").get();
+/// int a0 = e0.pull<int>("a").get();   // single engine: one value
 /// @endcode
 class EngineView {
  public:
   /// The engine's id.
   [[nodiscard]] int id() const { return id_; }
-  /// Runs f(ranks::Namespace&) on the engine.
+  /// Runs f(ranks::Namespace&) on the engine; returns at once.
   template <class F>
   AsyncResult<void> execute(F f) {
     return view_.execute(f);
@@ -309,6 +369,7 @@ class EngineView {
     return one<void>(detail::task_message_owned<detail::StoreTask<V>>(detail::Nothing{}, name,
                                                                       std::forward<T>(value)));
   }
+  /// Stores every (name, value) in the engine's namespace; returns at once.
   template <class T>
   AsyncResult<void> push(const std::map<std::string, T>& values) {
     return view_.push(values);
@@ -336,7 +397,7 @@ class EngineView {
                       std::move(job), 0);
     return AsyncResult<void>(state);
   }
-  /// f(args...) on the engine.
+  /// f(args...) on the engine; returns at once, with one value (IPython's `rc[i].apply`).
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
@@ -350,6 +411,7 @@ class EngineView {
   }
   /// The engine as a DirectView of one target (scatter, gather, ...).
   [[nodiscard]] const DirectView& view() const { return view_; }
+  /// As view() const.
   [[nodiscard]] DirectView& view() { return view_; }
 
  private:

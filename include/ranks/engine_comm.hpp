@@ -2,6 +2,9 @@
 
 #include <mpi.h>
 
+/// @file
+/// ranks::engine_comm(), MPI among a DirectView's engines.
+
 namespace ranks {
 
 /// Inside a task of DirectView::apply or execute: an MPI communicator of exactly the view's

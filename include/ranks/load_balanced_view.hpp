@@ -12,27 +12,47 @@
 #include "ranks/detail/runtime.hpp"
 #include "ranks/error.hpp"
 
+/// @file
+/// ranks::LoadBalancedView, IPython parallel's load-balanced view, and its task options.
+
 namespace ranks {
 
 /// Options of LoadBalancedView::map.
+///
+/// @code
+/// std::vector<int> out = lview.map(square, in, {.chunksize = 1, .ordered = false}).get();
+/// @endcode
 struct MapOptions {
   std::size_t chunksize = 0;  ///< items per task; 0: chosen automatically, large then shrinking
   bool ordered = true;        ///< false: results listed in the order they completed
 };
 
-/// A task that another waits for (TaskOptions::after, ::follow): any AsyncResult.
+/// A task that another waits for (TaskOptions::after or TaskOptions::follow): any AsyncResult,
+/// whatever its type.
 class Dependency {
  public:
+  /// The work of r (implicit, so that `{.after = {a, b}}` reads as it does in Python). A result
+  /// that holds no work: ranks::Error.
   template <class T>
   Dependency(const AsyncResult<T>& r)  // NOLINT(google-explicit-constructor): {.after = {a, b}}
       : state_(detail::StateOf::get(r)) {}
+  /// @cond INTERNAL
   [[nodiscard]] const std::shared_ptr<detail::StateBase>& state() const { return state_; }
+  /// @endcond
 
  private:
   std::shared_ptr<detail::StateBase> state_;
 };
 
-/// Options for the tasks of a LoadBalancedView (`lview.with({...})`).
+/// Options for the tasks of a LoadBalancedView (`lview.with({...})`), as IPython's
+/// `view.temp_flags(after=..., follow=..., timeout=...)`.
+///
+/// @code
+/// using namespace std::chrono_literals;
+/// auto a = lview.apply(load, path);
+/// auto b = lview.with({.after = {a}}).apply(clean, 3);   // runs once a has succeeded
+/// lview.with({.timeout = 5s}).apply(f, x).get();          // past 5 s: ranks::TimeoutError
+/// @endcode
 struct TaskOptions {
   /// Tasks to wait for: the task is sent once each has succeeded (IPython's `after`). If one
   /// fails or is aborted, the task fails with ranks::DependencyError naming it, and so do the
@@ -54,9 +74,10 @@ struct TaskOptions {
 /// the caller.
 ///
 /// @code
-/// ranks::LoadBalancedView lview = rc.load_balanced_view();
-/// lview.set_retries(2);
-/// std::vector<int> out = lview.map(square, in, {.chunksize = 1}).get();
+/// ranks::LoadBalancedView tview = rc.load_balanced_view();
+/// std::vector<int> lb = tview.map(square, in).get();  // a free engine takes the next task
+/// int one = tview.apply(square, 5).get();
+/// tview.set_retries(2);   // a failed task is resubmitted, to another engine if any
 /// @endcode
 class LoadBalancedView {
  public:
@@ -69,9 +90,14 @@ class LoadBalancedView {
                   "): the number of retries must be 0 or more");
     retries_ = n;
   }
+  /// How often a failed task is resubmitted.
   [[nodiscard]] int retries() const { return retries_; }
   /// This view with these options for the tasks sent through it (the view itself is unchanged).
   /// Throws ranks::Error for a negative timeout.
+  ///
+  /// @code
+  /// auto b = lview.with({.after = {a}}).apply(clean, 3);
+  /// @endcode
   [[nodiscard]] LoadBalancedView with(const TaskOptions& options) const {
     if (options.timeout.count() < 0)
       throw Error("LoadBalancedView::with: the timeout must be zero (none) or more");
@@ -80,7 +106,11 @@ class LoadBalancedView {
     return v;
   }
 
-  /// f(args...) on the least-loaded engine.
+  /// f(args...) on the least-loaded engine; returns at once (IPython's apply_async).
+  ///
+  /// @code
+  /// int one = lview.apply(square, 5).get();
+  /// @endcode
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
@@ -92,6 +122,11 @@ class LoadBalancedView {
   }
   /// f over every item through the dynamic queue; results in input order (or completion order
   /// with ordered = false). A failure (after retries) is that of the lowest failing input index.
+  /// Returns at once.
+  ///
+  /// @code
+  /// std::vector<int> lb = lview.map(square, in).get();
+  /// @endcode
   template <class F, class Range>
   auto map(F f, Range&& items, MapOptions options = {}) {
     using T = detail::item_t<Range>;

@@ -11,6 +11,9 @@
 
 #include "ranks/detail/objects.hpp"
 
+/// @file
+/// ranks::Manager and its shared containers, ranks::DictProxy and ranks::ListProxy.
+
 namespace ranks {
 
 namespace detail {
@@ -37,12 +40,22 @@ std::string shown_key(const T& k) {
 /// each call is one whole operation, atomic, served by the controller. Entries keep the order
 /// in which their keys were first set, as Python's dict does. A handle that travels as a task's
 /// argument.
+///
+/// @code
+/// auto d = manager.dict<std::string, int>();
+/// d.set("a", 1);
+/// int a = d.get("a");                 // missing: ranks::Error naming the key
+/// int b = d.get("b", 0);              // missing: the fallback
+/// if (d.contains("a")) d.erase("a");
+/// for (auto& [k, v] : d.items()) std::cout << k << ' ' << v << '\n';
+/// @endcode
 template <class K, class V>
 class DictProxy : public detail::ObjectHandle {
  public:
   /// A handle to no dict (made when one is received as an argument); use Manager::dict.
   DictProxy() = default;
 
+  /// Sets key to value (Python's `d[key] = value`); a new key goes last.
   void set(const K& key, const V& value) {
     call(detail::request(detail::Op::kSet).carrying(detail::to_blob(key), detail::to_blob(value)),
          "ranks::DictProxy::set");
@@ -60,6 +73,7 @@ class DictProxy : public detail::ObjectHandle {
     std::optional<V> v = find(key);
     return v ? std::move(*v) : std::move(fallback);
   }
+  /// Whether key is there (Python's `key in d`).
   [[nodiscard]] bool contains(const K& key) const {
     return call(detail::request(detail::Op::kContains).carrying(detail::to_blob(key)),
                 "ranks::DictProxy::contains")
@@ -71,10 +85,12 @@ class DictProxy : public detail::ObjectHandle {
                 "ranks::DictProxy::erase")
                .value != 0;
   }
+  /// How many entries it has (Python's `len(d)`).
   [[nodiscard]] std::size_t size() const {
     return static_cast<std::size_t>(
         call(detail::request(detail::Op::kSize), "ranks::DictProxy::size").value);
   }
+  /// Removes every entry.
   void clear() { call(detail::request(detail::Op::kClear), "ranks::DictProxy::clear"); }
   /// Every entry, in the order the keys were first set (one atomic read).
   [[nodiscard]] std::vector<std::pair<K, V>> items() const {
@@ -86,11 +102,13 @@ class DictProxy : public detail::ObjectHandle {
       out.emplace_back(detail::from_blob<K>(blobs[i]), detail::from_blob<V>(blobs[i + 1]));
     return out;
   }
+  /// Every key, in order (one atomic read).
   [[nodiscard]] std::vector<K> keys() const {
     std::vector<K> out;
     for (auto& [k, v] : items()) out.push_back(std::move(k));
     return out;
   }
+  /// Every value, in the order of their keys (one atomic read).
   [[nodiscard]] std::vector<V> values() const {
     std::vector<V> out;
     for (auto& [k, v] : items()) out.push_back(std::move(v));
@@ -114,12 +132,21 @@ class DictProxy : public detail::ObjectHandle {
 /// each call is one whole operation, atomic. Positions may count from the end, as Python's do:
 /// -1 is the last item. A position outside the list: ranks::Error naming it and the size, the
 /// list unchanged.
+///
+/// @code
+/// auto l = manager.list<int>();
+/// l.append(7);
+/// l.set(0, l.at(0) + 1);
+/// int last = l.at(-1);
+/// std::vector<int> all = l.items();
+/// @endcode
 template <class T>
 class ListProxy : public detail::ObjectHandle {
  public:
   /// A handle to no list (made when one is received as an argument); use Manager::list.
   ListProxy() = default;
 
+  /// Puts item at the end.
   void append(const T& item) {
     call(detail::request(detail::Op::kAppend).carrying(detail::to_blob(item)),
          "ranks::ListProxy::append");
@@ -135,10 +162,12 @@ class ListProxy : public detail::ObjectHandle {
     call(detail::request(detail::Op::kExtend).carrying(detail::pack_blobs(all)),
          "ranks::ListProxy::extend");
   }
+  /// The item at i (Python's `l[i]`; -1 is the last).
   [[nodiscard]] T at(std::ptrdiff_t i) const {
     return detail::from_blob<T>(
         call(detail::request(detail::Op::kAt).at(i), "ranks::ListProxy::at").data);
   }
+  /// Replaces the item at i (Python's `l[i] = item`).
   void set(std::ptrdiff_t i, const T& item) {
     call(detail::request(detail::Op::kAssign).at(i).carrying(detail::to_blob(item)),
          "ranks::ListProxy::set");
@@ -148,8 +177,11 @@ class ListProxy : public detail::ObjectHandle {
     return detail::from_blob<T>(
         call(detail::request(detail::Op::kPop).at(i), "ranks::ListProxy::pop").data);
   }
+  /// Reverses the items in place.
   void reverse() { call(detail::request(detail::Op::kReverse), "ranks::ListProxy::reverse"); }
+  /// Removes every item.
   void clear() { call(detail::request(detail::Op::kClear), "ranks::ListProxy::clear"); }
+  /// How many items it has (Python's `len(l)`).
   [[nodiscard]] std::size_t size() const {
     return static_cast<std::size_t>(
         call(detail::request(detail::Op::kSize), "ranks::ListProxy::size").value);
@@ -174,14 +206,15 @@ class ListProxy : public detail::ObjectHandle {
 /// ranks::run; the containers live until the program ends.
 ///
 /// @code
-/// ranks::Manager manager;
-/// auto d = manager.dict<std::string, int>();
-/// auto l = manager.list<int>({0, 1, 2});
+/// ranks::Manager manager;                      // Python's Manager()
+/// auto d = manager.dict<std::string, int>();   // d.set(k, v), d.get(k), d.contains(k), d.items()
+/// auto l = manager.list<int>({0, 1, 2});       // l.append(x), l.at(i), l.set(i, x), l.items()
 /// pool.apply(fill, d, l);            // void fill(ranks::DictProxy<std::string, int> d, ...)
 /// for (auto& [k, v] : d.items()) std::cout << k << ' ' << v << '\n';
 /// @endcode
 class Manager {
  public:
+  /// A new, empty dict (Python's `manager.dict()`).
   template <class K, class V>
   DictProxy<K, V> dict() {
     return DictProxy<K, V>(detail::make_object(detail::ObjectKind::kDict, 0, "ranks::Manager"));

@@ -3,10 +3,20 @@
 #include <chrono>
 #include <cstddef>
 
+/// @file
+/// ranks::TaskMetadata, what AsyncResult::metadata() tells of each task.
+
 namespace ranks {
 
 /// What is known about one task (one message to an engine: an apply, a map chunk, one target of
 /// a direct-view call), like IPython's `AsyncResult.metadata`.
+///
+/// @code
+/// auto r = pool.map_async(square, in);
+/// r.wait();
+/// for (const ranks::TaskMetadata& m : r.metadata())   // one per chunk
+///   std::cout << "engine " << m.engine_id << ": " << m.count << " items from " << m.first << '\n';
+/// @endcode
 struct TaskMetadata {
   int engine_id = -1;                               ///< the engine that ran it
   std::chrono::system_clock::time_point submitted;  ///< when the controller sent it

@@ -12,6 +12,9 @@
 #include "ranks/detail/traits.hpp"
 #include "ranks/error.hpp"
 
+/// @file
+/// ranks::Namespace, each engine's store of named values.
+
 namespace ranks {
 
 namespace detail {
@@ -24,6 +27,7 @@ struct NamespaceAccess;
 /// namespace; a Namespace of your own works anywhere.
 ///
 /// @code
+/// dview.execute([](ranks::Namespace& ns) { ns.set("a", 1); }).get();   // runs on each target
 /// dview.execute([](ranks::Namespace& ns) { ns.set("a", ns.get<int>("a") + 1); }).get();
 /// @endcode
 class Namespace {

@@ -6,6 +6,9 @@
 
 #include "ranks/detail/objects.hpp"
 
+/// @file
+/// ranks::Pipe and ranks::Connection, Python's multiprocessing.Pipe.
+
 namespace ranks {
 
 /// One end of a Pipe (Python's multiprocessing.connection.Connection): what one end sends, the
@@ -13,12 +16,18 @@ namespace ranks {
 /// the program ends.
 ///
 /// @code
-/// void child(ranks::Connection<Msg> end) { end.send(Msg{42}); end.close(); }
+/// void child(ranks::Connection<Msg> end) {
+///   end.send(Msg{42});
+///   Msg reply = end.recv();
+/// }
 ///
-/// auto [parent, child_end] = ranks::Pipe<Msg>();
-/// ranks::Process c(child, child_end);
+/// auto [left, right] = ranks::Pipe<Msg>();     // two ranks::Connection<Msg>, duplex
+/// ranks::Process c(child, right);
 /// c.start();
-/// Msg m = parent.recv();
+/// bool ready = left.poll(std::chrono::milliseconds(100));   // whether an item waits
+/// Msg m = left.recv();                         // other end closed, nothing left: ranks::Closed
+/// left.send(Msg{43});
+/// left.close();
 /// c.join();
 /// @endcode
 template <class T>
@@ -67,6 +76,7 @@ class Connection : public detail::ObjectHandle {
   /// Closes this end: the other end receives what was sent, then ranks::Closed.
   void close() { at_end(detail::request(detail::Op::kCloseEnd), "ranks::Connection::close"); }
 
+  /// For Boost.Serialization: the handle (which pipe, which end) travels, not the items.
   template <class Archive>
   void serialize(Archive& ar, unsigned version) {
     ObjectHandle::serialize(ar, version);
@@ -108,6 +118,11 @@ class Connection : public detail::ObjectHandle {
 /// Python's multiprocessing.Pipe: two Connections. Duplex (the default): each end sends and
 /// receives. Pipe<T>(false): the first end only receives, the second only sends, as Python's
 /// Pipe(duplex=False) returns them. Made by the program (inside ranks::run, outside tasks).
+///
+/// @code
+/// auto [left, right] = ranks::Pipe<Msg>();         // each end sends and receives
+/// auto [recv_end, send_end] = ranks::Pipe<Msg>(false);
+/// @endcode
 template <class T>
 std::pair<Connection<T>, Connection<T>> Pipe(bool duplex = true) {
   const detail::ObjectId id =

@@ -16,9 +16,16 @@
 #include "ranks/detail/static_jobs.hpp"
 #include "ranks/error.hpp"
 
+/// @file
+/// ranks::Pool, Python's multiprocessing.Pool over MPI.
+
 namespace ranks {
 
-/// How Pool::map and friends spread items over the engines.
+/// How Pool::map and friends spread items over the engines (Pool::set_schedule).
+///
+/// @code
+/// pool.set_schedule(ranks::Schedule::kStatic);   // one MPI_Scatterv + one MPI_Gatherv per map
+/// @endcode
 enum class Schedule {
   kDynamic,  ///< a free engine takes the next chunk (default; balances uneven tasks)
   kStatic,   ///< one contiguous chunk per engine, sent by MPI scatter, collected by MPI gather
@@ -28,6 +35,10 @@ template <class R>
 class ImapRange;
 
 /// Options of a Pool (the third argument, as Python's keyword arguments).
+///
+/// @code
+/// ranks::Pool leaky(4, setup, {.maxtasksperchild = 100});  // engines replaced after 100 tasks
+/// @endcode
 struct PoolOptions {
   /// An engine is replaced after it has run this many tasks (a map's chunk counts one), like
   /// Python's maxtasksperchild, for task code that leaks; 0: never. Needs a launch that survives
@@ -38,46 +49,80 @@ struct PoolOptions {
 };
 
 /// A pool of engines, like Python's `multiprocessing.Pool`. Calls run on the engines; results
-/// come back in input order. The destructor closes the pool and waits for all its work.
+/// come back in input order. A task is a function, a captureless lambda or a functor with
+/// `serialize()`; a lambda with captures is refused at compile time. Arguments and results are
+/// anything Boost.Serialization carries; contiguous trivially copyable data travels as raw
+/// bytes. The destructor closes the pool and waits for all its work.
 ///
 /// @code
 /// int square(int x) { return x * x; }
-/// ranks::Pool pool(4);
-/// std::vector<int> out = pool.map(square, std::vector<int>{0, 1, 2});  // {0, 1, 4}
+///
+/// struct Scale {                                  // a functor with state travels by serialize()
+///   double k = 1;
+///   template <class Archive> void serialize(Archive& ar, unsigned) { ar & k; }
+///   double operator()(double x) const { return k * x; }
+/// };
+///
+/// ranks::Pool pool;                               // every engine; spawned if there are none
+/// std::vector<int> in{0, 1, 2, 3, 4};
+/// std::vector<int> out = pool.map(square, in);                     // {0, 1, 4, 9, 16}
+/// auto lam = pool.map([](int x) { return x + 1; }, in);           // captureless lambdas travel
+/// auto scaled = pool.map(Scale{2.0}, std::vector<double>{1, 2});  // {2, 4}
 /// int nine = pool.apply(square, 3);
+/// pool.close(); pool.join();                      // the destructor does both: nothing is lost
 /// @endcode
 class Pool {
  public:
-  /// Every engine of the job; spawns one per core where there are none.
+  /// Every engine of the job; spawns one per core where there are none (Python's `Pool()`).
   Pool() : Pool(-1, 0) {}
-  /// Exactly `processes` engines, spawning those missing. Throws ranks::Error if processes < 1.
+  /// Exactly `processes` engines, spawning those missing (Python's `Pool(4)`). Throws
+  /// ranks::Error if processes < 1.
+  ///
+  /// @code
+  /// ranks::Pool pool4(4);
+  /// @endcode
   explicit Pool(int processes) : Pool(checked(processes), 0) {}
   /// As Pool(processes), then runs initializer() once on each engine before any task (like
   /// Python's `Pool(initializer=...)`). Throws ranks::RemoteError if it fails on an engine.
+  ///
+  /// @code
+  /// void setup() { /* open a file, seed a generator, load a table */ }
+  /// ranks::Pool ready(4, setup);
+  /// @endcode
   template <class Init>
   Pool(int processes, Init initializer) : Pool(checked(processes), 0) {
     initialize(initializer);
   }
   /// As Pool(processes, initializer), called with these arguments on each engine (Python's
-  /// `initargs`): `ranks::Pool pool(4, load_table, path, 3)`.
+  /// `initargs`).
+  ///
+  /// @code
+  /// ranks::Pool pool(4, init_worker, q);   // a queue for each engine's initializer
+  /// @endcode
   template <class Init, class Arg, class... Args>
   requires(!std::is_same_v<std::remove_cvref_t<Arg>, PoolOptions>)
       Pool(int processes, Init initializer, Arg&& arg, Args&&... args)
       : Pool(checked(processes), 0) {
     initialize(initializer, std::forward<Arg>(arg), std::forward<Args>(args)...);
   }
-  /// As Pool(processes, initializer, args...), with options: `{.maxtasksperchild = 100}`.
-  /// Engines that replace others run the initializer, with the same arguments, before any task.
+  /// As Pool(processes, initializer, args...), with options (PoolOptions). Engines that replace
+  /// others run the initializer, with the same arguments, before any task.
+  ///
+  /// @code
+  /// ranks::Pool leaky(4, setup, {.maxtasksperchild = 100});
+  /// @endcode
   template <class Init, class... Args>
   Pool(int processes, Init initializer, PoolOptions options, Args&&... args)
       : Pool(checked(processes), 0) {
     initialize(initializer, std::forward<Args>(args)...);
     detail::set_group_options(*group_, options.maxtasksperchild, options.keep_size);
   }
-  /// As Pool(processes), with options.
+  /// As Pool(processes), with options (PoolOptions).
   Pool(int processes, PoolOptions options) : Pool(checked(processes), 0) {
     detail::set_group_options(*group_, options.maxtasksperchild, options.keep_size);
   }
+  /// Closes the pool and waits for all its work (close(), then join()): nothing is lost. Left
+  /// by an exception, it terminates instead, without waiting, as Python's `with Pool()` does.
   ~Pool() {
     try {
       if (!group_) return;
@@ -92,7 +137,10 @@ class Pool {
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
+  /// Takes over the other pool's engines and work; that one is left empty and takes no more work
+  /// (ranks::Error).
   Pool(Pool&&) noexcept = default;
+  /// As Pool(Pool&&).
   Pool& operator=(Pool&&) noexcept = default;
 
   /// The number of engines in the pool.
@@ -101,9 +149,15 @@ class Pool {
   [[nodiscard]] std::vector<int> engines() const { return detail::group_engines(*group_); }
   /// Chooses the schedule of map, starmap and their async forms (default kDynamic).
   void set_schedule(Schedule s) { schedule_ = s; }
+  /// The schedule of map, starmap and their async forms.
   [[nodiscard]] Schedule schedule() const { return schedule_; }
 
-  /// Runs f(args...) on an engine; returns at once.
+  /// Runs f(args...) on an engine; returns at once (Python's apply_async).
+  ///
+  /// @code
+  /// std::vector<ranks::AsyncResult<int>> rs;
+  /// for (int i = 0; i < 10; ++i) rs.push_back(pool.apply_async(square, i));
+  /// @endcode
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
@@ -114,8 +168,14 @@ class Pool {
     detail::submit(*group_, std::make_shared<detail::SingleJob<R>>(std::move(msg), state));
     return AsyncResult<R>(state);
   }
-  /// Runs f(args...) on an engine and waits for the result. Large contiguous arguments are sent
-  /// from where they lie, with no copy.
+  /// Runs f(args...) on an engine and waits for the result (Python's apply). Large contiguous
+  /// arguments are sent from where they lie, with no copy. The task's failure is rethrown
+  /// (ranks::RemoteError).
+  ///
+  /// @code
+  /// int nine = pool.apply(square, 3);
+  /// int pow = pool.apply([](int b, int e) { int r = 1; while (e--) r *= b; return r; }, 2, 10);
+  /// @endcode
   template <class F, class... Args>
   auto apply(F f, Args&&... args) {
     using Task = detail::ApplyTaskFor<F, Args...>;
@@ -132,49 +192,85 @@ class Pool {
     if constexpr (!std::is_void_v<R>) return state->take();
   }
 
-  /// f over every item, in input order; returns at once. chunksize 0 chooses chunks itself.
+  /// f over every item, in input order; returns at once (Python's map_async). chunksize 0
+  /// chooses chunks itself.
+  ///
+  /// @code
+  /// ranks::AsyncResult<std::vector<int>> ar = pool.map_async(square, in);
+  /// std::vector<int> out = ar.get();
+  /// @endcode
   template <class F, class Range>
   auto map_async(F f, Range&& items, std::size_t chunksize = 0) {
     return start_map<false>(f, keep(std::forward<Range>(items)), chunksize);
   }
-  /// f over every item; waits; results in input order. A failure rethrows that of the lowest
-  /// failing input index.
+  /// f over every item; waits; results in input order (Python's map). A failure rethrows that
+  /// of the lowest failing input index. chunksize 0 chooses chunks itself (on the dynamic
+  /// schedule: large ones first, shrinking towards the end).
+  ///
+  /// @code
+  /// std::vector<int> out = pool.map(square, in);   // {0, 1, 4, 9, 16}
+  /// out = pool.map(square, in, /*chunksize=*/2);
+  /// @endcode
   template <class F, class Range>
   auto map(F f, Range&& items, std::size_t chunksize = 0) {
     return start_map<false>(f, view(items), chunksize).get();
   }
-  /// map where each item is a tuple of arguments: f(std::get<0>(item), ...).
+  /// map_async where each item is a tuple of arguments: f(std::get<0>(item), ...) (Python's
+  /// starmap_async).
   template <class F, class Range>
   auto starmap_async(F f, Range&& items, std::size_t chunksize = 0) {
     return start_map<true>(f, keep(std::forward<Range>(items)), chunksize);
   }
+  /// map where each item is a tuple of arguments: f(std::get<0>(item), ...) (Python's starmap).
+  ///
+  /// @code
+  /// auto sums = pool.starmap([](int a, int b) { return a + b; },
+  ///                          std::vector<std::tuple<int, int>>{{1, 2}, {3, 4}});  // {3, 7}
+  /// @endcode
   template <class F, class Range>
   auto starmap(F f, Range&& items, std::size_t chunksize = 0) {
     return start_map<true>(f, view(items), chunksize).get();
   }
 
-  /// f over every item; iterate the results in input order as they arrive.
+  /// f over every item; iterate the results in input order as they arrive (Python's imap).
+  /// Returns at once; each step of the loop waits for its result, and rethrows its failure.
+  ///
+  /// @code
+  /// for (int v : pool.imap(square, in)) { /* in input order, as they arrive */ }
+  /// @endcode
   template <class F, class Range>
   auto imap(F f, Range&& items, std::size_t chunksize = 0) {
     return ImapRange<result_t<F, Range, false>>(
         start_map_state<false>(f, keep(std::forward<Range>(items)), chunksize, true), true);
   }
-  /// f over every item; iterate the results in the order they complete.
+  /// f over every item; iterate the results in the order they complete (Python's
+  /// imap_unordered). ImapRange::indexed() gives each one's input position too.
+  ///
+  /// @code
+  /// for (int v : pool.imap_unordered(square, in)) { /* in completion order */ }
+  /// @endcode
   template <class F, class Range>
   auto imap_unordered(F f, Range&& items, std::size_t chunksize = 0) {
     return ImapRange<result_t<F, Range, false>>(
         start_map_state<false>(f, keep(std::forward<Range>(items)), chunksize, true), false);
   }
 
-  /// No more work may be submitted; work already submitted goes on.
+  /// No more work may be submitted (later calls throw ranks::Error); work already submitted
+  /// goes on (Python's close).
+  ///
+  /// @code
+  /// pool.close(); pool.join();
+  /// @endcode
   void close() { closed_ = true; }
-  /// Drops queued work (its results fail with ranks::Error); work already on an engine finishes.
+  /// Closes the pool and drops queued work (its results fail with ranks::Error); work already on
+  /// an engine finishes (where Python's terminate stops it).
   void terminate() {
     closed_ = true;
     detail::drop_queued(
         *group_, std::make_exception_ptr(Error("the pool was terminated before this work ran")));
   }
-  /// Waits until all the pool's work is done. Call close() or terminate() first.
+  /// Waits until all the pool's work is done (Python's join). Call close() or terminate() first:
+  /// on an open pool it throws ranks::Error.
   void join() {
     if (!closed_)
       throw Error("Pool::join() called on an open pool; call close() or terminate() first");
@@ -264,32 +360,48 @@ class Pool {
   Schedule schedule_ = Schedule::kDynamic;
 };
 
-/// The results of imap / imap_unordered: an input range whose iterator waits for the next one.
+/// The results of Pool::imap and Pool::imap_unordered: a range whose iterator waits for the
+/// next result. A failed item rethrows its failure when the loop reaches it. Copies share the
+/// results.
+///
+/// @code
+/// for (int v : pool.imap(square, in)) { /* in input order, as they arrive */ }
+/// @endcode
 template <class R>
 class ImapRange {
  public:
+  /// @cond INTERNAL
   ImapRange(std::shared_ptr<detail::MapState<R>> state, bool ordered)
       : state_(std::move(state)), ordered_(ordered) {}
+  /// @endcond
 
+  /// Walks the results; `*it` is the result at hand, `++it` waits for the next one.
   class iterator {
    public:
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
+    using value_type = R;                    ///< the result type
+    using difference_type = std::ptrdiff_t;  ///< as input iterators have
+    /// An iterator at the end.
     iterator() = default;
+    /// @cond INTERNAL
     iterator(detail::MapState<R>* s, bool ordered, std::size_t pos)
         : s_(s), ordered_(ordered), pos_(pos) {
       settle();
     }
+    /// @endcond
+    /// The result at hand.
     const R& operator*() const { return s_->result(index_); }
     /// The position in the input of the result at hand (for imap_unordered, where results come
     /// in completion order).
     [[nodiscard]] std::size_t index() const { return index_; }
+    /// Waits for the next result; rethrows its failure (ranks::RemoteError).
     iterator& operator++() {
       ++pos_;
       settle();
       return *this;
     }
+    /// As ++it.
     void operator++(int) { ++*this; }
+    /// Whether every result has been walked.
     bool operator==(std::default_sentinel_t) const { return s_ == nullptr || pos_ >= s_->size(); }
 
    private:
@@ -329,34 +441,46 @@ class ImapRange {
     std::size_t seen_ = 0;  // items in the arrived chunks before it
   };
 
+  /// Waits for the first result.
   iterator begin() { return iterator(state_.get(), ordered_, 0); }
+  /// The end: an iterator equals it once every result has been walked.
   std::default_sentinel_t end() { return {}; }
 
-  /// The same results, each with its position in the input:
+  /// The same results, each with its position in the input.
   /// @code
   /// for (auto [i, v] : pool.imap_unordered(f, in).indexed()) out[i] = v;
   /// @endcode
   class Indexed {
    public:
+    /// As ImapRange::iterator, giving (input position, result) pairs.
     class iterator {
      public:
-      using value_type = std::pair<std::size_t, const R&>;
-      using difference_type = std::ptrdiff_t;
+      using value_type = std::pair<std::size_t, const R&>;  ///< (input position, result)
+      using difference_type = std::ptrdiff_t;               ///< as input iterators have
+      /// An iterator at the end.
       iterator() = default;
+      /// Walks what `it` walks.
       explicit iterator(ImapRange::iterator it) : it_(std::move(it)) {}
+      /// The result at hand and its position in the input.
       value_type operator*() const { return {it_.index(), *it_}; }
+      /// Waits for the next result; rethrows its failure (ranks::RemoteError).
       iterator& operator++() {
         ++it_;
         return *this;
       }
+      /// As ++it.
       void operator++(int) { ++*this; }
+      /// Whether every result has been walked.
       bool operator==(std::default_sentinel_t end) const { return it_ == end; }
 
      private:
       ImapRange::iterator it_;
     };
+    /// The results of r, with their positions.
     explicit Indexed(ImapRange r) : range_(std::move(r)) {}
+    /// Waits for the first result.
     iterator begin() { return iterator(range_.begin()); }
+    /// The end, as ImapRange::end().
     std::default_sentinel_t end() { return {}; }
 
    private:

@@ -11,6 +11,9 @@
 #include "ranks/detail/state.hpp"
 #include "ranks/error.hpp"
 
+/// @file
+/// ranks::Process, Python's multiprocessing.Process on an engine.
+
 namespace ranks {
 
 namespace detail {
@@ -68,21 +71,46 @@ struct Target {};
 }  // namespace detail
 
 /// A unit of work started on an engine, like Python's `multiprocessing.Process`. Derive from it
-/// (CRTP) with a `run()` and a `serialize()`, or give a function and its arguments.
+/// (CRTP) with a `run()`, a default constructor and a `serialize()`, or give a function and its
+/// arguments, like std::thread (`Process(target=greet, args=(1,))`).
+///
+/// Besides start(), every Process has, as Python's does:
+/// - `join()`: waits until run() has returned on its engine (ranks::Error before start());
+///   `join(timeout)` waits at most that long and returns whether it has.
+/// - `exitcode()`: a std::optional<int>, empty while running (or before start()), 0 if run()
+///   returned, 1 if it threw, -N if its engine died of signal N.
+/// - `is_alive()`: started and not finished.
+/// - `terminate()` and `kill()`: end it with SIGTERM or SIGKILL (exitcode -15 or -9); its engine
+///   is ended and replaced where engines can be spawned, and one not yet running is dropped.
+///   Where the launch does not survive a lost engine (`mpirun` without `--enable-recovery`) they
+///   throw ranks::Error.
 ///
 /// @code
 /// class Hello : public ranks::Process<Hello> {
 ///  public:
-///   void run() { std::cout << "hello from engine " << ranks::engine_id() << std::endl; }
-///   template <class Archive> void serialize(Archive&, unsigned) {}
+///   Hello() = default;
+///   explicit Hello(int id) : id_(id) {}
+///   void run() { std::cout << "Soy el proceso con el ID: " << id_ << std::endl; }  // on an engine
+///   template <class Archive> void serialize(Archive& ar, unsigned) { ar & id_; }
+///  private:
+///   int id_ = 0;
 /// };
-/// Hello p; p.start(); p.join();            // p.exitcode() == 0
-/// ranks::Process t(greet, 1); t.start(); t.join();
+///
+/// Hello p(0);
+/// p.start();                     // ships the object to a free engine; returns at once
+/// p.join();                      // waits until run() returned there
+/// p.exitcode();                  // std::optional<int>: empty while running, 0 ok, 1 if it threw
+/// p.is_alive();
+///
+/// void greet(int id) { std::cout << "Soy el proceso con el ID: " << id << std::endl; }
+/// ranks::Process t(greet, 1);    // the Process(target=greet, args=(1,)) form, like std::thread
+/// t.start(); t.join();
 /// @endcode
 template <class Derived>
 class Process : public detail::ProcessHandle {
  public:
-  /// Ships a copy of the object to a free engine, where run() executes. Returns at once.
+  /// Ships a copy of the object to a free engine, where run() executes. Returns at once
+  /// (Python's start()).
   void start() {
     auto msg = detail::make_message<detail::ProcessTask<Derived>>(
         detail::Nothing{}, [this](detail::Writer& w) {
@@ -92,10 +120,13 @@ class Process : public detail::ProcessHandle {
   }
 };
 
-/// The Process(target, args...) form.
+/// The Process(target, args...) form: `ranks::Process t(greet, 1)` (the deduction guide picks
+/// it).
 template <class F, class... A>
 class Process<detail::Target<F, A...>> : public detail::ProcessHandle {
  public:
+  /// A process that will run f(args...) on an engine; a lambda with captures is refused at
+  /// compile time, as for every task.
   explicit Process(F f, A... args) : f_(f), args_(std::move(args)...) {
     detail::check_callable<F>();
   }
@@ -111,6 +142,7 @@ class Process<detail::Target<F, A...>> : public detail::ProcessHandle {
   std::tuple<A...> args_;
 };
 
+/// `ranks::Process t(greet, 1)` is the target form: target greet, arguments (1).
 template <class F, class... A>
 Process(F, A...) -> Process<detail::Target<F, A...>>;
 

@@ -1,6 +1,12 @@
 #pragma once
 
-/// ranks: Python's multiprocessing and IPython parallel for C++, over MPI.
+/// @file
+/// Every public header of ranks in one: `#include <ranks/ranks.hpp>`.
+
+/// @namespace ranks
+/// Python's multiprocessing (Process, Pool, queues, pipes, locks, shared values, a Manager) and
+/// IPython parallel (Client, DirectView, LoadBalancedView) for C++, over MPI. Everything a
+/// program names is here; ranks::detail is the library's own.
 
 #include "ranks/async_result.hpp"
 #include "ranks/barrier.hpp"

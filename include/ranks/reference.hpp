@@ -8,6 +8,9 @@
 #include "ranks/error.hpp"
 #include "ranks/namespace.hpp"
 
+/// @file
+/// ranks::Reference, an engine's own value named in a task's arguments.
+
 namespace ranks {
 
 /// A value in the engine's own namespace, named where an argument goes (IPython's Reference):
@@ -17,6 +20,7 @@ namespace ranks {
 /// data pushed once is read where it lies, never sent again.
 ///
 /// @code
+/// auto c = lview.apply(f, ranks::Reference("data"));   // the engine's own namespace value "data"
 /// dview.push("data", big_vector).get();
 /// auto sums = lview.apply([](const std::vector<double>& d) { return sum(d); },
 ///                         ranks::Reference("data"));
@@ -28,14 +32,18 @@ namespace ranks {
 /// receives the Reference itself: read it with `get<T>()`.
 class Reference {
  public:
+  /// A Reference to no name (made when one is received as an argument).
   Reference() = default;
+  /// Stands for the value under `name` in the namespace of the engine that runs the task.
   explicit Reference(std::string name) : name_(std::move(name)) {}
+  /// As Reference(std::string).
   explicit Reference(const char* name) : name_(name) {}
 
   /// The name it stands for.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
   /// On an engine: the value under the name in its namespace, held while this Reference lives.
+  /// No such name, or not a T: ranks::Error naming both.
   template <class T>
   [[nodiscard]] const T& get() const {
     try {
@@ -49,6 +57,7 @@ class Reference {
       throw Error("ranks::Reference(\"" + name_ + "\"): " + std::string(why));
     }
   }
+  /// For Boost.Serialization: only the name travels.
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
     ar& name_;

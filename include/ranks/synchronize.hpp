@@ -9,15 +9,25 @@
 #include "ranks/detail/sync.hpp"
 #include "ranks/error.hpp"
 
+/// @file
+/// Locks, semaphores and events that every process of a program shares: ranks::Lock,
+/// ranks::RLock, ranks::Semaphore, ranks::BoundedSemaphore, ranks::Event.
+
 namespace ranks {
 
 /// A holder of a Lock, RLock or Semaphore that was lost (killed, crashed) while it held it: the
-/// lock was given back, and this is who held it.
+/// lock was given back, and this is who held it (from `holder_was_lost()`).
+///
+/// @code
+/// std::scoped_lock g(lock);
+/// if (auto lost = lock.holder_was_lost())
+///   std::cerr << "engine " << lost->engine_id << " on " << lost->host << " died holding it\n";
+/// @endcode
 struct LostHolder {
-  int engine_id = -1;
-  std::string host;
-  int pid = 0;
-  int signal = 0;
+  int engine_id = -1;  ///< the engine that held it
+  std::string host;    ///< the host it ran on
+  int pid = 0;         ///< its process id there
+  int signal = 0;      ///< the signal that ended it (9 when it left no word)
 };
 
 class Condition;
@@ -104,24 +114,49 @@ class LockHandle : public SyncHandle {
 
 /// Python's multiprocessing.Lock, for every process of the program on any host: Lockable, so
 /// std::scoped_lock and std::unique_lock take it. Not recursive (see RLock). A holder that is
-/// lost gives it back (holder_was_lost says so).
+/// lost gives it back (holder_was_lost says so). A handle: it travels as a task's argument.
+///
+/// Its calls (the standard's *Lockable*, and Python's names):
+/// - `lock()`: takes it, waiting as long as it takes (Python's acquire()). Taken already by
+///   this thread: ranks::Error (it would wait for itself for ever).
+/// - `try_lock()`: takes it if it is free now; `try_lock_for(timeout)` and
+///   `try_lock_until(deadline)`: waiting at most so long; false if it was still held.
+/// - `unlock()`: gives it back (Python's release()). Held by nobody: ranks::Error. Another
+///   process than the one that took it may release it, as in Python.
+/// - `acquire()`, `acquire(timeout)`, `acquire(false)`, `release()`: Python's spellings.
+/// - `holder_was_lost()`: whether a holder was lost (its process killed or crashed) while it
+///   held it, since anyone last asked; the lock was given back then, and the first to ask after
+///   hears who it was (a ranks::LostHolder), to mend what the lost one may have left half done.
+///   Python leaves such a lock held for ever.
 ///
 /// @code
 /// void f(ranks::Lock l, int i) {
 ///   std::scoped_lock g(l);
 ///   std::cout << "hello world " << i << '\n';
 /// }
-/// ranks::Lock lock;
+/// ranks::Lock lock;   // Lockable: std::scoped_lock g(lock); try_lock(); try_lock_for(1s)
 /// for (int i = 0; i < 10; ++i) ranks::Process(f, lock, i).start();
 /// @endcode
 class Lock : public detail::LockHandle {
  public:
+  /// A new lock, free (Python's `Lock()`). Made by the program, inside ranks::run.
   Lock() : LockHandle(detail::make_object(detail::ObjectKind::kLock, 0, "ranks::Lock")) {}
 };
 
 /// Python's multiprocessing.RLock: a lock its holder may take again (and must release as often).
+///
+/// Its calls are Lock's (lock, try_lock, try_lock_for, try_lock_until, unlock, Python's acquire
+/// and release, holder_was_lost), except that the thread that holds it may take it again, and
+/// that unlock() by a thread that does not hold it is ranks::Error.
+///
+/// @code
+/// ranks::RLock rlock;
+/// std::scoped_lock outer(rlock);
+/// std::scoped_lock inner(rlock);   // the holder may take it again
+/// @endcode
 class RLock : public detail::LockHandle {
  public:
+  /// A new recursive lock, free (Python's `RLock()`).
   RLock() : LockHandle(detail::make_object(detail::ObjectKind::kRLock, 0, "ranks::RLock")) {}
 
  private:
@@ -133,8 +168,14 @@ class RLock : public detail::LockHandle {
 /// Python's multiprocessing.Semaphore: a count that acquire takes one from (waiting while it is
 /// 0) and release gives one back to. What a lost engine acquired and did not release is given
 /// back (holder_was_lost says so).
+///
+/// @code
+/// ranks::Semaphore slots(3);   // acquire(), release(), try_acquire_for(1s)
+/// void task(ranks::Semaphore slots) { std::scoped_lock g(slots); /* at most 3 at once */ }
+/// @endcode
 class Semaphore : public detail::SyncHandle {
  public:
+  /// A count of `value` (at most 2147483647: more is ranks::Error).
   explicit Semaphore(std::size_t value = 1)
       : Semaphore(detail::ObjectKind::kSemaphore, value, "ranks::Semaphore") {}
 
@@ -160,15 +201,18 @@ class Semaphore : public detail::SyncHandle {
   }
   /// BasicLockable, for std::scoped_lock: acquire and release.
   void lock() { acquire(); }
+  /// As release(), for std::scoped_lock.
   void unlock() { release(); }
-  /// As Lock's.
+  /// As Lock's: who held one and was lost while holding it, since anyone last asked.
   std::optional<LostHolder> holder_was_lost() {
     return lost_holder("ranks::Semaphore::holder_was_lost");
   }
 
  protected:
+  /// @cond INTERNAL
   Semaphore(detail::ObjectKind kind, std::size_t value, const char* who)
       : SyncHandle(detail::make_object(kind, checked(value, who), who)) {}
+  /// @endcond
 
  private:
   static std::uint64_t checked(std::size_t value, const char* who) {
@@ -186,17 +230,28 @@ class Semaphore : public detail::SyncHandle {
 /// is an error (ranks::Error), not a larger count.
 class BoundedSemaphore : public Semaphore {
  public:
+  /// A count of `value`, which release() may not pass.
   explicit BoundedSemaphore(std::size_t value = 1)
       : Semaphore(detail::ObjectKind::kBoundedSemaphore, value, "ranks::BoundedSemaphore") {}
 };
 
 /// Python's multiprocessing.Event: a flag that processes wait for.
+///
+/// @code
+/// ranks::Event done;               // set(), clear(), is_set(), wait(), wait(1s) -> bool
+/// ranks::Process p([](ranks::Event e) { e.wait(); /* go */ }, done);
+/// p.start();
+/// done.set();
+/// @endcode
 class Event : public detail::SyncHandle {
  public:
+  /// A new flag, not set.
   Event() : SyncHandle(detail::make_object(detail::ObjectKind::kEvent, 0, "ranks::Event")) {}
   /// Sets the flag, waking everyone who waits for it.
   void set() { (void)sync(detail::Op::kEventSet, "ranks::Event::set"); }
+  /// Unsets the flag: later waits wait again.
   void clear() { (void)sync(detail::Op::kEventClear, "ranks::Event::clear"); }
+  /// Whether the flag is set now.
   [[nodiscard]] bool is_set() const {
     return sync(detail::Op::kEventIsSet, "ranks::Event::is_set").ok;
   }

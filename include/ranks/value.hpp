@@ -12,6 +12,9 @@
 
 #include "ranks/synchronize.hpp"
 
+/// @file
+/// ranks::Value and ranks::Array, Python's shared values.
+
 namespace ranks {
 
 /// Python's multiprocessing.Array: n values of T that every process of the program shares, on
@@ -28,7 +31,9 @@ namespace ranks {
 /// ranks::Process p(negate, a);
 /// p.start();
 /// p.join();
-/// std::vector<int> all = a.read();   // {0, -1, -2, ..., -9}
+/// std::vector<int> all = a.read();   // {0, -1, -2, ..., -9}; a.read(first, count)
+/// a.store(3, -3);  int x = a.load(3);  a.fetch_add(3, 1);
+/// a.write(0, std::span<const int>(block));   // a block at once, at MPI's bandwidth
 /// @endcode
 template <class T>
 class Array : public detail::SyncHandle {
@@ -49,18 +54,23 @@ class Array : public detail::SyncHandle {
   explicit Array(std::span<const T> values) : Array(values.size(), "ranks::Array") {
     write(0, values);
   }
+  /// A copy of values.
   explicit Array(const std::vector<T>& values) : Array(std::span<const T>(values)) {}
+  /// These values: `ranks::Array<int> a{1, 2, 3}`.
   Array(std::initializer_list<T> values)
       : Array(std::span<const T>(values.begin(), values.size())) {}
 
+  /// How many elements it has (Python's `len(a)`).
   [[nodiscard]] std::size_t size() const { return static_cast<std::size_t>(id_.capacity); }
 
+  /// Element i (Python's `a[i]`).
   [[nodiscard]] T load(std::size_t i) const {
     check(i, 1, "ranks::Array::load");
     T v;
     read_raw(i, 1, &v, "ranks::Array::load");
     return v;
   }
+  /// Sets element i to v (Python's `a[i] = v`).
   void store(std::size_t i, const T& v) {
     check(i, 1, "ranks::Array::store");
     write_raw(i, 1, &v, "ranks::Array::store");
@@ -119,6 +129,7 @@ class Array : public detail::SyncHandle {
     check(first, block.size(), "ranks::Array::write");
     write_raw(first, block.size(), block.data(), "ranks::Array::write");
   }
+  /// As write(first, std::span<const T>(block)).
   void write(std::size_t first, const std::vector<T>& block) {
     write(first, std::span<const T>(block));
   }
@@ -128,10 +139,12 @@ class Array : public detail::SyncHandle {
   RLock& get_lock() { return lock_; }
 
  protected:
+  /// @cond INTERNAL
   Array(std::size_t n, const char* who)
       : SyncHandle(
             detail::make_object(detail::ObjectKind::kArray, n, who, detail::element_of<T>())),
         lock_(id_) {}
+  /// @endcond
 
  private:
   static std::uint64_t bits(const T& v) {
@@ -186,21 +199,29 @@ class Array : public detail::SyncHandle {
 /// (an Array of one).
 ///
 /// @code
-/// ranks::Value<double> total(0.0);
-/// total.fetch_add(2.0);                                   // atomic across every process
-/// { std::scoped_lock g(total.get_lock()); total.store(total.load() * 2); }
+/// ranks::Value<double> total(0.0);   // one trivially copyable value every process shares
+/// total.store(3.1415927);  double v = total.load();
+/// total.fetch_add(2.0);              // atomic across processes and hosts (numbers)
+/// total.compare_exchange(expected, desired);
+/// { std::scoped_lock g(total.get_lock()); total.store(total.load() * 2); }  // Python's get_lock()
 /// @endcode
 template <class T>
 class Value : public Array<T> {
  public:
+  /// A value of `initial` (Python's `Value('d', 0.0)`).
   explicit Value(const T& initial = T{}) : Array<T>(1, "ranks::Value") {
     if (!std::is_trivially_default_constructible_v<T> || !is_zero(initial)) store(initial);
   }
+  /// The value now (Python's `v.value`).
   [[nodiscard]] T load() const { return Array<T>::load(0); }
+  /// Sets it (Python's `v.value = x`).
   void store(const T& v) { Array<T>::store(0, v); }
+  /// Adds d, atomically across every process; its value before. For numbers.
   T fetch_add(T d) requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
     return Array<T>::fetch_add(0, d);
   }
+  /// Stores desired if it holds expected (compared bytewise), atomically across every process;
+  /// else sets expected to what it holds. Whether it stored.
   bool compare_exchange(T& expected, const T& desired) {
     return Array<T>::compare_exchange(0, expected, desired);
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+/// @file
 /// The views of IPython parallel: DirectView and EngineView (every target, or one engine) and
 /// LoadBalancedView (the dynamic queue).
 
