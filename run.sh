@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# ./run.sh demo | test | test-mpich | sanitize | lint | format | bench [run_all.sh options]
+# ./run.sh demo | test | test-mpich | sanitize | lint | format | docs | bench [run_all.sh options]
 #        | bench-mpich [run_all.sh options]
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
 #   the whole test suite (test); test-mpich builds against MPICH instead of Open MPI (in
 #   ./build-mpich, with no Open MPI package) and runs the suites that apply there; sanitize
 #   builds the library and tests with AddressSanitizer and UndefinedBehaviorSanitizer in
 #   ./build-sanitize and runs the MPI suites there; lint runs
-#   clang-tidy on src/ and include/; format checks every C++ file against .clang-format; bench
+#   clang-tidy on src/ and include/; format checks every C++ file against .clang-format; docs
+#   builds the API reference with Doxygen (docs/Doxyfile) into build/docs/html and fails on any
+#   warning (an undocumented public class or function, a bad command); bench
 #   installs the Python peers and runs the whole benchmark comparison (apps/bench/run_all.sh);
 #   bench-mpich runs ranks and raw MPI under MPICH and under Open MPI, side by side
 #   (apps/bench/run_all.sh --mpich).
@@ -35,6 +37,7 @@ install_missing() {
 case "$what" in
   test-mpich) install_missing "${common[@]}" "${mpich[@]}" ;;
   bench-mpich) install_missing "${packages[@]}" "${mpich[@]}" ;;
+  docs) install_missing doxygen ;;
   *) install_missing "${packages[@]}" ;;
 esac
 
@@ -60,6 +63,24 @@ if [ "$what" = format ]; then
   mapfile -t files < <(git ls-files '*.cpp' '*.hpp')
   clang-format --dry-run -Werror "${files[@]}"
   echo "clang-format: ${#files[@]} files formatted"
+  exit 0
+fi
+
+if [ "$what" = docs ]; then
+  # The public headers' /// comments (docs/Doxyfile), from the repository root. Doxygen exits
+  # non-zero on a warning (WARN_AS_ERROR = FAIL_ON_WARNINGS) and, QUIET, prints nothing else:
+  # any output fails too.
+  rm -rf build/docs
+  mkdir -p build/docs
+  status=0
+  doxygen docs/Doxyfile >build/docs/doxygen.log 2>&1 || status=$?
+  if [ "$status" -ne 0 ] || [ -s build/docs/doxygen.log ]; then
+    cat build/docs/doxygen.log >&2
+    echo "doxygen: the API reference has warnings (above); fix each (a public class or" \
+      "function of include/ranks/ with no /// comment, a bad command)" >&2
+    exit 1
+  fi
+  echo "API reference: build/docs/html/index.html"
   exit 0
 fi
 
@@ -148,7 +169,8 @@ case "$what" in
     exec apps/bench/run_all.sh --mpich "$@"
     ;;
   *)
-    echo "usage: ./run.sh demo | test | test-mpich | sanitize | lint | format | bench | bench-mpich" >&2
+    echo "usage: ./run.sh demo | test | test-mpich | sanitize | lint | format | docs | bench |" \
+      "bench-mpich" >&2
     exit 64
     ;;
 esac
