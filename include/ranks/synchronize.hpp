@@ -48,8 +48,8 @@ class SyncHandle : public ObjectHandle {
   }
   std::optional<LostHolder> lost_holder(const char* who) const {
     SyncResult r = sync(Op::kHolderLost, who);
-    if (r.engine < 0) return std::nullopt;
-    return LostHolder{r.engine, std::move(r.host), r.pid, r.signal};
+    if (r.lost.id < 0) return std::nullopt;
+    return LostHolder{r.lost.id, std::move(r.lost.host), r.lost.pid, r.lost.signal};
   }
 };
 

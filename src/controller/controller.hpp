@@ -100,8 +100,14 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   ObjectAnswer call_object(ObjectRequest&& r);
   /// The state of this program's object in shared memory (nullptr: id names none of them).
   objects::SyncState* sync_state(const ObjectId& id) { return objects_.sync_state(id); }
-  /// One round of progress, for a thread of the program that waits elsewhere (on a lock).
-  void drive();
+  /// What one round of progress did: took in something, or left sends pending.
+  struct Drove {
+    bool any = false;
+    bool sending = false;
+  };
+  /// One round of progress (wait_until's, and a thread's of the program that waits elsewhere,
+  /// on a lock).
+  Drove drive();
 
   /// Stops every engine with `code`; after `grace` without an answer, aborts the job.
   void shutdown(int code, std::chrono::milliseconds grace);

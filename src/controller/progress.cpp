@@ -107,12 +107,16 @@ void Controller::run_callbacks() {
   }
 }
 
-void Controller::drive() {
+Controller::Drove Controller::drive() {
+  Drove d;
   {
     auto lk = lock();
-    if (!poll()) watch_engines();
+    d.any = poll();
+    if (!d.any) watch_engines();
+    d.sending = !outbox_.empty();
   }
   run_callbacks();
+  return d;
 }
 
 bool Controller::wait_until(const std::function<bool()>& done,
@@ -135,18 +139,11 @@ bool Controller::wait_until(const std::function<bool()>& done,
       ok = false;
       break;
     }
-    bool any = false, sending = false;
-    {
-      auto lk = lock();
-      any = poll();
-      if (!any) watch_engines();
-      sending = !outbox_.empty();
-    }
-    run_callbacks();
-    if (any) {
+    const Drove d = drive();
+    if (d.any) {
       backoff.reset();
     } else {
-      backoff.pause(sending);
+      backoff.pause(d.sending);
     }
   }
   // Callbacks of what just finished run before the caller goes on (they may use its locals).

@@ -43,7 +43,7 @@ std::uint32_t this_thread() {
 // driven, every millisecond.
 void keep_moving(Controller* controller) {
   if (controller != nullptr) {
-    controller->drive();
+    (void)controller->drive();
   } else {
     keep_engine_moving();
   }

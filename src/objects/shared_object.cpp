@@ -8,10 +8,7 @@ namespace ranks::detail::objects {
 ObjectAnswer lost_answer(const LostEngine& engine, const std::string& what) {
   ObjectAnswer a;
   a.status = Status::kLost;
-  a.engine = engine.id;
-  a.host = engine.host;
-  a.pid = engine.pid;
-  a.signal = engine.signal;
+  a.lost = engine;
   a.text = what;
   return a;
 }

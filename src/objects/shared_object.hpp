@@ -35,14 +35,6 @@ struct Caller {
   bool silent = false;      // nothing is answered (a stray pipe item passed on by an engine)
 };
 
-/// An engine that was lost, as ranks::EngineLost names it.
-struct LostEngine {
-  int id = -1;
-  std::string host;
-  int pid = 0;
-  int signal = 0;
-};
-
 /// An answer that says `engine` was lost, and what was lost with it.
 ObjectAnswer lost_answer(const LostEngine& engine, const std::string& what);
 /// An answer of status s (not kOk) that says what.

@@ -44,10 +44,7 @@ ObjectRequest sync_request(const ObjectId& id, const SyncCall& call, std::uint32
 SyncResult sync_result(const ObjectAnswer& a, const SyncCall& call) {
   SyncResult r;
   r.value = a.value;
-  r.engine = a.engine;
-  r.pid = a.pid;
-  r.signal = a.signal;
-  r.host = a.host;
+  r.lost = a.lost;
   ResultWire w;
   if (a.data.size() >= sizeof w) {
     std::memcpy(&w, a.data.data(), sizeof w);
@@ -67,10 +64,7 @@ bool SyncObject::answer_step(const Caller& to, Step&& step) {
   }
   ObjectAnswer a;
   a.value = step.result.value;
-  a.engine = step.result.engine;
-  a.pid = step.result.pid;
-  a.signal = step.result.signal;
-  a.host = std::move(step.result.host);
+  a.lost = std::move(step.result.lost);
   const ResultWire w{step.result.bits, step.result.ok ? 1U : 0U, 0};
   a.data.resize(sizeof w);
   std::memcpy(a.data.data(), &w, sizeof w);

@@ -172,10 +172,10 @@ Step SyncState::holder_lost() {
   std::uint32_t told = h.lost_told.load();
   SyncResult r;
   if (lost == told || !h.lost_told.compare_exchange_strong(told, lost)) return done(r);
-  r.engine = h.lost_engine.load();
-  r.pid = h.lost_pid.load();
-  r.signal = h.lost_signal.load();
-  r.host.assign(h.lost_host, strnlen(h.lost_host, sizeof h.lost_host));
+  r.lost.id = h.lost_engine.load();
+  r.lost.pid = h.lost_pid.load();
+  r.lost.signal = h.lost_signal.load();
+  r.lost.host.assign(h.lost_host, strnlen(h.lost_host, sizeof h.lost_host));
   return done(std::move(r));
 }
 

@@ -65,10 +65,10 @@ inline ObjectRequest read_object_request(Reader& in) {
 
 /// An answer's fields, as they travel.
 inline void write_object_answer(Writer& w, const ObjectAnswer& a) {
-  write_header(w, ObjectAnswerHead{a.status, a.engine, a.value, a.pid, a.signal});
+  write_header(w, ObjectAnswerHead{a.status, a.lost.id, a.value, a.lost.pid, a.lost.signal});
   encode(w, a.data);
   encode(w, a.text);
-  encode(w, a.host);
+  encode(w, a.lost.host);
 }
 
 /// What write_object_answer wrote (after a kObjectAnswer's header, for one).
@@ -77,13 +77,13 @@ inline ObjectAnswer read_object_answer(Reader& in) {
   in.raw(&h, sizeof h);
   ObjectAnswer a;
   a.status = h.status;
-  a.engine = h.engine;
+  a.lost.id = h.engine;
   a.value = h.value;
-  a.pid = h.pid;
-  a.signal = h.signal;
+  a.lost.pid = h.pid;
+  a.lost.signal = h.signal;
   decode(in, a.data);
   decode(in, a.text);
-  decode(in, a.host);
+  decode(in, a.lost.host);
   return a;
 }
 

@@ -217,6 +217,14 @@ inline ObjectRequest request(Op op) {
   return r;
 }
 
+/// An engine that was lost, as ranks::EngineLost names it (id -1: none).
+struct LostEngine {
+  int id = -1;
+  std::string host;
+  int pid = 0;
+  int signal = 0;
+};
+
 /// Its answer.
 struct ObjectAnswer {
   Status status = Status::kOk;
@@ -224,11 +232,7 @@ struct ObjectAnswer {
   Bytes data;              // an item, or several (kItems)
   bool in_place = false;   // the item was decoded where the request's `into` said, not in data
   std::string text;        // what went wrong, for a message
-  // kLost: the engine, for ranks::EngineLost.
-  int engine = -1;
-  int pid = 0;
-  int signal = 0;
-  std::string host;
+  LostEngine lost;          // kLost: the engine, for ranks::EngineLost; kHolderLost's answer
 };
 
 /// Names a new object of the program (ObjectId). On an engine (inside a task) returns an id that

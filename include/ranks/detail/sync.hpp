@@ -61,11 +61,7 @@ struct SyncResult {
   bool ok = true;          // acquired, set, swapped; false: the timeout passed
   std::int64_t value = 0;  // a place, a depth, an arrival index, a count
   std::uint64_t bits = 0;  // a value's bits (fetch_add's old one, compare_exchange's current)
-  // kHolderLost: the engine lost while it held the object (engine -1: none since last asked).
-  int engine = -1;
-  int pid = 0;
-  int signal = 0;
-  std::string host;
+  LostEngine lost;  // kHolderLost: the engine lost while it held it (id -1: none since asked)
 };
 
 /// Makes the call on the object id names, from wherever this runs. Throws ranks::Error for a
