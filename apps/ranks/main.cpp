@@ -1,8 +1,10 @@
-// The ranks command: start a cluster of engines once, then run programs that attach to it.
+// The ranks command: start a cluster of engines once, then run programs that attach to it; draw
+// a run's tasks as a chart.
 //
 //   ranks cluster start [-n N] [--hostfile F] [--profile NAME] [--mpirun-args "..."]
 //   ranks cluster status | stop [--profile NAME]
 //   ranks cluster list
+//   ranks timeline FILE -o PNG [--width W] [--height H]
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include "cluster/cluster.hpp"
 #include "cluster_commands.hpp"
 #include "ranks/error.hpp"
+#include "timeline_command.hpp"
 
 int main(int argc, char** argv) try {
   CLI::App app{"ranks: Python's multiprocessing and IPython parallel for C++, over MPI"};
@@ -49,6 +52,18 @@ int main(int argc, char** argv) try {
   cstatus->add_flag("--json", as_json, "print the hub's answer as JSON");
   auto* clist = cluster->add_subcommand("list", "the profiles, and whether each cluster runs");
 
+  ranks::cli::TimelineOptions chart;
+  auto* timeline = app.add_subcommand(
+      "timeline",
+      "a Gantt chart (PNG, by gnuplot) of the tasks in a trace that a program wrote "
+      "under RANKS_TIMELINE=FILE, and each engine's busy fraction");
+  timeline->add_option("file", chart.file, "the trace (JSON)")->required();
+  timeline->add_option("-o,--output", chart.output, "the PNG to write")->required();
+  timeline->add_option("--width", chart.width, "the chart's width in pixels (default 1200)")
+      ->check(CLI::Range(200, 20000));
+  timeline->add_option("--height", chart.height, "its height (default: from the engines)")
+      ->check(CLI::Range(200, 20000));
+
   // What mpirun runs on each rank of a started cluster (not for users).
   std::string dir, door_host;
   auto* cserve = cluster->add_subcommand("serve", "");
@@ -79,6 +94,7 @@ int main(int argc, char** argv) try {
   if (*cstop) return ranks::cli::stop(profile);
   if (*cstatus) return ranks::cli::status(profile, as_json);
   if (*clist) return ranks::cli::list();
+  if (*timeline) return ranks::cli::timeline(chart);
   return 64;
 } catch (const ranks::Error& e) {  // it says what went wrong and what to do
   std::cerr << e.what() << std::endl;
