@@ -21,7 +21,8 @@ common=(build-essential cmake libboost-serialization-dev libgtest-dev libcli11-d
         nlohmann-json3-dev libssl-dev slurm-wlm munge)  # Slurm: the batch-job tests
 openmpi=(openmpi-bin libopenmpi-dev)
 mpich=(mpich libmpich-dev)
-packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2)  # lint, format; hosts
+packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2  # lint, format; hosts
+          gnuplot-nox)  # ranks timeline's charts
 # Installs those of the given Debian packages that are missing.
 install_missing() {
   local missing=() p sudo=""
