@@ -19,7 +19,8 @@ void throw_answer(const ObjectAnswer& a, const char* who) {
     case Status::kBroken:
       throw BrokenBarrier(what);
     case Status::kLost:
-      throw EngineLost(a.lost.id, a.lost.host, a.lost.pid, a.lost.signal, std::string(who) + ": " + a.text);
+      throw EngineLost(a.lost.id, a.lost.host, a.lost.pid, a.lost.signal,
+                       std::string(who) + ": " + a.text);
     case Status::kOk:
     case Status::kMissing:
     case Status::kError:

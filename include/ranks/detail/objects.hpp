@@ -232,7 +232,7 @@ struct ObjectAnswer {
   Bytes data;              // an item, or several (kItems)
   bool in_place = false;   // the item was decoded where the request's `into` said, not in data
   std::string text;        // what went wrong, for a message
-  LostEngine lost;          // kLost: the engine, for ranks::EngineLost; kHolderLost's answer
+  LostEngine lost;         // kLost: the engine, for ranks::EngineLost; kHolderLost's answer
 };
 
 /// Names a new object of the program (ObjectId). On an engine (inside a task) returns an id that
