@@ -79,6 +79,15 @@ int engine_main(MPI_Comm comm, bool spawned) {
   return code;
 }
 
+// RANKS_TIMELINE=FILE records the run's tasks; RANKS_DASHBOARD=[ADDRESS:]PORT serves its page.
+void observe_as_told(Controller& c) {
+  if (const char* path = std::getenv("RANKS_TIMELINE"); path != nullptr && *path != 0)
+    c.record_timeline(path);
+  if (const char* at = std::getenv("RANKS_DASHBOARD"); at != nullptr && *at != 0)
+    log_line("the dashboard is at " +
+             c.serve_dashboard(dashboard::parse_address(at, "RANKS_DASHBOARD")));
+}
+
 // lost: set when an engine of the program died or was ended on the way.
 int controller_main(const std::function<int()>& body, int argc, char** argv,
                     std::unique_ptr<cluster::AttachedCluster> attachment, bool& lost) {
@@ -94,7 +103,13 @@ int controller_main(const std::function<int()>& body, int argc, char** argv,
   int code = 0;
   bool threw = false;
   try {
-    code = body();
+    observe_as_told(c);
+  } catch (const Error& e) {
+    log_line(e.what());
+    code = 2;  // the body does not run
+  }
+  try {
+    if (code == 0) code = body();
   } catch (const std::exception& e) {
     log_line("the controller body threw " + demangle(typeid(e).name()) + ": " + e.what());
     code = 1;

@@ -20,6 +20,7 @@
 
 #include "base/host.hpp"
 #include "base/log.hpp"
+#include "dashboard/dashboard.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
 #include "door/protocol.hpp"
@@ -256,6 +257,10 @@ int start(const StartOptions& o) {
   p.engines = n;
   p.started = now_iso8601();
   p.hostfile = o.hostfile;
+  if (!o.dashboard.empty()) {
+    (void)ranks::detail::dashboard::parse_address(o.dashboard, "--dashboard");  // said now if bad
+    p.dashboard = o.dashboard;
+  }
   std::string door_host = "127.0.0.1";
   p.mode = o.relay ? "relay" : "connect";
   bool across_hosts = false;
@@ -424,6 +429,8 @@ int status(const std::string& profile, bool as_json) {
   std::cout << "cluster '" << s.value("name", profile) << "': up "
             << duration(s.value("uptime_s", 0L)) << ", " << describe_engines(s["engines"])
             << ", door " << s.value("door", p->door) << " (" << s.value("mode", "") << ")\n";
+  if (const std::string d = s.value("dashboard", ""); !d.empty())
+    std::cout << "  dashboard " << d << "\n";
   std::cout << "  engine  host              pid      alive  tasks\n";
   for (const auto& e : s["engines"]) {
     char line[160];

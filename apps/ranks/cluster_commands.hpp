@@ -17,6 +17,7 @@ struct StartOptions {
   int connect_limit = -1;  // programs connected over MPI before the others are relayed (-1: the
                            // default)
   double timeout_s = 60;
+  std::string dashboard;  // [ADDRESS:]PORT where the hub serves the dashboard ("": none)
 };
 
 /// Each returns the command's exit code, having said what happened (or what to do) on stdout

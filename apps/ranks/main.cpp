@@ -31,6 +31,8 @@ int main(int argc, char** argv) try {
   cstart->add_option("--profile", start.profile, "the cluster's name (default: default)");
   cstart->add_option("--mpirun-args", extra, "more arguments for mpirun, in one string");
   cstart->add_option("--timeout", start.timeout_s, "seconds to wait for the engines (default 60)");
+  cstart->add_option("--dashboard", start.dashboard,
+                     "serve the live dashboard at PORT (this host only) or ADDRESS:PORT");
   cstart->add_flag("--no-refill", start.no_refill,
                    "do not spawn an engine in place of one that is lost (a cluster on this host "
                    "refills itself by default)");

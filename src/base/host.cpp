@@ -23,4 +23,12 @@ bool process_alive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
+std::uint64_t resident_bytes(pid_t pid) {
+  const std::string path = pid > 0 ? "/proc/" + std::to_string(pid) + "/statm" : "/proc/self/statm";
+  std::ifstream statm(path);
+  std::uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
 }  // namespace ranks::detail

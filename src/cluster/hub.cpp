@@ -175,9 +175,13 @@ void Hub::on_readable(Conn& c) {
 void Hub::on_frame(Conn& c, const json& f) {
   if (c.role == Conn::Role::kNew) return on_first_frame(c, f);
   if (c.role == Conn::Role::kEngine) return on_engine_frame(c, f);
-  if (c.role == Conn::Role::kClient && op_of(f) == Op::kDetach && session_ &&
-      session_->client == &c)
+  if (c.role != Conn::Role::kClient || !session_ || session_->client != &c) return;
+  if (op_of(f) == Op::kDetach) {
     session_->detached = true;  // its connection closes next
+  } else if (op_of(f) == Op::kReport && dashboard_) {
+    report_ = f.value("status", json());
+    report_at_ = Clock::now();
+  }
 }
 
 void Hub::on_first_frame(Conn& c, const json& f) {
@@ -324,7 +328,8 @@ json Hub::status() const {
           {"mode", profile_.mode},
           {"connected", connected_},
           {"connect_limit", profile_.connect_limit},
-          {"door", profile_.door}};
+          {"door", profile_.door},
+          {"dashboard", profile_.dashboard_url}};
 }
 
 void Hub::begin_stop() {
@@ -341,6 +346,7 @@ void Hub::begin_stop() {
 int Hub::run() {
   expected_engines_ = transport::size(world_) - 1;
   next_id_ = expected_engines_;
+  serve_dashboard();
   while (true) {
     std::vector<pollfd> fds{{listener_.fd(), POLLIN, 0}};
     std::vector<Conn*> order;
@@ -355,6 +361,7 @@ int Hub::run() {
     watch_turn_away();
     end_stuck_engines();
     refill();
+    publish_status();
     if (fds[0].revents & POLLIN) accept_new();
     for (std::size_t i = 0; i < order.size(); ++i)
       if (fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) on_readable(*order[i]);

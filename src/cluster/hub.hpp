@@ -18,11 +18,13 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "dashboard/dashboard.hpp"
 #include "door/door.hpp"
 #include "door/profile.hpp"
 #include "door/protocol.hpp"
@@ -123,6 +125,13 @@ class Hub {
   [[nodiscard]] bool refill_due() const;
   void greet_new_engine();
   json status() const;
+  // hub_dashboard.cpp: the dashboard of `ranks cluster start --dashboard`, served on its own
+  // thread from what the hub's loop publishes.
+  void serve_dashboard();
+  /// Publishes the dashboard's JSON (at most every 250 ms): the attached program's own report
+  /// where one came in the last 5 s, else what the hub knows of its engines.
+  void publish_status();
+  [[nodiscard]] json dashboard_status() const;
   void write_profile();
   [[nodiscard]] std::string named(const Engine& e) const;
   [[nodiscard]] json ids_of(const std::vector<int>& ranks);
@@ -153,7 +162,13 @@ class Hub {
   int replaced_ = 0;                // engines spawned in place of lost ones
   int next_id_ = 0;                 // the id of the next engine spawned in place of a lost one
   std::map<int, int> spawned_ids_;  // the last spawn's engines: rank -> the id set aside
-  std::uint64_t lost_tasks_ = 0;    // tasks run by engines lost and replaced since
+  std::unique_ptr<dashboard::Dashboard> dashboard_;
+  std::mutex shown_mu_;
+  std::string shown_;  // the JSON the dashboard serves (under shown_mu_)
+  Clock::time_point shown_at_{};
+  json report_;  // the attached program's last status
+  Clock::time_point report_at_{};
+  std::uint64_t lost_tasks_ = 0;  // tasks run by engines lost and replaced since
   bool refill_broken_ = false;
   Clock::time_point dead_seen_{};  // when the last lost engine's process was found gone
 };

@@ -52,7 +52,8 @@ void Hub::grant(Conn& c) {
             {"engines", ranks.size()},
             {"next_id", next_id_},
             {"session", session_->id},
-            {"mode", profile_.mode}});
+            {"mode", profile_.mode},
+            {"dashboard", dashboard_ != nullptr}});
   log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
            std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +
            ") attached");
@@ -113,7 +114,8 @@ void Hub::grant_relayed(Conn& c, const std::vector<int>& ranks) {
             {"engines", ranks.size()},
             {"engine_list", engines},
             {"next_id", next_id_},
-            {"session", session_->id}});
+            {"session", session_->id},
+            {"dashboard", dashboard_ != nullptr}});
   log_line("cluster '" + profile_.name + "': " + c.who.value("program", "?") + " (pid " +
            std::to_string(c.who.value("pid", 0)) + " on " + c.who.value("host", "?") +
            ") attached, relayed");

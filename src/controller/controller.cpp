@@ -71,6 +71,7 @@ bool Controller::attach(std::unique_ptr<cluster::AttachedCluster> cluster) {
     return false;
   }
   roster_.reserve_ids(entry.next_id);
+  if (entry.dashboard) scheduler_.recorder().keep_recent();
   cluster_ = std::move(cluster);
   equip_new_engines();
   return true;
@@ -237,6 +238,7 @@ void Controller::submit_static(Group& g, std::shared_ptr<StaticJob> job) {
   // A call over a view's engines waits for those being started in place of lost ones.
   auto lk = settled(g);
   job->state().set_job(job);
+  scheduler_.recorder().submitted(job);
   auto group = g.shared_from_this();
   const std::size_t w = g.engines.size();
   for (int e : g.engines)
@@ -274,6 +276,7 @@ void Controller::drop_collectives(int link, const std::exception_ptr& why) {
 // The end.
 
 void Controller::shutdown(int code, std::chrono::milliseconds grace) {
+  dashboard_.reset();
   {
     auto lk = lock();
     stopping_ = true;
@@ -328,6 +331,7 @@ void Controller::shutdown(int code, std::chrono::milliseconds grace) {
     }
     backoff.pause();
   }
+  scheduler_.recorder().close();  // every reply is in
   // Sends to an engine that died never complete: with one lost, what is left is let go.
   if (left_busy || roster_.any_lost()) {
     outbox_.abandon();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,7 @@
 #include "controller/roster.hpp"
 #include "controller/scheduler.hpp"
 #include "controller/static_op.hpp"
+#include "dashboard/dashboard.hpp"
 #include "door/attach.hpp"
 #include "objects/object_server.hpp"
 #include "ranks/detail/job.hpp"
@@ -109,6 +111,17 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   /// on a lock).
   Drove drive();
 
+  // observers.cpp: what observers of the run see.
+  /// Records every task from now on into the timeline at path (RANKS_TIMELINE). Throws
+  /// ranks::Error if it cannot be written, or if another timeline is being recorded.
+  void record_timeline(const std::string& path);
+  /// Serves the live dashboard at `at` (RANKS_DASHBOARD) until the program ends; returns its URL.
+  /// Throws ranks::Error if it cannot listen there, or if it is served already.
+  std::string serve_dashboard(const dashboard::Address& at);
+  /// The dashboard's JSON: the engines, the last minute's tasks, the calls in flight, the lost
+  /// engines and the shared objects.
+  std::string dashboard_status();
+
   /// Stops every engine with `code`; after `grace` without an answer, aborts the job.
   void shutdown(int code, std::chrono::milliseconds grace);
 
@@ -141,6 +154,12 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   void watch_engines();
   /// What the cluster's hub said: an engine lost, the cluster stopping (at most every 200 ms).
   void hear_cluster();
+  // observers.cpp
+  /// The dashboard's JSON, its stream's last most_tasks tasks (under the lock).
+  nlohmann::json status_json(std::size_t most_tasks);
+  /// Tells a cluster's hub that serves a dashboard what this program does (at most every second).
+  void report_to_cluster();
+  static constexpr std::size_t kShown = Recorder::kKept;
   /// Ends the job for engine e, whose launch does not survive its death, once its life line
   /// has reported it.
   [[noreturn]] void end_job(int e);
@@ -180,6 +199,7 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
     return v != nullptr && std::string(v) == "0";
   }();
   std::chrono::steady_clock::time_point last_heard_{};
+  std::chrono::steady_clock::time_point last_report_{};
   transport::Outbox outbox_;
   transport::Incoming incoming_;
   std::vector<std::function<void()>> callbacks_;
@@ -188,6 +208,9 @@ class Controller final : private EnginePort, private objects::ObjectServer::Port
   bool deep_sleep_ = false;
   bool stopping_ = false;
   std::thread progress_;
+  const std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  // Its status is asked for under the lock, on the dashboard's thread: it goes first at shutdown.
+  std::unique_ptr<dashboard::Dashboard> dashboard_;
 };
 
 /// The controller of this run, or nullptr (outside ranks::run, or on an engine).

@@ -34,6 +34,7 @@ void Controller::hear_cluster() {
   const auto now = Clock::now();
   if (now - last_heard_ < std::chrono::milliseconds(200)) return;
   last_heard_ = now;
+  report_to_cluster();
   for (const auto& ev : cluster_->events()) {
     const cluster::Event what = cluster::event_of(ev);
     if (what == cluster::Event::kEngineLost) {

@@ -22,6 +22,7 @@ void ProcessHandle::launch(Bytes msg) {
   // Like Python's, a process whose engine dies is not run again: its exitcode says the signal.
   auto job =
       std::make_shared<SingleJob<void>>(Message(std::move(msg)), state, TaskPolicy{0, false, {}});
+  job->kind = "Process";
   submit(*group, job);
   state_ = std::move(state);
 }

@@ -67,7 +67,9 @@ bool Controller::poll() {
   const StaticQueue::Deliver deliver = [this](StaticJob& job, Group& group, std::size_t slot,
                                               Reply& r) {
     scheduler_.ledger().take_slot(group, slot);
+    const std::size_t seen = job.state().metadata().size();
     job.deliver(slot, r);
+    scheduler_.delivered(group.engines[slot], r.outcome, job, seen);
   };
   for (auto& q : statics_)
     if (q.progress(deliver)) any = true;

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -59,8 +60,10 @@ struct Engine {
   bool retiring = false;  // takes no more work; ended once idle (maxtasksperchild)
   bool stopped = false;   // at shutdown: it said it stopped
   // Its work.
-  int load = 0;        // parts and static slots it holds: written by Ledger alone
-  int parts_sent = 0;  // parts of groups with maxtasks it was sent
+  int load = 0;                 // parts and static slots it holds: written by Ledger alone
+  int parts_sent = 0;           // parts of groups with maxtasks it was sent
+  std::uint64_t tasks_run = 0;  // parts and static slots it answered
+  std::uint64_t rss_bytes = 0;  // its resident memory, as it last said (0: not yet)
   // How its messages travel, once the controller has equipped it (a life line, a channel).
   bool equipped = false;
   std::unique_ptr<transport::Channel> channel{};  // shared memory, on this host

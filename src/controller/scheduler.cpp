@@ -177,6 +177,7 @@ void Scheduler::dispatch_all() {
 
 void Scheduler::submit(Group& g, std::shared_ptr<DynamicJob> job) {
   job->state().set_job(job);
+  recorder_.submitted(job);
   if (!job->has_next()) return;  // nothing to do (an empty map is already complete)
   if (!has_engines(g)) {
     job->cancel(std::make_exception_ptr(
@@ -191,6 +192,7 @@ void Scheduler::submit(Group& g, std::shared_ptr<DynamicJob> job) {
 void Scheduler::submit_to(int engine, Message msg, std::shared_ptr<Job> job, std::uint64_t key) {
   if (!roster_.known(engine)) throw Error(roster_.unknown(engine));
   job->state().set_job(job);
+  recorder_.submitted(job);
   if (!roster_.engine(engine).alive) {
     job->cancel(lost_error(engine, "its namespace went with it"));
     return;
@@ -208,10 +210,19 @@ void Scheduler::reply(const ReplyHeader& h, Reader payload) {
   if (!p) return;
   // The job decodes the reply here, receiving any attached data straight into its result.
   Reply r{h.outcome, p->submitted, payload};
+  const std::size_t seen = p->job->state().metadata().size();
   p->job->deliver(p->key, r);
+  delivered(p->engine, h.outcome, *p->job, seen);
   requeue(*p);
   const Engine& m = roster_.engine(p->engine);
   if (m.retiring && m.load == 0) end_engine(p->engine, SIGKILL);
+}
+
+void Scheduler::delivered(int engine, const Outcome& o, Job& job, std::size_t seen) {
+  Engine& m = roster_.engine(engine);
+  ++m.tasks_run;
+  if (o.rss_bytes != 0) m.rss_bytes = o.rss_bytes;
+  recorder_.ended(job, seen, roster_);
 }
 
 void Scheduler::progress(std::uint64_t id, std::size_t done) {

@@ -16,6 +16,7 @@
 
 #include "controller/group.hpp"
 #include "controller/ledger.hpp"
+#include "controller/recorder.hpp"
 #include "controller/roster.hpp"
 #include "ranks/detail/job.hpp"
 #include "ranks/detail/wire.hpp"
@@ -80,6 +81,11 @@ class Scheduler {
   /// A reply: the part it answers goes to its job (a reply to a part that left the ledger, by a
   /// lost engine or a timeout, is ignored).
   void reply(const ReplyHeader& h, Reader payload);
+  /// Part or slot of job was answered by engine (outcome o) and delivered: the engine's record
+  /// is kept up, and the tasks that ended (job's metadata from `seen` on) are recorded.
+  void delivered(int engine, const Outcome& o, Job& job, std::size_t seen);
+  /// Where tasks that end, calls and lost engines are recorded.
+  [[nodiscard]] Recorder& recorder() { return recorder_; }
   /// An engine says how many items of part `id` are done (ignored once the part left).
   void progress(std::uint64_t id, std::size_t done);
   /// Static jobs' slots: the controller runs their collectives, the ledger counts them.
@@ -159,6 +165,7 @@ class Scheduler {
   Roster& roster_;
   EnginePort& port_;
   Ledger ledger_;
+  Recorder recorder_;
   std::vector<std::weak_ptr<Group>> groups_;
   std::vector<std::shared_ptr<Group>> engine_groups_;  // one engine each, for follow
   std::vector<Replacement> replacements_;

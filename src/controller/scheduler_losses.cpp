@@ -49,6 +49,7 @@ void Scheduler::lose_engine(int engine, int sig) {
   const std::string tasks = tasks_on(engine);
   roster_.lose(engine, sig);
   const Engine& m = roster_.engine(engine);
+  recorder_.lost(engine, m);
   if (!expected)
     log_line("engine " + std::to_string(engine) + " (pid " + std::to_string(m.pid) + " on " +
              m.host + ") died of signal " + std::to_string(sig) + " (" + strsignal(sig) + ") " +
@@ -150,8 +151,9 @@ void Scheduler::replace(const std::vector<Replacement>& due, Clock::time_point n
       }
       if (g->init) {  // the group's initializer first (a Pool's): what it returns goes nowhere
         auto state = std::make_shared<State<void>>();
-        send(added, Message(*g->init), std::make_shared<SingleJob<void>>(Message(), state), 0,
-             nullptr);
+        auto job = std::make_shared<SingleJob<void>>(Message(), state);
+        job->kind = "initializer";
+        send(added, Message(*g->init), std::move(job), 0, nullptr);
       }
     }
   }

@@ -114,6 +114,7 @@ void AttachedCluster::enter() {
   for (const auto& e : reply.value("engine_list", json::array()))
     entry_.engines.push_back({e.value("host", ""), e.value("pid", 0), e.value("id", 0)});
   entry_.next_id = reply.value("next_id", 0);
+  entry_.dashboard = reply.value("dashboard", false);
   if (entry_.relayed) door_->inbox().unlimit();
   // A program started on its own (a singleton) reaches other MPI jobs through the cluster's
   // ompi-server; MPI reads this when it starts. (A program the hub relays to needs none of it.)
@@ -165,6 +166,14 @@ std::unique_ptr<Relayed> AttachedCluster::next_relayed(int& rank) {
   relayed_.pop_front();
   rank = r;
   return std::move(m);
+}
+
+void AttachedCluster::report(const json& status) {
+  if (!door_) return;
+  try {
+    door_->send(frame(Op::kReport, {{"status", status}}));
+  } catch (const Error&) {
+  }
 }
 
 void AttachedCluster::leave() {

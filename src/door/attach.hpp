@@ -48,7 +48,8 @@ class AttachedCluster {
     bool relayed = false;         // through the hub (its engines span hosts)
     std::string port;             // else: the MPI port where the engines accept
     std::vector<Engine> engines;  // relayed: the engines, in rank order, which loaded the program
-    int next_id = 0;  // the id the cluster gives its next engine: those below are its own
+    int next_id = 0;         // the id the cluster gives its next engine: those below are its own
+    bool dashboard = false;  // the hub serves a dashboard: report() what this program does
   };
   /// Says hello at the door and waits until the hub lets this program in, saying so on stderr
   /// once if another program holds the cluster; the answer is kept (entry()). Call before MPI
@@ -64,6 +65,9 @@ class AttachedCluster {
   void send_relayed(int rank, Message msg);
   /// The next message the hub relayed from an engine, if one is in; nullptr otherwise.
   std::unique_ptr<Relayed> next_relayed(int& rank);
+  /// Tells the hub what this program does, for the cluster's dashboard (the JSON of the
+  /// program's own); nothing if the hub is gone.
+  void report(const json& status);
   /// Says goodbye (the engines have let go already).
   void leave();
 

@@ -48,6 +48,8 @@ json to_json(const Profile& p) {
                 {"hub_host", p.hub_host}}},
               {"started", p.started},
               {"hostfile", p.hostfile},
+              {"dashboard", p.dashboard},
+              {"dashboard_url", p.dashboard_url},
               {"engine_list", engines}};
 }
 
@@ -75,6 +77,8 @@ Profile from_json(const json& j, const std::string& dir) {
   }
   p.started = j.value("started", "");
   p.hostfile = j.value("hostfile", "");
+  p.dashboard = j.value("dashboard", "");
+  p.dashboard_url = j.value("dashboard_url", "");
   for (const auto& e : j.value("engine_list", json::array()))
     p.engine_list.push_back({e.value("id", 0), e.value("rank", 0), e.value("host", ""),
                              e.value("pid", 0), e.value("alive", true)});

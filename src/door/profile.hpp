@@ -47,6 +47,8 @@ struct Profile {
   std::string hub_host;
   std::string started;  // ISO 8601, UTC
   std::string hostfile;
+  std::string dashboard;      // where the hub serves the dashboard, as asked ("": nowhere)
+  std::string dashboard_url;  // and its address, once it serves it
   std::vector<EngineInfo> engine_list;
 };
 

@@ -12,12 +12,13 @@ namespace ranks::detail::cluster {
 
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 14> kOps{{
     {Op::kPing, "ping"},
     {Op::kStatus, "status"},
     {Op::kStop, "stop"},
     {Op::kAttach, "attach"},
     {Op::kDetach, "detach"},
+    {Op::kReport, "report"},
     {Op::kAccepted, "accepted"},
     {Op::kMerged, "merged"},
     {Op::kIdle, "idle"},

@@ -5,7 +5,7 @@
 // names an event. Each name is spelled here once: frames are made with frame() and read with
 // op_of() and event_of(), so a typo is a compile error, not a frame that nobody answers.
 //
-//   program, `ranks cluster` -> hub:  ping, status, stop, attach, detach
+//   program, `ranks cluster` -> hub:  ping, status, stop, attach, detach, report
 //   engine -> hub:                    hello (role "engine"), accepted, merged, idle
 //   hub -> engines:                   accept, join, abandon, grow, exit
 //   hub -> attached program:          engine_lost, stopping (events)
@@ -27,6 +27,7 @@ enum class Op {
   kStop,
   kAttach,
   kDetach,
+  kReport,  // an attached program's dashboard status ("status"), when the hub serves one
   // to the hub, from an engine
   kAccepted,  // it holds the program's intercommunicator
   kMerged,    // it has merged it

@@ -28,6 +28,7 @@ class DictObject final : public ImmediateObject {
  public:
   using ImmediateObject::ImmediateObject;
   void serve(Caller caller, ObjectRequest&& r, Clock::time_point now) override;
+  [[nodiscard]] std::size_t size() const override { return entries_.size(); }
 
  private:
   using Entries = std::list<std::pair<Bytes, Bytes>>;
@@ -43,6 +44,7 @@ class ListObject final : public ImmediateObject {
  public:
   using ImmediateObject::ImmediateObject;
   void serve(Caller caller, ObjectRequest&& r, Clock::time_point now) override;
+  [[nodiscard]] std::size_t size() const override { return items_.size(); }
 
  private:
   /// The position r.index names (Python's: negative counts from the end), or why none.

@@ -121,6 +121,14 @@ void close_mapped(std::uint64_t program) {
     if (m.program == program && m.state) m.state->close();
 }
 
+std::vector<ObjectId> mapped_ids(std::uint64_t program) {
+  const std::lock_guard<std::mutex> g(g_mu);
+  std::vector<ObjectId> ids;
+  for (const auto& [number, m] : g_mapped)
+    if (m.program == program && m.state) ids.push_back(m.state->id());
+  return ids;
+}
+
 void forget_mapped() {
   const std::lock_guard<std::mutex> g(g_mu);
   g_mapped.clear();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "objects/shared_object.hpp"
 #include "objects/sync_state.hpp"
@@ -26,6 +27,8 @@ SyncState* opened(const ObjectId& id, const std::function<void()>& make);
 void recover_mapped(std::uint64_t program, const LostEngine& e);
 /// Program `program` ended: those who wait on its objects wake (ranks::Closed).
 void close_mapped(std::uint64_t program);
+/// The ids of program's objects in shared memory that this process has made or mapped.
+std::vector<ObjectId> mapped_ids(std::uint64_t program);
 /// Forgets every object, unmapping it (and removing the files this process made): the program
 /// ended.
 void forget_mapped();

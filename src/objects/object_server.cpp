@@ -1,5 +1,6 @@
 #include "objects/object_server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <utility>
@@ -46,6 +47,61 @@ SyncState* ObjectServer::sync_state(const ObjectId& id) {
   return &made(id);
 }
 
+namespace {
+
+const char* kind_name(ObjectKind k) {
+  switch (k) {
+    case ObjectKind::kQueue:
+      return "Queue";
+    case ObjectKind::kJoinableQueue:
+      return "JoinableQueue";
+    case ObjectKind::kPipe:
+      return "Pipe";
+    case ObjectKind::kDict:
+      return "dict";
+    case ObjectKind::kList:
+      return "list";
+    case ObjectKind::kLock:
+      return "Lock";
+    case ObjectKind::kRLock:
+      return "RLock";
+    case ObjectKind::kSemaphore:
+      return "Semaphore";
+    case ObjectKind::kBoundedSemaphore:
+      return "BoundedSemaphore";
+    case ObjectKind::kEvent:
+      return "Event";
+    case ObjectKind::kCondition:
+      return "Condition";
+    case ObjectKind::kBarrier:
+      return "Barrier";
+    case ObjectKind::kArray:
+      return "Array";
+    case ObjectKind::kNone:
+      break;
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::vector<ObjectServer::Listed> ObjectServer::list() const {
+  std::vector<Listed> all;
+  all.reserve(objects_.size());
+  for (const auto& [id, o] : objects_)
+    if (!in_shared_memory(kinds_.at(id)))
+      all.push_back({id, kind_name(kinds_.at(id)), o->size(), o->waiting()});
+  // Those in shared memory: made here, served here or not (their waiters wait on the memory).
+  for (const ObjectId& id : mapped_ids(program_)) {
+    const auto served = objects_.find(id.id);
+    const bool array = id.kind == ObjectKind::kArray;
+    all.push_back({id.id, array && id.capacity == 1 ? "Value" : kind_name(id.kind),
+                   array ? id.capacity : 0, served != objects_.end() && served->second->waiting()});
+  }
+  std::sort(all.begin(), all.end(), [](const Listed& a, const Listed& b) { return a.id < b.id; });
+  return all;
+}
+
 SharedObject* ObjectServer::find(const ObjectId& id) {
   if (const auto it = objects_.find(id.id); it != objects_.end()) return it->second.get();
   if (id.id == 0 || id.id >= next_id_.load(std::memory_order_relaxed)) return nullptr;
@@ -71,6 +127,7 @@ SharedObject* ObjectServer::find(const ObjectId& id) {
     default:
       o = std::make_unique<SyncObject>(replies, made(id));
   }
+  kinds_.emplace(id.id, id.kind);
   return objects_.emplace(id.id, std::move(o)).first->second.get();
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "objects/shared_object.hpp"
 #include "objects/sync_state.hpp"
@@ -57,6 +58,15 @@ class ObjectServer final : private Replies {
   /// The program ends: every waiting call is answered (ranks::Closed).
   void end();
   [[nodiscard]] std::size_t count() const { return objects_.size(); }
+  /// An object as the dashboard lists it.
+  struct Listed {
+    std::uint64_t id = 0;
+    const char* kind = "";
+    std::size_t size = 0;  // SharedObject::size
+    bool waiting = false;  // calls wait on it
+  };
+  /// The objects made so far (each at its first call), by id.
+  [[nodiscard]] std::vector<Listed> list() const;
   /// The state of this program's object in shared memory that id names, made at its first use;
   /// nullptr if id names none of this program's. Safe from any thread.
   SyncState* sync_state(const ObjectId& id);
@@ -76,7 +86,8 @@ class ObjectServer final : private Replies {
   std::uint64_t program_;
   std::atomic<std::uint64_t> next_id_{1};
   std::unordered_map<std::uint64_t, std::unique_ptr<SharedObject>> objects_;
-  std::set<std::uint64_t> waiting_;  // objects on which calls wait
+  std::unordered_map<std::uint64_t, ObjectKind> kinds_;  // of each object made
+  std::set<std::uint64_t> waiting_;                      // objects on which calls wait
 };
 
 }  // namespace ranks::detail::objects

@@ -30,6 +30,7 @@ class QueueObject final : public SharedObject {
     const auto it = taken_.find(engine);
     return it != taken_.end() && it->second > 0;
   }
+  [[nodiscard]] std::size_t size() const override { return items_.size(); }
 
  private:
   [[nodiscard]] bool room() const { return maxsize_ == 0 || items_.size() < maxsize_; }
@@ -39,7 +40,6 @@ class QueueObject final : public SharedObject {
   /// once closed and empty, tells those who still wait.
   void settle();
   void join(const Caller& caller, ObjectRequest&& r, Clock::time_point now);
-
   std::deque<Bytes> items_;
   std::size_t maxsize_;
   bool joinable_;

@@ -101,6 +101,9 @@ class SharedObject {
   /// Whether engine e holds something of it (a pipe's end, items taken from a joinable queue),
   /// so that its loss must be told to it.
   [[nodiscard]] virtual bool involves(int engine) const = 0;
+  /// What it holds, for the dashboard: a queue's items, a dict's entries, a list's items (0
+  /// where that means nothing).
+  [[nodiscard]] virtual std::size_t size() const { return 0; }
 
  protected:
   void answer(const Caller& to, ObjectAnswer&& a) { replies_.reply(to, std::move(a)); }

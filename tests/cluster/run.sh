@@ -331,6 +331,34 @@ d['door']='127.0.0.1:'+open(sys.argv[2]).read(); print(json.dumps(d))" \
       fail "sync_conformance_test attached: $out"
     expect "PASSED" "$out"
     ;;
+  dashboard)
+    # ranks cluster start --dashboard: with nobody attached it shows its engines; an attached
+    # program's report (its own dashboard's JSON) while it runs; its engines' tasks after.
+    "$ranks" cluster start "${relay[@]}" -n 3 --dashboard 0 >/dev/null || fail "start"
+    url=$("$ranks" cluster status | sed -n 's/^  dashboard \(http:[^ ]*\)$/\1/p')
+    [ -n "$url" ] || fail "no dashboard in: $("$ranks" cluster status)"
+    expect "the dashboard is at $url" "$(cat "$RANKS_PROFILE_DIR/default/cluster.log")"
+    status() { python3 -c "
+import json, sys, urllib.request
+d = json.load(urllib.request.urlopen(sys.argv[1] + 'api/status', timeout=10))
+p = d['program']['name'] if d['program'] else None
+print(d['title'], '|', len(d['engines']), sum(e['tasks'] for e in d['engines']), p,
+      d['stream']['total'], sorted(o['kind'] for o in d['objects']))" "$url"; }
+    sleep 0.5
+    expect "^cluster default \| 3 0 None 0 \[\]" "$(status)"
+    work=$(mktemp -d)
+    timeout 60 "$build/tests/observed" 30 "$work/results" --wait "$work/done" >"$work/out" 2>&1 &
+    pid=$!
+    for _ in $(seq 300); do grep -q "tasks ran" "$work/out" && break; sleep 0.1; done
+    sleep 2  # a report comes every second
+    out=$(status)
+    touch "$work/done"
+    wait $pid || fail "observed: $(cat "$work/out")"
+    expect "^cluster default: observed \(pid [0-9]+ on .*\) \| 3 32 observed 32 \['Event', 'Queue'\]" "$out"
+    sleep 6  # its report is 5 s old: the hub's own view
+    expect "^cluster default \| 3 32 None 0 \[\]" "$(status)"
+    rm -rf "$work"
+    ;;
   engine_dies)
     "$ranks" cluster start "${relay[@]}" -n 2 --no-refill >/dev/null || fail "start"
     out=$(timeout 30 "$client" kill-engine 2>&1) || fail "the client hung or failed: $out"

@@ -4,7 +4,7 @@
 set -euo pipefail
 src=$1
 # Each folder's layer; folders of one layer know nothing of each other.
-declare -A layer=([base]=0 [transport]=1 [registry]=1 [door]=2 [engine]=2 [objects]=2 [controller]=3
+declare -A layer=([base]=0 [transport]=1 [registry]=1 [door]=2 [engine]=2 [objects]=2 [dashboard]=2 [controller]=3
                   [cluster]=4 [.]=5)
 bad=0
 while IFS= read -r file; do

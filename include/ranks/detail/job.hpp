@@ -40,6 +40,12 @@ inline TaskMetadata metadata_of(const Reply& r, std::size_t first, std::size_t c
 class Job {
  public:
   virtual ~Job() = default;
+  /// What call this is, as a timeline and the dashboard name it: "apply", "map", "view" (a
+  /// direct view's call), "Process", "initializer".
+  const char* kind = "apply";
+  /// Its number among the program's calls (1, 2, ...), given when a timeline or the dashboard
+  /// first sees it; 0 until then.
+  std::uint64_t call_number = 0;
   /// One part's reply.
   virtual void deliver(std::uint64_t key, Reply& r) = 0;
   /// The job gets no more replies, or sends no more parts (terminate, a part that could not be

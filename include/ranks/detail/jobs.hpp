@@ -200,7 +200,9 @@ class DynamicMapJob final : public DynamicJob {
         chunksize_(chunksize),
         state_(std::move(state)),
         retries_(policy.retries),
-        timeout_(policy.timeout) {}
+        timeout_(policy.timeout) {
+    kind = "map";
+  }
   [[nodiscard]] StateBase& state() override { return *state_; }
   [[nodiscard]] std::chrono::nanoseconds timeout() const override { return timeout_; }
   bool lost(std::uint64_t key, int engine) override {

@@ -30,6 +30,7 @@ class StaticMapJob final : public StaticJob {
       : body_(task_body<Task>(f, [](Writer&) {})),
         items_(std::move(items)),
         state_(std::move(state)) {
+    kind = "map";
     std::size_t start = 0;
     for (std::size_t len : partition(items_.view.size(), slots)) {
       slots_.emplace_back(start, len);
@@ -89,7 +90,9 @@ class StaticCallJob final : public StaticJob {
         finish_(finish),
         state_(std::move(state)),
         results_(counts_.size()),
-        errors_(counts_.size()) {}
+        errors_(counts_.size()) {
+    kind = "view";
+  }
   [[nodiscard]] StateBase& state() override { return *state_; }
   [[nodiscard]] const TaskBody& body() const override { return body_; }
   [[nodiscard]] std::uint64_t count(std::size_t slot) const override { return counts_[slot]; }

@@ -72,6 +72,7 @@ struct Outcome {
   std::int64_t started_ns = 0;     // system clock of the engine, since the epoch
   std::int64_t completed_ns = 0;   //
   std::uint64_t result_bytes = 0;  // the encoded result (or error report) that follows
+  std::uint64_t rss_bytes = 0;  // the engine's resident memory, measured now and then (0: not now)
 };
 
 struct ReplyHeader {
