@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ./run.sh demo | test | test-mpich | sanitize | lint | format | docs | bench [run_all.sh options]
-#        | bench-mpich [run_all.sh options]
+#        | bench-mpich [run_all.sh options] | package
 #   Installs what is missing (Debian packages), builds in ./build, then runs the labs (demo) or
 #   the whole test suite (test); test-mpich builds against MPICH instead of Open MPI (in
 #   ./build-mpich, with no Open MPI package) and runs the suites that apply there; sanitize
@@ -11,14 +11,16 @@
 #   warning (an undocumented public class or function, a bad command); bench
 #   installs the Python peers and runs the whole benchmark comparison (apps/bench/run_all.sh);
 #   bench-mpich runs ranks and raw MPI under MPICH and under Open MPI, side by side
-#   (apps/bench/run_all.sh --mpich).
+#   (apps/bench/run_all.sh --mpich); package builds build/ranks_VERSION_amd64.deb (cpack -G DEB)
+#   and prints its control fields.
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-demo}
 
 # What every build needs, then each MPI's packages: the MPICH build needs no Open MPI package.
 common=(build-essential cmake libboost-serialization-dev libgtest-dev libcli11-dev
-        nlohmann-json3-dev libssl-dev slurm-wlm munge)  # Slurm: the batch-job tests
+        nlohmann-json3-dev libssl-dev slurm-wlm munge  # Slurm: the batch-job tests
+        dpkg-dev file pkgconf)  # the .deb (cpack, dpkg-shlibdeps) and its test (pkg-config)
 openmpi=(openmpi-bin libopenmpi-dev)
 mpich=(mpich libmpich-dev)
 packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2  # lint, format; hosts
@@ -169,9 +171,16 @@ case "$what" in
     shift
     exec apps/bench/run_all.sh --mpich "$@"
     ;;
+  package)
+    # Everything installed, as one Debian package (cmake/RanksPackaging.cmake).
+    out=$(cd build && cpack -G DEB) || { echo "$out" >&2; exit 1; }
+    deb=$(sed -n 's/^CPack: - package: \(.*\.deb\) generated\.$/\1/p' <<<"$out")
+    echo "== $deb"
+    dpkg-deb --info "$deb"
+    ;;
   *)
     echo "usage: ./run.sh demo | test | test-mpich | sanitize | lint | format | docs | bench |" \
-      "bench-mpich" >&2
+      "bench-mpich | package" >&2
     exit 64
     ;;
 esac
