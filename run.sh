@@ -20,11 +20,11 @@ what=${1:-demo}
 # What every build needs, then each MPI's packages: the MPICH build needs no Open MPI package.
 common=(build-essential cmake libboost-serialization-dev libgtest-dev libcli11-dev
         nlohmann-json3-dev libssl-dev slurm-wlm munge  # Slurm: the batch-job tests
-        dpkg-dev file pkgconf)  # the .deb (cpack, dpkg-shlibdeps) and its test (pkg-config)
+        dpkg-dev file pkgconf  # the .deb (cpack, dpkg-shlibdeps) and its test (pkg-config)
+        gnuplot-nox python3 chromium)  # a run's timeline drawn, checked; the dashboard in a browser
 openmpi=(openmpi-bin libopenmpi-dev)
 mpich=(mpich libmpich-dev)
-packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2  # lint, format; hosts
-          gnuplot-nox)  # ranks timeline's charts
+packages=("${common[@]}" "${openmpi[@]}" clang-tidy clang-format iproute2)  # lint, format; hosts
 # Installs those of the given Debian packages that are missing.
 install_missing() {
   local missing=() p sudo=""

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -151,6 +152,11 @@ class DataFile {
     buffer_.append(text, end.ptr).push_back(' ');
   }
   void row(std::uint32_t r) { buffer_.append(std::to_string(r)).push_back('\n'); }
+  // After row(): one more column on its line, a colour (0xRRGGBB, for `lc rgb variable`).
+  void colour(unsigned rgb) {
+    buffer_.back() = ' ';
+    buffer_.append(std::to_string(rgb)).push_back('\n');
+  }
   void end_line() {
     if (buffer_.size() >= kFlushAt) flush();
   }
@@ -173,15 +179,31 @@ class DataFile {
   std::string buffer_;
 };
 
-// Lines "start end row" in seconds from the run's start, the tasks that failed or the others.
+// Each call's colour, and a lighter one: a row's tasks take them in turn, so that one task ends
+// visibly where the next begins.
+constexpr std::array<std::pair<unsigned, unsigned>, 8> kCallColours{{{0x4477aa, 0x6f9bc8},
+                                                                     {0x228833, 0x52b062},
+                                                                     {0xee7733, 0xf4a373},
+                                                                     {0xaa3377, 0xc8689e},
+                                                                     {0x009988, 0x4dbdb1},
+                                                                     {0x997700, 0xc4a340},
+                                                                     {0x6f4e9c, 0x9a7fc2},
+                                                                     {0x555555, 0x8a8a8a}}};
+constexpr unsigned kFailedColour = 0xcc3311;
+
+// Lines "start end row colour" in seconds from the run's start, the tasks that failed or the
+// others (coloured by call).
 std::size_t write_boxes(const std::string& path, const Trace& t, const Span& run, bool ok) {
   DataFile out(path);
   std::size_t n = 0;
+  std::vector<unsigned> turn(t.rows.size(), 0);
   for (const Task& k : t.tasks) {
     if (k.ok != ok) continue;
     out.seconds(k.start - run.start);
     out.seconds(k.end - run.start);
     out.row(k.row);
+    const auto& [dark, light] = kCallColours[k.call % kCallColours.size()];
+    out.colour(ok ? (turn[k.row]++ % 2 == 0 ? dark : light) : kFailedColour);
     out.end_line();
     ++n;
   }
@@ -253,7 +275,7 @@ std::string gnuplot_script(const TimelineOptions& o, const Trace& t, const Span&
   const double x_max = std::max((last - run.start) / 1e6, 1e-6);
   const int height = chart_height(o, t.rows.size());
   const std::string size = std::to_string(o.width) + "," + std::to_string(height);
-  const std::string box = "using (($1+$2)/2):3:1:2:($3-0.35):($3+0.35) with boxxyerror lw 0.5";
+  const std::string box = "using (($1+$2)/2):3:1:2:($3-0.35):($3+0.35):4 with boxxyerror lw 0.5";
   std::ostringstream s;
   s << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
     << "  set terminal pngcairo size " << size << " noenhanced font ',10'\n"
@@ -271,9 +293,21 @@ std::string gnuplot_script(const TimelineOptions& o, const Trace& t, const Span&
     // (thousands of them, filled only, blend into another hue).
     << "set style fill solid 1.0 border\n";
   std::vector<std::string> plots;
-  if (!data.ok.empty()) plots.push_back(quoted(data.ok) + " " + box + " lc rgb '#4477aa' t 'task'");
+  if (!data.ok.empty()) plots.push_back(quoted(data.ok) + " " + box + " lc rgb variable notitle");
   if (!data.failed.empty())
-    plots.push_back(quoted(data.failed) + " " + box + " lc rgb '#cc3311' t 'failed task'");
+    plots.push_back(quoted(data.failed) + " " + box + " lc rgb variable notitle");
+  // The key: the first calls by their colour, and failed tasks.
+  constexpr std::size_t kKeyed = 6;
+  for (std::size_t c = 0; c < std::min(t.calls.size(), kKeyed); ++c) {
+    char colour[16];
+    std::snprintf(colour, sizeof colour, "#%06x", kCallColours[c % kCallColours.size()].first);
+    plots.push_back("keyentry with boxes lc rgb '" + std::string(colour) + "' t " +
+                    quoted(t.calls[c]));
+  }
+  if (t.calls.size() > kKeyed)
+    plots.push_back("keyentry with boxes lc rgb 'white' t " +
+                    quoted("and " + std::to_string(t.calls.size() - kKeyed) + " calls more"));
+  if (!data.failed.empty()) plots.push_back("keyentry with boxes lc rgb '#cc3311' t 'failed'");
   if (!data.lost.empty())
     plots.push_back(quoted(data.lost) +
                     " using 1:2 with points pt 2 ps 2 lw 2 lc rgb 'black' t 'engine lost'");

@@ -165,7 +165,8 @@ class Reader {
     }
     const json* ok = member(args, "ok");
     trace_.tasks.push_back({*ts, *ts + *dur, row_of(engine, host(args)),
-                            !(ok && ok->is_boolean() && !ok->get<bool>())});
+                            !(ok && ok->is_boolean() && !ok->get<bool>()),
+                            call_of(text(e, "name"))});
   }
 
   // Names of the program (pid 0), of hosts (pid k: "host node0") and of engines (a thread of a
@@ -186,6 +187,13 @@ class Reader {
   static std::string host(const json& args) {
     std::string h = text(args, "host");
     return h.empty() ? "?" : h;
+  }
+
+  std::uint32_t call_of(const std::string& name) {
+    const auto [it, added] =
+        call_index_.try_emplace(name, static_cast<std::uint32_t>(trace_.calls.size()));
+    if (added) trace_.calls.push_back(name);
+    return it->second;
   }
 
   std::uint32_t row_of(long engine, const std::string& host) {
@@ -247,6 +255,7 @@ class Reader {
   Trace trace_;
   bool saw_events_ = false;
   std::map<std::pair<long, std::string>, std::uint32_t> row_index_;
+  std::map<std::string, std::uint32_t> call_index_;
   std::map<long, std::string> host_of_pid_;
   std::vector<std::pair<long, long>> engine_threads_;  // (pid, engine id)
   std::string program_name_;                           // pid 0's

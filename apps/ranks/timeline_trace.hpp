@@ -17,6 +17,7 @@ struct Task {
   double end;
   std::uint32_t row;  // index in Trace::rows
   bool ok;
+  std::uint32_t call = 0;  // index in Trace::calls
 };
 
 // A row of the chart: one engine (on one host).
@@ -32,6 +33,7 @@ struct Row {
 struct Trace {
   std::vector<Row> rows;  // by engine id, then host
   std::vector<Task> tasks;
+  std::vector<std::string> calls;   // the calls' names ("map #3"), as they first appear
   std::optional<double> run_start;  // the "run" event's
   std::optional<double> run_dur;
   std::string program;
