@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <ranks/ranks.hpp>
 #include <stdexcept>
@@ -201,4 +203,20 @@ TEST(Errors, an_item_that_cannot_be_sent_fails_its_map_alone) {
   EXPECT_EQ(pool.apply(square, 5), 25);
   pool.close();
   pool.join();  // returns: no work of the failed map waits to be sent
+}
+
+TEST(Errors, a_second_timeline_or_dashboard_is_refused) {
+  // A run records one timeline and serves one dashboard; the same again is no news.
+  const std::string here = "/tmp/ranks-errors-" + std::to_string(::getpid());
+  ranks::record_timeline(here + "-a.json");
+  ranks::record_timeline(here + "-a.json");
+  EXPECT_THROW_MSG(ranks::record_timeline(here + "-b.json"), ranks::Error,
+                   "a timeline is recorded to '" + here + "-a.json' already");
+  EXPECT_THROW_MSG(ranks::record_timeline("/nonexistent/run.json"), ranks::Error,
+                   "recorded to '" + here + "-a.json' already");
+  const std::string url = ranks::serve_dashboard();
+  EXPECT_EQ(url.rfind("http://127.0.0.1:", 0), 0U) << url;
+  EXPECT_THROW_MSG(ranks::serve_dashboard(), ranks::Error, "the dashboard is served at " + url);
+  EXPECT_THROW_MSG(ranks::serve_dashboard("127.0.0.1:99999"), ranks::Error, "is not a port");
+  std::remove((here + "-a.json").c_str());  // written again, whole, when the program ends
 }
