@@ -307,7 +307,7 @@ std::string gnuplot_script(const TimelineOptions& o, const Trace& t, const Span&
   if (t.calls.size() > kKeyed)
     plots.push_back("keyentry with boxes lc rgb 'white' t " +
                     quoted("and " + std::to_string(t.calls.size() - kKeyed) + " calls more"));
-  if (!data.failed.empty()) plots.push_back("keyentry with boxes lc rgb '#cc3311' t 'failed'");
+  if (!data.failed.empty()) plots.emplace_back("keyentry with boxes lc rgb '#cc3311' t 'failed'");
   if (!data.lost.empty())
     plots.push_back(quoted(data.lost) +
                     " using 1:2 with points pt 2 ps 2 lw 2 lc rgb 'black' t 'engine lost'");
