@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -28,7 +29,19 @@ void Controller::record_timeline(const std::string& path) {
     throw Error("a timeline is recorded to '" + t->path() + "' already; a run records one (" +
                 "RANKS_TIMELINE or ranks::record_timeline, not both with different files)");
   }
-  recorder.record(std::make_unique<Timeline>(path, program_invocation_short_name));
+  // How many tasks wait in memory before the oldest are written (RANKS_TIMELINE_HOLD).
+  std::size_t hold = Timeline::kHold;
+  if (const char* h = std::getenv("RANKS_TIMELINE_HOLD"); h != nullptr && *h != 0) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(h, &end, 10);
+    if (*end != 0 || errno != 0 || n == 0 || h[0] == '-')
+      throw Error(std::string("RANKS_TIMELINE_HOLD='") + h +
+                  "' is not a number of tasks; give 1 or more (the tasks a timeline keeps in "
+                  "memory before it writes the oldest; 1048576 if unset)");
+    hold = static_cast<std::size_t>(n);
+  }
+  recorder.record(std::make_unique<Timeline>(path, program_invocation_short_name, hold));
 }
 
 std::string Controller::serve_dashboard(const dashboard::Address& at) {

@@ -25,7 +25,7 @@ void Recorder::ended(Job& job, std::size_t seen, const Roster& roster) {
     const TaskRecord r{m.engine_id, ns_of(m.started), ns_of(m.completed), job.kind, number_of(job),
                        m.first,     m.count,          m.attempt,          m.ok};
     if (timeline_) {
-      if (roster.known(m.engine_id)) {
+      if (!timeline_->named(m.engine_id) && roster.known(m.engine_id)) {
         const Engine& e = roster.engine(m.engine_id);
         timeline_->engine(m.engine_id, e.host, e.pid);
       }

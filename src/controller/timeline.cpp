@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -16,11 +17,9 @@ namespace ranks::detail {
 
 namespace {
 
-constexpr std::size_t kBatch = 16384;  // records handed over at once
-// Batches kept as records, unwritten, while the run goes on (1M tasks, about 90 MB): a run of
-// fewer tasks pays for none of its writing until it ends. Beyond, the writer writes the oldest;
-// past twice as many, the controller waits for it rather than hold more.
-constexpr std::size_t kHeld = 64;
+constexpr std::size_t kBatch = 16384;  // records handed over at once, at most
+// Batches the writer keeps ready, their pages touched: the controller's records never fault.
+constexpr std::size_t kSpares = 2;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -67,8 +66,11 @@ void micros(std::string& out, std::int64_t ns) {
 
 }  // namespace
 
-Timeline::Timeline(const std::string& path, const std::string& program)
-    : path_(path), start_ns_(now_ns()) {
+Timeline::Timeline(const std::string& path, const std::string& program, std::size_t hold)
+    : path_(path),
+      start_ns_(now_ns()),
+      batch_(std::clamp<std::size_t>(hold, 1, kBatch)),
+      held_(std::max<std::size_t>(1, hold / batch_)) {
   file_ = std::fopen(path.c_str(), "w");
   if (file_ == nullptr)
     throw Error("the timeline file '" + path + "' cannot be written (" + std::strerror(errno) +
@@ -80,57 +82,58 @@ Timeline::Timeline(const std::string& path, const std::string& program)
          "program " + program + " (pid " + std::to_string(::getpid()) + " on " + host_name() + ")");
   head += "}}";
   put(head);
-  filling_.entries.reserve(kBatch);
+  filling_.entries.reserve(batch_);
   writer_ = std::thread([this] { write_loop(); });
 }
 
 Timeline::~Timeline() { close(); }
 
 void Timeline::engine(int id, const std::string& host, int pid) {
-  if (id < 0) return;
+  if (id < 0 || named(id)) return;
   if (static_cast<std::size_t>(id) >= host_of_.size()) host_of_.resize(id + 1, 0);
-  if (host_of_[id] != 0) return;
   auto [it, added] = host_index_.emplace(host, static_cast<int>(host_index_.size()));
   if (added) filling_.new_hosts.push_back(host);
   host_of_[id] = it->second + 1;
   Entry e;
   e.is = Entry::Is::kEngine;
-  e.task.engine = id;
-  e.host = it->second;
-  e.pid = pid;
+  e.engine = id;
+  e.call = static_cast<std::uint32_t>(it->second);
+  e.first = static_cast<std::uint64_t>(pid);
   filling_.entries.push_back(e);
 }
 
 void Timeline::task(const TaskRecord& r) {
   if (closed_) return;
-  Entry e;
-  e.task = r;
-  if (r.engine >= 0 && static_cast<std::size_t>(r.engine) < host_of_.size())
-    e.host = host_of_[r.engine] - 1;
-  filling_.entries.push_back(e);
+  filling_.entries.push_back({r.started_ns, r.completed_ns, r.first, r.kind,
+                              static_cast<std::uint32_t>(r.call),
+                              static_cast<std::uint32_t>(r.count), r.engine,
+                              static_cast<std::uint16_t>(r.attempt), Entry::Is::kTask, r.ok});
   ++tasks_;
-  if (filling_.entries.size() >= kBatch) hand_over();
+  if (filling_.entries.size() >= batch_) hand_over();
 }
 
 void Timeline::lost(int engine, int signal, std::int64_t at_ns) {
   if (closed_) return;
   Entry e;
   e.is = Entry::Is::kLost;
-  e.task.engine = engine;
-  e.task.started_ns = at_ns;
-  if (engine >= 0 && static_cast<std::size_t>(engine) < host_of_.size())
-    e.host = host_of_[engine] - 1;
-  e.pid = signal;
+  e.engine = engine;
+  e.started_ns = at_ns;
+  e.first = static_cast<std::uint64_t>(signal);
   filling_.entries.push_back(e);
 }
 
 void Timeline::hand_over() {
   std::unique_lock<std::mutex> lk(mu_);
-  cv_.wait(lk, [&] { return full_.size() < 2 * kHeld; });
+  cv_.wait(lk, [&] { return full_.size() < 2 * held_; });
   full_.push_back(std::move(filling_));
   filling_ = Batch();
-  filling_.entries.reserve(kBatch);
-  if (full_.size() > kHeld) cv_.notify_all();
+  if (!spares_.empty()) {
+    filling_.entries = std::move(spares_.back());
+    spares_.pop_back();
+  } else {
+    filling_.entries.reserve(batch_);
+  }
+  cv_.notify_all();  // the writer makes another spare, or writes
 }
 
 void Timeline::close() {
@@ -165,7 +168,16 @@ void Timeline::write_loop() {
     Batch b;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return full_.size() > kHeld || ending_; });
+      cv_.wait(lk, [&] { return full_.size() > held_ || ending_ || spares_.size() < kSpares; });
+      if (full_.size() <= held_ && !ending_) {
+        lk.unlock();
+        std::vector<Entry> spare;
+        spare.resize(batch_);  // every page written once, here
+        spare.clear();
+        lk.lock();
+        spares_.push_back(std::move(spare));
+        continue;
+      }
       if (full_.empty()) return;
       b = std::move(full_.front());
       full_.pop_front();
@@ -185,8 +197,13 @@ void Timeline::write(const Batch& b) {
     text_ += "}}";
   }
   for (const Entry& e : b.entries) {
-    const TaskRecord& t = e.task;
-    const bool known = e.host >= 0 && static_cast<std::size_t>(e.host) < hosts_.size();
+    if (e.is == Entry::Is::kEngine) {
+      if (static_cast<std::size_t>(e.engine) >= engine_host_.size())
+        engine_host_.resize(e.engine + 1, -1);
+      engine_host_[e.engine] = static_cast<int>(e.call);
+    }
+    const int host =
+        static_cast<std::size_t>(e.engine) < engine_host_.size() ? engine_host_[e.engine] : -1;
     text_ += ",\n{\"name\":";
     switch (e.is) {
       case Entry::Is::kEngine:
@@ -194,51 +211,51 @@ void Timeline::write(const Batch& b) {
         break;
       case Entry::Is::kLost:
         text_ += "\"engine lost\",\"cat\":\"loss\",\"ph\":\"i\",\"s\":\"t\",\"ts\":";
-        micros(text_, t.started_ns - start_ns_);
+        micros(text_, e.started_ns - start_ns_);
         break;
       case Entry::Is::kTask:
         text_ += '"';
-        text_ += t.kind;
+        text_ += e.kind;
         text_ += " #";
-        number(text_, static_cast<std::int64_t>(t.call));
+        number(text_, e.call);
         text_ += "\",\"cat\":\"";
-        text_ += t.kind;
+        text_ += e.kind;
         text_ += "\",\"ph\":\"X\",\"ts\":";
-        micros(text_, t.started_ns - start_ns_);
+        micros(text_, e.started_ns - start_ns_);
         text_ += ",\"dur\":";
-        micros(text_, t.completed_ns - t.started_ns);
+        micros(text_, e.completed_ns - e.started_ns);
         break;
     }
     text_ += ",\"pid\":";
-    number(text_, e.host + 1);
+    number(text_, host + 1);
     text_ += ",\"tid\":";
-    number(text_, t.engine + 1);
+    number(text_, e.engine + 1);
     text_ += ",\"args\":{";
     if (e.is == Entry::Is::kEngine) {
       text_ += "\"name\":\"engine ";
-      number(text_, t.engine);
+      number(text_, e.engine);
       text_ += " (pid ";
-      number(text_, e.pid);
+      number(text_, static_cast<std::int64_t>(e.first));
       text_ += ")\"}}";
       continue;
     }
     text_ += "\"engine\":";
-    number(text_, t.engine);
+    number(text_, e.engine);
     text_ += ",\"host\":";
-    quoted(text_, known ? hosts_[e.host] : std::string("?"));
+    quoted(text_, host >= 0 ? hosts_[host] : std::string("?"));
     if (e.is == Entry::Is::kLost) {
       text_ += ",\"signal\":";
-      number(text_, e.pid);
+      number(text_, static_cast<std::int64_t>(e.first));
     } else {
       text_ += ",\"call\":";
-      number(text_, static_cast<std::int64_t>(t.call));
+      number(text_, e.call);
       text_ += ",\"first\":";
-      number(text_, static_cast<std::int64_t>(t.first));
+      number(text_, static_cast<std::int64_t>(e.first));
       text_ += ",\"count\":";
-      number(text_, static_cast<std::int64_t>(t.count));
+      number(text_, e.count);
       text_ += ",\"attempt\":";
-      number(text_, t.attempt);
-      text_ += t.ok ? ",\"ok\":true" : ",\"ok\":false";
+      number(text_, e.attempt);
+      text_ += e.ok ? ",\"ok\":true" : ",\"ok\":false";
     }
     text_ += "}}";
     if (text_.size() >= (std::size_t{1} << 20)) {

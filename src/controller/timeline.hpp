@@ -4,11 +4,12 @@
 // engine that ran it, and every engine lost, in Chrome's trace event JSON, which Perfetto and
 // chrome://tracing open. A host is a process of the trace (pid 1, 2, ...; the program is pid 0),
 // an engine a thread of it (tid: the engine's id + 1); times are microseconds from the run's
-// start. The controller hands each record over in a few nanoseconds. Records wait in memory, so
-// that writing costs the run nothing, up to a million tasks; beyond, a thread of the timeline's
-// own writes the oldest, so that a run of any length holds a bounded part of it. The file is
-// complete when the program ends; a program killed on the way leaves what was written (nothing
-// of its last million tasks), which `ranks timeline` still reads.
+// start. The controller hands each record (48 bytes) over in a few nanoseconds. Records wait in
+// memory, so that writing costs the run nothing, up to a million tasks (RANKS_TIMELINE_HOLD);
+// beyond, a thread of the timeline's own writes the oldest, so that a run of any length holds a
+// bounded part of it. The file is complete when the program ends; a program killed on the way
+// leaves what was written (nothing of its last million tasks), which `ranks timeline` still
+// reads.
 
 #include <condition_variable>
 #include <cstdint>
@@ -38,14 +39,21 @@ struct TaskRecord {
 
 class Timeline {
  public:
-  /// Starts the file at path, for the program named program (pid, host: the controller's).
-  /// Throws ranks::Error, saying what to do, if it cannot be written.
-  Timeline(const std::string& path, const std::string& program);
+  /// Tasks kept in memory before the oldest are written, unless RANKS_TIMELINE_HOLD says.
+  static constexpr std::size_t kHold = std::size_t{1} << 20;
+  /// Starts the file at path, for the program named program (pid, host: the controller's),
+  /// holding up to `hold` tasks in memory. Throws ranks::Error, saying what to do, if it cannot
+  /// be written.
+  Timeline(const std::string& path, const std::string& program, std::size_t hold = kHold);
   /// Completes the file (close()).
   ~Timeline();
   Timeline(const Timeline&) = delete;
   Timeline& operator=(const Timeline&) = delete;
 
+  /// Whether engine id's track is named.
+  [[nodiscard]] bool named(int id) const {
+    return id >= 0 && static_cast<std::size_t>(id) < host_of_.size() && host_of_[id] != 0;
+  }
   /// Names an engine's track: before its first task or loss (again: nothing).
   void engine(int id, const std::string& host, int pid);
   /// A task that ended.
@@ -58,11 +66,18 @@ class Timeline {
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
+  // A record as it waits to be written: 48 bytes.
   struct Entry {
+    std::int64_t started_ns = 0;  // kLost: when
+    std::int64_t completed_ns = 0;
+    std::uint64_t first = 0;  // kEngine: the engine's pid; kLost: the signal
+    const char* kind = "";
+    std::uint32_t call = 0;  // kEngine: its host's index
+    std::uint32_t count = 1;
+    std::int32_t engine = -1;
+    std::uint16_t attempt = 0;
     enum class Is : std::uint8_t { kTask, kLost, kEngine } is = Is::kTask;
-    TaskRecord task;
-    int host = 0;  // kEngine: the host's index
-    int pid = 0;   // kEngine: the engine's; kLost: the signal
+    bool ok = true;
   };
   struct Batch {
     std::vector<Entry> entries;
@@ -76,6 +91,8 @@ class Timeline {
   std::string path_;
   std::FILE* file_ = nullptr;
   std::int64_t start_ns_ = 0;
+  std::size_t batch_;  // records handed over at once
+  std::size_t held_;   // batches kept unwritten while the run goes on; past twice as many, wait
   // The controller's side.
   Batch filling_;
   std::map<std::string, int> host_index_;
@@ -84,11 +101,13 @@ class Timeline {
   bool closed_ = false;
   // The writer's.
   std::vector<std::string> hosts_;
+  std::vector<int> engine_host_;  // by engine id: its host's index
   std::string text_;
   bool failed_ = false;  // a write failed: said once, nothing more is written
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Batch> full_;
+  std::vector<std::vector<Entry>> spares_;  // empty, their pages touched
   bool ending_ = false;
   std::thread writer_;
 };
