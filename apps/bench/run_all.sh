@@ -143,6 +143,11 @@ timeout 900 mpirun -np 5 --oversubscribe build/apps/sync_bench --repeat "$repeat
 cat "$out/sync.jsonl" >>"$results"
 run_peer multiprocessing-sync 900 $py multiprocessing_sync.py
 peer_options=(--workers "$workers" --repeat "$repeat" "${quick[@]}")
+# What seeing a run costs: tiny tasks as they are, with a timeline, with the dashboard polled.
+step "seeing a run: tiny tasks with RANKS_TIMELINE, and with RANKS_DASHBOARD polled"
+observe_rounds=7
+[ ${#quick[@]} -eq 0 ] || observe_rounds=1
+apps/bench/observe_overhead.sh "$observe_rounds" "$out/observe.jsonl" | tee "$out/observe.txt" >&2
 
 # Many engines on 2 cores: tasks that sleep, ranks and a thread pool of as many threads, then
 # the peers with as many workers; and what an engine costs, and a reduce among all of them.
@@ -169,4 +174,6 @@ done
 $py apps/bench/compare.py "$results" --plot "$out/plots"
 echo
 $py apps/bench/objects_goals.py "$results"
+echo
+cat "$out/observe.txt"
 step "done"
