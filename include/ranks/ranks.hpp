@@ -16,6 +16,7 @@
 #include "ranks/dashboard.hpp"
 #include "ranks/engine_comm.hpp"
 #include "ranks/error.hpp"
+#include "ranks/imap_range.hpp"
 #include "ranks/manager.hpp"
 #include "ranks/metadata.hpp"
 #include "ranks/namespace.hpp"
