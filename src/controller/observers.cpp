@@ -98,88 +98,86 @@ json Controller::status_json(std::size_t most_tasks) {
            1e9;
   };
   json status;
-  {
-    status["ranks_dashboard"] = 1;
-    const std::string host = host_name();
-    status["program"] = {
-        {"name", program_invocation_short_name}, {"pid", ::getpid()}, {"host", host}};
-    status["title"] = std::string(program_invocation_short_name) + " (pid " +
-                      std::to_string(::getpid()) + " on " + host + ")";
-    status["cluster"] = cluster_ ? json{{"name", cluster_->name()}} : json(nullptr);
-    status["uptime_s"] = seconds(now);
-    json engines = json::array();
-    for (int id = 0; id < roster_.size(); ++id) {
-      const Engine& e = roster_.engine(id);
-      if (e.absent) continue;
-      json rss = e.rss_bytes != 0 ? json(e.rss_bytes) : json(nullptr);
-      engines.push_back({{"id", id},
-                         {"host", e.host},
-                         {"pid", e.pid},
-                         {"alive", e.alive},
-                         {"busy", e.alive && e.load > 0},
-                         {"tasks", e.tasks_run},
-                         {"rss_bytes", rss},
-                         {"signal", e.signal}});
-    }
-    status["engines"] = std::move(engines);
-    Recorder& recorder = scheduler_.recorder();
-    json tasks = json::array();
-    const auto& recent = recorder.recent_tasks();
-    const std::size_t skip = recent.size() > most_tasks ? recent.size() - most_tasks : 0;
-    for (auto it = recent.begin() + static_cast<std::ptrdiff_t>(skip); it != recent.end(); ++it) {
-      const TaskRecord& t = *it;
-      tasks.push_back({{"engine", t.engine},
-                       {"start_s", seconds_ns(t.started_ns)},
-                       {"end_s", seconds_ns(t.completed_ns)},
-                       {"kind", t.kind},
-                       {"call", t.call},
-                       {"ok", t.ok}});
-    }
-    const std::size_t shown = tasks.size();
-    status["stream"] = {{"window_s", Recorder::kWindow.count()},
-                        {"now_s", seconds(now)},
-                        {"total", std::max<std::uint64_t>(recorder.recent_count(), shown)},
-                        {"shown", shown},
-                        {"tasks", std::move(tasks)}};
-    json calls = json::array();
-    for (const Recorder::Call& c : recorder.calls_in_flight()) {
-      const auto job = c.job.lock();
-      const StateBase& s = job->state();
-      calls.push_back({{"call", c.number},
-                       {"kind", job->kind},
-                       {"done", s.units_shown()},
-                       {"total", s.units_total()},
-                       {"unit", s.unit_name()},
-                       {"age_s", std::chrono::duration<double>(now - c.since).count()}});
-    }
-    status["calls"] = std::move(calls);
-    json lost = json::array();
-    for (const Recorder::Loss& l : recorder.losses()) {
-      const Engine& e = roster_.engine(l.engine);
-      lost.push_back({{"id", l.engine},
-                      {"host", e.host},
-                      {"pid", e.pid},
-                      {"signal", l.signal},
-                      {"at_s", seconds(l.at)}});
-    }
-    status["lost"] = std::move(lost);
-    json objects = json::array();
-    for (const auto& o : objects_.list()) {
-      const std::string_view kind = o.kind;
-      std::string unit = kind == "dict" ? " entr" : kind == "Array" ? " element" : " item";
-      if (kind == "dict")
-        unit += o.size == 1 ? "y" : "ies";
-      else if (o.size != 1)
-        unit += "s";
-      std::string detail = o.size > 0 || kind.ends_with("Queue") || kind == "list"
-                               ? std::to_string(o.size) + unit
-                               : "";
-      if (o.waiting) detail += detail.empty() ? "calls wait" : ", calls wait";
-      objects.push_back(
-          {{"id", std::to_string(o.id)}, {"kind", o.kind}, {"size", o.size}, {"detail", detail}});
-    }
-    status["objects"] = std::move(objects);
+  status["ranks_dashboard"] = 1;
+  const std::string host = host_name();
+  status["program"] = {
+      {"name", program_invocation_short_name}, {"pid", ::getpid()}, {"host", host}};
+  status["title"] = std::string(program_invocation_short_name) + " (pid " +
+                    std::to_string(::getpid()) + " on " + host + ")";
+  status["cluster"] = cluster_ ? json{{"name", cluster_->name()}} : json(nullptr);
+  status["uptime_s"] = seconds(now);
+  json engines = json::array();
+  for (int id = 0; id < roster_.size(); ++id) {
+    const Engine& e = roster_.engine(id);
+    if (e.absent) continue;
+    json rss = e.rss_bytes != 0 ? json(e.rss_bytes) : json(nullptr);
+    engines.push_back({{"id", id},
+                       {"host", e.host},
+                       {"pid", e.pid},
+                       {"alive", e.alive},
+                       {"busy", e.alive && e.load > 0},
+                       {"tasks", e.tasks_run},
+                       {"rss_bytes", rss},
+                       {"signal", e.signal}});
   }
+  status["engines"] = std::move(engines);
+  Recorder& recorder = scheduler_.recorder();
+  json tasks = json::array();
+  const auto& recent = recorder.recent_tasks();
+  const std::size_t skip = recent.size() > most_tasks ? recent.size() - most_tasks : 0;
+  for (auto it = recent.begin() + static_cast<std::ptrdiff_t>(skip); it != recent.end(); ++it) {
+    const TaskRecord& t = *it;
+    tasks.push_back({{"engine", t.engine},
+                     {"start_s", seconds_ns(t.started_ns)},
+                     {"end_s", seconds_ns(t.completed_ns)},
+                     {"kind", t.kind},
+                     {"call", t.call},
+                     {"ok", t.ok}});
+  }
+  const std::size_t shown = tasks.size();
+  status["stream"] = {{"window_s", Recorder::kWindow.count()},
+                      {"now_s", seconds(now)},
+                      {"total", std::max<std::uint64_t>(recorder.recent_count(), shown)},
+                      {"shown", shown},
+                      {"tasks", std::move(tasks)}};
+  json calls = json::array();
+  for (const Recorder::Call& c : recorder.calls_in_flight()) {
+    const auto job = c.job.lock();
+    const StateBase& s = job->state();
+    calls.push_back({{"call", c.number},
+                     {"kind", job->kind},
+                     {"done", s.units_shown()},
+                     {"total", s.units_total()},
+                     {"unit", s.unit_name()},
+                     {"age_s", std::chrono::duration<double>(now - c.since).count()}});
+  }
+  status["calls"] = std::move(calls);
+  json lost = json::array();
+  for (const Recorder::Loss& l : recorder.losses()) {
+    const Engine& e = roster_.engine(l.engine);
+    lost.push_back({{"id", l.engine},
+                    {"host", e.host},
+                    {"pid", e.pid},
+                    {"signal", l.signal},
+                    {"at_s", seconds(l.at)}});
+  }
+  status["lost"] = std::move(lost);
+  json objects = json::array();
+  for (const auto& o : objects_.list()) {
+    const std::string_view kind = o.kind;
+    std::string unit = kind == "dict" ? " entr" : kind == "Array" ? " element" : " item";
+    if (kind == "dict")
+      unit += o.size == 1 ? "y" : "ies";
+    else if (o.size != 1)
+      unit += "s";
+    std::string detail = o.size > 0 || kind.ends_with("Queue") || kind == "list"
+                             ? std::to_string(o.size) + unit
+                             : "";
+    if (o.waiting) detail += detail.empty() ? "calls wait" : ", calls wait";
+    objects.push_back(
+        {{"id", std::to_string(o.id)}, {"kind", o.kind}, {"size", o.size}, {"detail", detail}});
+  }
+  status["objects"] = std::move(objects);
   return status;
 }
 
